@@ -1,0 +1,83 @@
+package dev.rnnc.compiler.spec;
+
+import dev.rnnc.runtime.RnncException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+
+/**
+ * Entry point of the spec front end: spec text in, validated {@link Spec} out, or a {@link SpecException}
+ * listing every problem as {@code file:line:column: message}.
+ */
+public final class SpecParser {
+  private SpecParser() {}
+
+  /**
+   * Parses a spec file (UTF-8). Problems in the spec are reported with {@code file} as given.
+   *
+   * @throws SpecException  when the spec has problems
+   * @throws RnncException  when the file cannot be read or is not UTF-8
+   */
+  public static Spec parse(Path file) {
+    String name = file.toString();
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new RnncException("cannot read spec " + name + ": " + describe(e), e);
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new RnncException("cannot read spec " + name + ": it is not UTF-8 text", e);
+    }
+    return parse(name, text, sha256(bytes));
+  }
+
+  /**
+   * Parses spec text; {@code sourceName} names it in errors, and the hash is that of its UTF-8 bytes.
+   *
+   * @throws SpecException when the spec has problems
+   */
+  public static Spec parse(String sourceName, String yamlText) {
+    return parse(sourceName, yamlText, sha256(yamlText.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static Spec parse(String sourceName, String text, String sha256) {
+    ErrorList errors = new ErrorList(sourceName);
+    // A byte-order mark is not part of the YAML content; dropping it keeps columns on line 1 right.
+    String yaml = text.startsWith("\uFEFF") ? text.substring(1) : text;
+    MappingNode root = YamlDocument.root(sourceName, yaml, errors);
+    SpecReader.Result result = root == null ? null : SpecReader.read(root, errors);
+    errors.throwIfAny();
+    return new Spec(sourceName, result.modelName(), result.packageName(), result.config(), sha256);
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK provides SHA-256", e);
+    }
+  }
+
+  private static String describe(IOException e) {
+    String kind = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+        : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+        : e.getMessage();
+    return kind == null ? e.getClass().getSimpleName() : kind;
+  }
+}

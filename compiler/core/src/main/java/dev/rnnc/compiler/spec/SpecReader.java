@@ -1,0 +1,211 @@
+package dev.rnnc.compiler.spec;
+
+import static dev.rnnc.compiler.spec.SpecSchema.*;
+
+import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.runtime.ModelConfig.Cell;
+import dev.rnnc.runtime.ModelConfig.GruReset;
+import dev.rnnc.runtime.ModelConfig.HeadActivation;
+import dev.rnnc.runtime.ModelConfig.Loss;
+import dev.rnnc.runtime.ModelConfig.Mode;
+import dev.rnnc.runtime.ModelConfig.Nonlinearity;
+import java.util.function.Function;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+/**
+ * Reads a spec's root mapping into a {@link ModelConfig}: each key on its own first, then the rules that
+ * tie keys together (contradictions, losses that need a head), then the size limits of the resulting
+ * model. A rule only runs when the keys it reads were valid, so each mistake is reported once.
+ */
+final class SpecReader {
+  private static final int MAX = ModelConfig.MAX_DIMENSION;
+
+  /** What a spec describes once read. */
+  record Result(String modelName, String packageName, ModelConfig config) {}
+
+  private final ErrorList errors;
+  private final MappingNode root;
+  private final MappingReader top;
+
+  private Field<String> model;
+  private Field<String> packageName;
+  private Field<Cell> cell;
+  private Field<Nonlinearity> nonlinearity;
+  private Field<GruReset> gruReset;
+  private Field<Integer> input;
+  private Field<MappingReader> embedding;
+  private Field<Integer> vocab = Field.absent();
+  private Field<Integer> dim = Field.absent();
+  private Field<Integer> hidden;
+  private Field<Integer> layers;
+  private Field<Boolean> bidirectional;
+  private Field<Mode> mode;
+  private Field<MappingReader> head;
+  private Field<Integer> headSize = Field.absent();
+  private Field<HeadActivation> activation = Field.absent();
+  private Field<MappingReader> limits;
+  private Field<Integer> maxLength = Field.absent();
+  private Field<Integer> maxBatch = Field.absent();
+  private Field<MappingReader> training;
+  private Field<Loss> loss = Field.absent();
+  private Field<Double> dropout = Field.absent();
+  private Field<Integer> truncate = Field.absent();
+
+  private SpecReader(MappingNode root, ErrorList errors) {
+    this.root = root;
+    this.errors = errors;
+    this.top = new MappingReader(null, root, root, TOP_KEYS, errors);
+  }
+
+  /** The spec's content, or null when there were errors (all of them reported to {@code errors}). */
+  static Result read(MappingNode root, ErrorList errors) {
+    return new SpecReader(root, errors).read();
+  }
+
+  private Result read() {
+    readKeys();
+    checkInputKind();
+    checkCellOptions();
+    checkTraining();
+    if (!errors.isEmpty()) {
+      return null;
+    }
+    ModelConfig config;
+    try {
+      config = config();
+    } catch (IllegalArgumentException e) {
+      // The checks above cover ModelConfig's own; reaching this is a gap in them, still a user-facing error.
+      errors.at(root, e.getMessage());
+      return null;
+    }
+    new SizeLimits(config, errors).check(hidden, input, dim, embedding, head, headSize, limits);
+    return errors.isEmpty() ? new Result(model.value(), packageName.value(), config) : null;
+  }
+
+  private void readKeys() {
+    top.require(MODEL, "");
+    top.require(PACKAGE, "");
+    top.require(CELL, "");
+    top.require(HIDDEN, "");
+    model = javaName(MODEL, "a Java class name", JavaNames::classNameProblem);
+    packageName = javaName(PACKAGE, "a Java package name", JavaNames::packageNameProblem);
+    cell = top.choice(CELL, Cell.class);
+    nonlinearity = top.choice(NONLINEARITY, Nonlinearity.class);
+    gruReset = top.choice(GRU_RESET, GruReset.class);
+    input = top.integer(INPUT, 1, MAX, "");
+    embedding = top.section(EMBEDDING);
+    if (embedding.valid()) {
+      MappingReader section = embedding.value();
+      section.require(VOCAB, "");
+      section.require(DIM, "");
+      vocab = section.integer(VOCAB, 1, MAX_VOCAB, "");
+      dim = section.integer(DIM, 1, MAX, "");
+    }
+    hidden = top.integer(HIDDEN, 1, MAX, "");
+    layers = top.integer(LAYERS, 1, MAX_LAYERS,
+        " (no practical recurrent model is deeper, and the generated code grows with every layer)");
+    bidirectional = top.bool(BIDIRECTIONAL);
+    mode = top.choice(MODE, Mode.class);
+    head = top.section(HEAD);
+    if (head.valid()) {
+      head.value().require(SIZE, "");
+      headSize = head.value().integer(SIZE, 1, MAX, "");
+      activation = head.value().choice(ACTIVATION, HeadActivation.class);
+    }
+    limits = top.section(LIMITS);
+    if (limits.valid()) {
+      maxLength = limits.value().integer(MAX_LENGTH, 1, MAX, "");
+      maxBatch = limits.value().integer(MAX_BATCH, 1, MAX, "");
+    }
+    training = top.section(TRAINING);
+    if (training.valid()) {
+      training.value().require(LOSS, "");
+      loss = training.value().choice(LOSS, Loss.class);
+      dropout = training.value().fraction(DROPOUT);
+      truncate = training.value().integer(TRUNCATE, 0, MAX, "");
+    }
+  }
+
+  private Field<String> javaName(String key, String what, Function<String, String> problem) {
+    Field<String> field = top.text(key, what);
+    if (field.valid()) {
+      String message = problem.apply(field.value());
+      if (message != null) {
+        errors.at(field.node(), message);
+        return new Field<>(null, field.key(), field.node());
+      }
+    }
+    return field;
+  }
+
+  /** Exactly one of input (dense features) and embedding (token ids). */
+  private void checkInputKind() {
+    if (input.present() && embedding.present()) {
+      Node later = index(input.key()) > index(embedding.key()) ? input.key() : embedding.key();
+      errors.at(later, "give either input (dense features) or embedding (token ids), not both");
+    } else if (!input.present() && !embedding.present()) {
+      top.require(INPUT, " (or 'embedding' for token-id inputs)");
+    }
+  }
+
+  /** Options that only one cell kind has. */
+  private void checkCellOptions() {
+    if (!cell.valid()) {
+      return;
+    }
+    String kind = spelling(cell.value());
+    if (nonlinearity.present() && cell.value() != Cell.RNN) {
+      errors.at(nonlinearity.key(), "nonlinearity applies only to cell rnn, not " + kind + "; remove it");
+    }
+    if (gruReset.present() && cell.value() != Cell.GRU) {
+      errors.at(gruReset.key(), "gru_reset applies only to cell gru, not " + kind + "; remove it");
+    }
+  }
+
+  /** A loss must fit the head it trains; dropout needs stacked layers. */
+  private void checkTraining() {
+    if (loss.valid() && head.usable() && headSize.usable() && activation.usable()) {
+      String name = TRAINING + "." + LOSS + " " + spelling(loss.value());
+      if (loss.value() != Loss.MSE && !head.present()) {
+        errors.at(loss.node(), name + " needs a head (it scores the head's logits); add head: {size: N}");
+      } else if (loss.value() == Loss.CROSS_ENTROPY && headSize.valid() && headSize.value() < 2) {
+        errors.at(loss.node(), name + " needs head.size >= 2 (one logit per class), got " + headSize.value()
+            + "; use bce for a single yes/no output");
+      } else if (loss.value() == Loss.MSE && activation.or(HeadActivation.LINEAR) == HeadActivation.SOFTMAX) {
+        errors.at(loss.node(), name + " cannot train a softmax head: mse compares the prediction with the "
+            + "target; use head activation linear or sigmoid");
+      }
+    }
+    if (dropout.valid() && dropout.value() > 0 && layers.usable() && layers.or(DEFAULT_LAYERS) == 1) {
+      errors.at(dropout.node(), "training.dropout must be 0 when layers is 1: dropout only acts between "
+          + "stacked layers (PyTorch warns the same); use layers >= 2 or remove dropout");
+    }
+  }
+
+  private ModelConfig config() {
+    boolean embedded = embedding.present();
+    ModelConfig.TrainingConfig trainingConfig = training.present()
+        ? new ModelConfig.TrainingConfig(loss.value(), dropout.or(0.0), truncate.or(0))
+        : null;
+    return new ModelConfig(
+        cell.value(),
+        nonlinearity.or(Nonlinearity.TANH),
+        gruReset.or(GruReset.AFTER),
+        embedded ? dim.value() : input.value(),
+        embedded ? vocab.value() : 0,
+        hidden.value(),
+        layers.or(DEFAULT_LAYERS),
+        bidirectional.or(false),
+        mode.or(Mode.MANY_TO_MANY),
+        headSize.or(0),
+        activation.or(HeadActivation.LINEAR),
+        maxLength.or(DEFAULT_MAX_LENGTH),
+        maxBatch.or(DEFAULT_MAX_BATCH),
+        trainingConfig);
+  }
+
+  private static int index(Node node) {
+    return node.getStartMark().map(m -> m.getIndex()).orElse(0);
+  }
+}

@@ -1,0 +1,115 @@
+package dev.rnnc.compiler.spec;
+
+import java.util.Iterator;
+import java.util.Optional;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.Event;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.ReaderException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+
+/**
+ * Turns spec text into the node tree of its single YAML document, keeping marks (positions) on every node.
+ * Syntax errors, an empty file, several documents and a root that is not a mapping are reported here.
+ */
+final class YamlDocument {
+  private YamlDocument() {}
+
+  /** A spec is a few hundred bytes; anything near this is not a spec. */
+  private static final int MAX_CODE_POINTS = 1 << 20;
+
+  /** Aliases are legal YAML but a spec has no use for many; the bound stops "billion laughs" input. */
+  private static final int MAX_ALIASES = 50;
+
+  private static final String EXPECTED = "expected a mapping with at least model, package, cell, "
+      + "input (or embedding) and hidden";
+
+  /** The document's root mapping, or null after reporting why there is none. */
+  static MappingNode root(String file, String text, ErrorList errors) {
+    LoadSettings settings = LoadSettings.builder()
+        .setLabel(file)
+        .setUseMarks(true)
+        // Duplicates are reported with both positions by MappingReader, beside the other problems.
+        .setAllowDuplicateKeys(true)
+        .setMaxAliasesForCollections(MAX_ALIASES)
+        .setCodePointLimit(MAX_CODE_POINTS)
+        .build();
+    try {
+      if (!singleDocument(settings, text, errors)) {
+        return null;
+      }
+      Iterator<Node> documents = new Compose(settings).composeAllFromString(text).iterator();
+      if (!documents.hasNext()) {
+        errors.at(1, 1, "the spec is empty: " + EXPECTED);
+        return null;
+      }
+      Node root = documents.next();
+      if (root instanceof MappingNode mapping) {
+        return mapping;
+      }
+      if (root instanceof ScalarNode scalar && Describe.isNull(scalar)) {
+        errors.at(root, "the spec is empty: " + EXPECTED);
+      } else {
+        errors.at(root, "the spec must be a YAML mapping of keys to values, got " + Describe.node(root));
+      }
+      return null;
+    } catch (MarkedYamlEngineException e) {
+      // SnakeYAML's problem text is already phrased for users; only the position format changes.
+      errors.at(e.getProblemMark().or(e::getContextMark), problem(e));
+    } catch (ReaderException e) {
+      int[] lineColumn = lineColumn(text, e.getPosition());
+      errors.at(lineColumn[0], lineColumn[1], String.format("unacceptable character #%X: %s",
+          e.getCodePoint(), e.getMessage() == null ? "special characters are not allowed" : e.getMessage()));
+    } catch (YamlEngineException e) {
+      errors.at(1, 1, "cannot read the spec as YAML: " + e.getMessage());
+    }
+    return null;
+  }
+
+  /**
+   * Checks with the low-level parser that there is at most one document, so a second one is reported at
+   * its own {@code ---} rather than wherever its content begins.
+   */
+  private static boolean singleDocument(LoadSettings settings, String text, ErrorList errors) {
+    int documents = 0;
+    for (Event event : new Parse(settings).parseString(text)) {
+      if (event.getEventId() == Event.ID.DocumentStart && ++documents == 2) {
+        errors.at(event.getStartMark(), "a spec holds one YAML document; remove this second one");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String problem(MarkedYamlEngineException e) {
+    String problem = e.getProblem();
+    if (problem == null || problem.isBlank()) {
+      problem = e.getContext();
+    }
+    String context = e.getContext();
+    String text = context != null && !context.isBlank() && !context.equals(problem)
+        ? problem + " (" + context.strip() + ")" : problem;
+    return text == null ? "invalid YAML" : text.strip().replace("\n", " ");
+  }
+
+  /** 1-based line and column of a code-point index, as SnakeYAML counts them. */
+  private static int[] lineColumn(String text, int codePointIndex) {
+    int line = 1;
+    int column = 1;
+    int index = 0;
+    for (int i = 0; i < text.length() && index < codePointIndex; i = text.offsetByCodePoints(i, 1), index++) {
+      if (text.charAt(i) == '\n') {
+        line++;
+        column = 1;
+      } else {
+        column++;
+      }
+    }
+    return new int[] {line, column};
+  }
+}
