@@ -103,34 +103,29 @@ public final class SafeTensors {
       throws IOException {
     int count = entry.elementCount();
     int width = entry.dtype().byteSize();
-    switch (entry.dtype()) {
-      case F32: {
+    long position = dataStart + entry.begin();
+    return switch (entry.dtype()) {
+      case F32 -> {
         float[] data = new float[count];
-        readChunks(in, dataStart + entry.begin(), count, width, chunk,
-            (buffer, offset, n) -> buffer.asFloatBuffer().get(data, offset, n));
-        return Tensor.ofFloats(entry.shape(), data);
+        readChunks(in, position, count, width, chunk, (buffer, offset, n) -> buffer.asFloatBuffer().get(data, offset, n));
+        yield Tensor.ofFloats(entry.shape(), data);
       }
-      case F64: {
+      case F64 -> {
         double[] data = new double[count];
-        readChunks(in, dataStart + entry.begin(), count, width, chunk,
-            (buffer, offset, n) -> buffer.asDoubleBuffer().get(data, offset, n));
-        return Tensor.ofDoubles(entry.shape(), data);
+        readChunks(in, position, count, width, chunk, (buffer, offset, n) -> buffer.asDoubleBuffer().get(data, offset, n));
+        yield Tensor.ofDoubles(entry.shape(), data);
       }
-      case I64: {
+      case I64 -> {
         long[] data = new long[count];
-        readChunks(in, dataStart + entry.begin(), count, width, chunk,
-            (buffer, offset, n) -> buffer.asLongBuffer().get(data, offset, n));
-        return Tensor.ofLongs(entry.shape(), data);
+        readChunks(in, position, count, width, chunk, (buffer, offset, n) -> buffer.asLongBuffer().get(data, offset, n));
+        yield Tensor.ofLongs(entry.shape(), data);
       }
-      case I32: {
+      case I32 -> {
         int[] data = new int[count];
-        readChunks(in, dataStart + entry.begin(), count, width, chunk,
-            (buffer, offset, n) -> buffer.asIntBuffer().get(data, offset, n));
-        return Tensor.ofInts(entry.shape(), data);
+        readChunks(in, position, count, width, chunk, (buffer, offset, n) -> buffer.asIntBuffer().get(data, offset, n));
+        yield Tensor.ofInts(entry.shape(), data);
       }
-      default:
-        throw new IllegalStateException("unhandled dtype " + entry.dtype());
-    }
+    };
   }
 
   /** Moves {@code n} elements between a little-endian byte buffer and an array starting at {@code offset}. */
@@ -224,31 +219,12 @@ public final class SafeTensors {
   private static void writeTensor(WritableByteChannel channel, Tensor tensor, ByteBuffer chunk) throws IOException {
     int count = (int) tensor.elementCount();
     int width = tensor.dtype().byteSize();
-    ElementCopy copy;
-    switch (tensor.dtype()) {
-      case F32: {
-        float[] data = tensor.floats();
-        copy = (buffer, offset, n) -> buffer.asFloatBuffer().put(data, offset, n);
-        break;
-      }
-      case F64: {
-        double[] data = tensor.doubles();
-        copy = (buffer, offset, n) -> buffer.asDoubleBuffer().put(data, offset, n);
-        break;
-      }
-      case I64: {
-        long[] data = tensor.longs();
-        copy = (buffer, offset, n) -> buffer.asLongBuffer().put(data, offset, n);
-        break;
-      }
-      case I32: {
-        int[] data = tensor.ints();
-        copy = (buffer, offset, n) -> buffer.asIntBuffer().put(data, offset, n);
-        break;
-      }
-      default:
-        throw new IllegalStateException("unhandled dtype " + tensor.dtype());
-    }
+    ElementCopy copy = switch (tensor.dtype()) {
+      case F32 -> (buffer, offset, n) -> buffer.asFloatBuffer().put(tensor.floats(), offset, n);
+      case F64 -> (buffer, offset, n) -> buffer.asDoubleBuffer().put(tensor.doubles(), offset, n);
+      case I64 -> (buffer, offset, n) -> buffer.asLongBuffer().put(tensor.longs(), offset, n);
+      case I32 -> (buffer, offset, n) -> buffer.asIntBuffer().put(tensor.ints(), offset, n);
+    };
     int perChunk = chunk.capacity() / width;
     for (int done = 0; done < count; ) {
       int n = Math.min(perChunk, count - done);

@@ -121,59 +121,48 @@ public final class Tensor {
 
   /** A fresh float array: F32 copied, F64 rounded to nearest (magnitudes past float range become infinite). */
   public float[] toFloatArray() {
-    switch (dtype) {
-      case F32:
-        return ((float[]) data).clone();
-      case F64: {
-        double[] source = (double[]) data;
-        float[] out = new float[source.length];
-        for (int i = 0; i < source.length; i++) {
-          out[i] = (float) source[i];
-        }
-        return out;
-      }
-      default:
-        throw new RnncException("expected a floating-point tensor (F32 or F64) but it has dtype " + dtype);
+    if (dtype == DType.F32) {
+      return ((float[]) data).clone();
     }
+    if (dtype == DType.F64) {
+      double[] source = (double[]) data;
+      float[] out = new float[source.length];
+      for (int i = 0; i < source.length; i++) {
+        out[i] = (float) source[i];
+      }
+      return out;
+    }
+    throw new RnncException("expected a floating-point tensor (F32 or F64) but it has dtype " + dtype);
   }
 
   /** A fresh int array from I32 or I64 data; an I64 value outside the int range is an error. */
   public int[] toIntArray() {
-    switch (dtype) {
-      case I32:
-        return ((int[]) data).clone();
-      case I64: {
-        long[] source = (long[]) data;
-        int[] out = new int[source.length];
-        for (int i = 0; i < source.length; i++) {
-          if (source[i] < Integer.MIN_VALUE || source[i] > Integer.MAX_VALUE) {
-            throw new RnncException("I64 value " + source[i] + " at flat index " + i + " does not fit in a 32-bit int");
-          }
-          out[i] = (int) source[i];
-        }
-        return out;
-      }
-      default:
-        throw new RnncException("expected an integer tensor (I64 or I32) but it has dtype " + dtype);
+    if (dtype == DType.I32) {
+      return ((int[]) data).clone();
     }
+    if (dtype == DType.I64) {
+      long[] source = (long[]) data;
+      int[] out = new int[source.length];
+      for (int i = 0; i < source.length; i++) {
+        if (source[i] < Integer.MIN_VALUE || source[i] > Integer.MAX_VALUE) {
+          throw new RnncException("I64 value " + source[i] + " at flat index " + i + " does not fit in a 32-bit int");
+        }
+        out[i] = (int) source[i];
+      }
+      return out;
+    }
+    throw new RnncException("expected an integer tensor (I64 or I32) but it has dtype " + dtype);
   }
 
   /** A fresh long array from I64 or I32 data. */
   public long[] toLongArray() {
-    switch (dtype) {
-      case I64:
-        return ((long[]) data).clone();
-      case I32: {
-        int[] source = (int[]) data;
-        long[] out = new long[source.length];
-        for (int i = 0; i < source.length; i++) {
-          out[i] = source[i];
-        }
-        return out;
-      }
-      default:
-        throw new RnncException("expected an integer tensor (I64 or I32) but it has dtype " + dtype);
+    if (dtype == DType.I64) {
+      return ((long[]) data).clone();
     }
+    if (dtype == DType.I32) {
+      return Arrays.stream((int[]) data).asLongStream().toArray();
+    }
+    throw new RnncException("expected an integer tensor (I64 or I32) but it has dtype " + dtype);
   }
 
   /** Equal dtype, shape and elements (floating-point elements compared bit for bit, so NaN equals NaN). */
@@ -189,34 +178,22 @@ public final class Tensor {
     if (dtype != that.dtype || !Arrays.equals(shape, that.shape)) {
       return false;
     }
-    switch (dtype) {
-      case F32:
-        return Arrays.equals((float[]) data, (float[]) that.data);
-      case F64:
-        return Arrays.equals((double[]) data, (double[]) that.data);
-      case I64:
-        return Arrays.equals((long[]) data, (long[]) that.data);
-      default:
-        return Arrays.equals((int[]) data, (int[]) that.data);
-    }
+    return switch (dtype) {
+      case F32 -> Arrays.equals((float[]) data, (float[]) that.data);
+      case F64 -> Arrays.equals((double[]) data, (double[]) that.data);
+      case I64 -> Arrays.equals((long[]) data, (long[]) that.data);
+      case I32 -> Arrays.equals((int[]) data, (int[]) that.data);
+    };
   }
 
   @Override
   public int hashCode() {
-    int dataHash;
-    switch (dtype) {
-      case F32:
-        dataHash = Arrays.hashCode((float[]) data);
-        break;
-      case F64:
-        dataHash = Arrays.hashCode((double[]) data);
-        break;
-      case I64:
-        dataHash = Arrays.hashCode((long[]) data);
-        break;
-      default:
-        dataHash = Arrays.hashCode((int[]) data);
-    }
+    int dataHash = switch (dtype) {
+      case F32 -> Arrays.hashCode((float[]) data);
+      case F64 -> Arrays.hashCode((double[]) data);
+      case I64 -> Arrays.hashCode((long[]) data);
+      case I32 -> Arrays.hashCode((int[]) data);
+    };
     return 31 * (31 * dtype.hashCode() + Arrays.hashCode(shape)) + dataHash;
   }
 

@@ -144,6 +144,25 @@ class SafeTensorsTest {
     }
   }
 
+  /** Made by the official library: {@code safetensors.torch.save({'w': [[1., -2.]], 'n': [3] (int64)}, {'format': 'pt'})}. */
+  private static final String OFFICIAL_FILE_HEX = "9000000000000000"
+      + "7b225f5f6d657461646174615f5f223a7b22666f726d6174223a227074227d2c226e223a7b226474797065223a22493634222c2273"
+      + "68617065223a5b315d2c22646174615f6f666673657473223a5b302c385d7d2c2277223a7b226474797065223a22463332222c2273"
+      + "68617065223a5b312c325d2c22646174615f6f666673657473223a5b382c31365d7d7d202020"
+      + "0300000000000000" + "0000803f000000c0";
+
+  @Test
+  void readsAndReproducesAFileFromTheOfficialLibrary() {
+    byte[] official = java.util.HexFormat.of().parseHex(OFFICIAL_FILE_HEX);
+    SafeTensorsFile read = SafeTensors.read("official", official);
+    Map<String, Tensor> expected = new LinkedHashMap<>();
+    expected.put("n", Tensor.ofLongs(new int[] {1}, new long[] {3}));
+    expected.put("w", Tensor.ofFloats(new int[] {1, 2}, new float[] {1, -2}));
+    assertEquals(expected, read.tensors());
+    assertEquals(Map.of("format", "pt"), read.metadata());
+    assertArrayEquals(official, SafeTensors.toBytes(read.tensors(), read.metadata()));
+  }
+
   @Test
   void readsTensorsInDataOrderWhateverTheHeaderOrder() {
     String header = "{" + entry("second", "I32", "[1]", 4, 8) + "," + entry("first", "I32", "[1]", 0, 4) + ","
