@@ -21,7 +21,7 @@ final class SizeLimits {
   }
 
   /** Runs both checks; the fields say where each size was written, for the error positions. */
-  void check(Field<Integer> hidden, Field<Integer> input, Field<Integer> dim, Field<?> embedding, Field<?> head,
+  void check(Field<Integer> hidden, Field<Integer> input, Field<Integer> dim, Field<?> embedding,
       Field<Integer> headSize, Field<?> limits) {
     checkParameters(hidden.node(), embedding.key(), headSize.node());
     Node inputNode = input.present() ? input.node() : dim.node();

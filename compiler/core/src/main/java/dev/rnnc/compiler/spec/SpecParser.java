@@ -6,7 +6,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -75,8 +77,8 @@ public final class SpecParser {
   }
 
   private static String describe(IOException e) {
-    String kind = e instanceof java.nio.file.NoSuchFileException ? "no such file"
-        : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+    String kind = e instanceof NoSuchFileException ? "no such file"
+        : e instanceof AccessDeniedException ? "permission denied"
         : e.getMessage();
     return kind == null ? e.getClass().getSimpleName() : kind;
   }

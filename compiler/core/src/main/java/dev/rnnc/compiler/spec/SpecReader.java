@@ -79,7 +79,7 @@ final class SpecReader {
       errors.at(root, e.getMessage());
       return null;
     }
-    new SizeLimits(config, errors).check(hidden, input, dim, embedding, head, headSize, limits);
+    new SizeLimits(config, errors).check(hidden, input, dim, embedding, headSize, limits);
     return errors.isEmpty() ? new Result(model.value(), packageName.value(), config) : null;
   }
 
