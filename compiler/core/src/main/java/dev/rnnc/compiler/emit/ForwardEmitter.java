@@ -1,0 +1,369 @@
+package dev.rnnc.compiler.emit;
+
+import static dev.rnnc.compiler.emit.Types.FLOATS;
+import static dev.rnnc.compiler.emit.Types.INTS;
+
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeSpec;
+import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.compiler.plan.ModelPlan.LayerRun;
+import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.runtime.ModelConfig.HeadActivation;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Emits inference: the whole-sequence forward pass over a padded batch and the streaming step.
+ *
+ * <p>Per layer and direction the forward pass first projects the input of every valid step (one
+ * matrix–vector product per step against the same weights, ahead of the recurrence), then runs the
+ * recurrence, which only multiplies by the recurrent weights. The running state lives directly in
+ * {@code hN}/{@code cN}, so the final states need no copy.
+ */
+final class ForwardEmitter {
+  private final ModelPlan plan;
+  private final ModelConfig config;
+
+  ForwardEmitter(ModelPlan plan) {
+    this.plan = plan;
+    this.config = plan.config();
+  }
+
+  static String runMethod(LayerRun run) {
+    return "run" + run.suffix();
+  }
+
+  static String cellMethod(LayerRun run) {
+    return "cell" + run.suffix();
+  }
+
+  /** Where layer {@code layer} writes its per-step output. */
+  static String layerOutput(ModelPlan plan, int layer) {
+    return layer == plan.config().layers() - 1 ? "output" : "layerOutput" + layer;
+  }
+
+  /** Where layer {@code layer} reads its per-step input (dropout, when training, reads through its own buffer). */
+  static String layerInput(ModelPlan plan, int layer) {
+    return layer == 0 ? "in" : "layerOutput" + (layer - 1);
+  }
+
+  void emit(TypeSpec.Builder type) {
+    type.addMethod(forward());
+    type.addMethod(forwardTokens());
+    type.addMethod(begin());
+    type.addMethod(runLayers());
+    for (LayerRun run : plan.runs()) {
+      type.addMethod(cell(run));
+      type.addMethod(runLayer(run));
+    }
+    type.addMethod(finish());
+    if (config.hasHead()) {
+      type.addMethod(head());
+    }
+    if (plan.streaming()) {
+      emitStreaming(type);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------- whole sequences
+
+  private MethodSpec forward() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("forward").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .addParameter(FLOATS, "input").addParameter(int.class, "batch").addParameter(int.class, "steps")
+        .addParameter(INTS, "lengths").addParameter(FLOATS, "h0").addParameter(FLOATS, "c0");
+    if (config.hasEmbedding()) {
+      m.addStatement("throw new IllegalArgumentException($S)",
+          "this model reads token ids (it has an embedding): call forwardTokens");
+      return m.build();
+    }
+    m.addStatement("begin(batch, steps, lengths, h0, c0)");
+    m.addStatement("requireLength($S, input, batch * steps * INPUT_SIZE)", "input");
+    m.addStatement("runLayers(input)");
+    return m.build();
+  }
+
+  private MethodSpec forwardTokens() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("forwardTokens").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .addParameter(INTS, "tokens").addParameter(int.class, "batch").addParameter(int.class, "steps")
+        .addParameter(INTS, "lengths").addParameter(FLOATS, "h0").addParameter(FLOATS, "c0");
+    if (!config.hasEmbedding()) {
+      m.addStatement("throw new IllegalArgumentException($S)",
+          "this model reads dense features (it has no embedding): call forward");
+      return m.build();
+    }
+    m.addStatement("begin(batch, steps, lengths, h0, c0)");
+    m.addStatement("requireLength($S, tokens, batch * steps)", "tokens");
+    m.addStatement("embed(tokens, batch, steps)");
+    m.addStatement("runLayers(embedded)");
+    return m.build();
+  }
+
+  private MethodSpec begin() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("begin").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Validates a call's sizes and loads the initial state into hN/cN, which then carry the running state.\n")
+        .addParameter(int.class, "batch").addParameter(int.class, "steps").addParameter(INTS, "lengths")
+        .addParameter(FLOATS, "h0").addParameter(FLOATS, "c0")
+        .beginControlFlow("if (batch < 1 || batch > maxBatch)")
+        .addStatement("throw new IllegalArgumentException(\"batch must be in [1, \" + maxBatch + \"], got \" + batch)")
+        .endControlFlow()
+        .beginControlFlow("if (steps < 1 || steps > maxLength)")
+        .addStatement("throw new IllegalArgumentException(\"steps must be in [1, \" + maxLength + \"], got \" + steps)")
+        .endControlFlow()
+        .beginControlFlow("if (lengths == null)")
+        .addStatement("java.util.Arrays.fill(this.lengths, 0, batch, steps)")
+        .nextControlFlow("else")
+        .addStatement("requireLength($S, lengths, batch)", "lengths")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("if (lengths[b] < 1 || lengths[b] > steps)")
+        .addStatement("throw new IllegalArgumentException(\"lengths[\" + b + \"] must be in [1, \" + steps + \"], got \" + lengths[b])")
+        .endControlFlow()
+        .addStatement("this.lengths[b] = lengths[b]")
+        .endControlFlow()
+        .endControlFlow()
+        .addStatement("this.batch = batch")
+        .addStatement("this.steps = steps")
+        .addStatement("int stateSize = LAYERS * DIRECTIONS * batch * HIDDEN")
+        .addStatement("loadState($S, h0, hN, stateSize)", "h0");
+    if (plan.isLstm()) {
+      m.addStatement("loadState($S, c0, cN, stateSize)", "c0");
+    } else {
+      m.beginControlFlow("if (c0 != null)")
+          .addStatement("throw new IllegalArgumentException($S)", "c0 is only for LSTM models")
+          .endControlFlow();
+    }
+    return m.build();
+  }
+
+  private MethodSpec runLayers() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("runLayers").addModifiers(Modifier.PRIVATE)
+        .addParameter(FLOATS, "in");
+    for (LayerRun run : plan.runs()) {
+      m.addStatement("$L($L, $L)", runMethod(run), layerInput(plan, run.layer()), layerOutput(plan, run.layer()));
+    }
+    m.addStatement("finish()");
+    return m.build();
+  }
+
+  /** One recurrent step of one layer and direction: recurrent products plus the cell update. */
+  private MethodSpec cell(LayerRun run) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder(cellMethod(run))
+        .addModifiers(Modifier.PRIVATE)
+        .addJavadoc("One step of layer $L$L: h, c updated in place; gx holds this step's input projection;\n"
+            + "g receives the activated gates.\n", run.layer(), run.reverse() ? " (reverse)" : "")
+        .addParameter(FLOATS, "h").addParameter(int.class, "hOff")
+        .addParameter(FLOATS, "c").addParameter(int.class, "cOff")
+        .addParameter(FLOATS, "gx").addParameter(int.class, "gxOff")
+        .addParameter(FLOATS, "g").addParameter(int.class, "gOff")
+        .addStatement("Weights w = weights");
+    if (plan.isLstm()) {
+      m.addStatement("matvec(w.$L, GATE_ROWS, HIDDEN, h, hOff, gx, gxOff, g, gOff)", WeightsEmitter.hh(run));
+      m.addStatement("lstmCell(g, gOff, c, cOff, h, hOff)");
+    } else if (!plan.isGru()) {
+      m.addStatement("matvec(w.$L, GATE_ROWS, HIDDEN, h, hOff, gx, gxOff, g, gOff)", WeightsEmitter.hh(run));
+      m.addStatement("rnnCell(g, gOff, h, hOff)");
+    } else if (!plan.isGruResetBefore()) {
+      m.addStatement("matvec(w.$L, 2 * HIDDEN, HIDDEN, h, hOff, gx, gxOff, g, gOff)", WeightsEmitter.hhRz(run));
+      m.addStatement("matvec(w.$L, HIDDEN, HIDDEN, h, hOff, w.$L, 0, g, gOff + 3 * HIDDEN)",
+          WeightsEmitter.hhN(run), WeightsEmitter.bhn(run));
+      m.addStatement("gruCell(g, gOff, gx, gxOff, h, hOff)");
+    } else {
+      m.addStatement("matvec(w.$L, 2 * HIDDEN, HIDDEN, h, hOff, gx, gxOff, g, gOff)", WeightsEmitter.hhRz(run));
+      m.addStatement("gruGates(g, gOff, h, hOff, resetHidden, 0)");
+      m.addStatement("matvec(w.$L, HIDDEN, HIDDEN, resetHidden, 0, gx, gxOff + 2 * HIDDEN, g, gOff + 2 * HIDDEN)",
+          WeightsEmitter.hhN(run));
+      m.addStatement("gruCell(g, gOff, h, hOff)");
+    }
+    return m.build();
+  }
+
+  /** The whole sequence of one layer and direction. */
+  private MethodSpec runLayer(LayerRun run) {
+    int stateIndex = run.stateIndex(config.directions());
+    MethodSpec.Builder m = MethodSpec.methodBuilder(runMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Layer $L$L over the batch: input projections of all valid steps first, then the recurrence.\n",
+            run.layer(), run.reverse() ? ", backwards in time from each sequence's last valid step" : "")
+        .addParameter(FLOATS, "in").addParameter(FLOATS, "out")
+        .addStatement("Weights w = weights")
+        .addStatement("int batch = this.batch")
+        .addStatement("int steps = this.steps")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("for (int t = 0, len = lengths[b]; t < len; t++)")
+        .addStatement("int row = b * steps + t")
+        .addStatement("matvec(w.$L, GATE_ROWS, $L, in, row * $L, w.$L, 0, inputProjection, row * GX_STRIDE)",
+            WeightsEmitter.ih(run), run.inputSize(), run.inputSize(), WeightsEmitter.ihBias(run))
+        .endControlFlow()
+        .endControlFlow()
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .addStatement("int len = lengths[b]")
+        .addStatement("int state = ($L * batch + b) * HIDDEN", stateIndex)
+        .beginControlFlow("for (int s = 0; s < len; s++)")
+        .addStatement(run.reverse() ? "int row = b * steps + len - 1 - s" : "int row = b * steps + s")
+        ;
+    if (!plan.training()) {
+      m.addStatement("$L(hN, state, cN, state, inputProjection, row * GX_STRIDE, gates, 0)", cellMethod(run));
+    } else {
+      m.addStatement("int g = training ? gateOffset($L, row) : 0", stateIndex)
+          .addStatement("$L(hN, state, cN, state, inputProjection, row * GX_STRIDE, training ? gateStore : gates, g)",
+              cellMethod(run));
+    }
+    if (plan.training() && plan.isLstm()) {
+      m.beginControlFlow("if (training)")
+          .addStatement("System.arraycopy(cN, state, cellStore, ($L * maxBatch * maxLength + row) * HIDDEN, HIDDEN)",
+              stateIndex)
+          .endControlFlow();
+    }
+    m.addStatement("System.arraycopy(hN, state, out, row * FEATURES + $L, HIDDEN)",
+            run.reverse() ? "HIDDEN" : "0")
+        .endControlFlow()
+        .endControlFlow();
+    return m.build();
+  }
+
+  private MethodSpec finish() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("finish").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Zeroes the output at padded steps (as pad_packed_sequence), then features and head.\n")
+        .addStatement("int batch = this.batch")
+        .addStatement("int steps = this.steps")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .addStatement("java.util.Arrays.fill(output, (b * steps + lengths[b]) * FEATURES, (b + 1) * steps * FEATURES, 0f)")
+        .endControlFlow();
+    boolean manyToOne = config.mode() == ModelConfig.Mode.MANY_TO_ONE;
+    if (manyToOne) {
+      m.beginControlFlow("for (int b = 0; b < batch; b++)");
+      for (LayerRun run : plan.lastLayerRuns()) {
+        m.addStatement("System.arraycopy(hN, ($L * batch + b) * HIDDEN, features, b * FEATURES + $L, HIDDEN)",
+            run.stateIndex(config.directions()), run.reverse() ? "HIDDEN" : "0");
+      }
+      m.endControlFlow();
+    }
+    if (config.hasHead()) {
+      if (manyToOne) {
+        m.beginControlFlow("for (int b = 0; b < batch; b++)")
+            .addStatement("head(features, b * FEATURES, logits, b * HEAD_SIZE, prediction, b * HEAD_SIZE)")
+            .endControlFlow();
+      } else {
+        m.beginControlFlow("for (int b = 0; b < batch; b++)")
+            .addStatement("int len = lengths[b]")
+            .beginControlFlow("for (int t = 0; t < len; t++)")
+            .addStatement("int row = b * steps + t")
+            .addStatement("head(output, row * FEATURES, logits, row * HEAD_SIZE, prediction, row * HEAD_SIZE)")
+            .endControlFlow()
+            .addStatement("java.util.Arrays.fill(logits, (b * steps + len) * HEAD_SIZE, (b + 1) * steps * HEAD_SIZE, 0f)")
+            .addStatement("java.util.Arrays.fill(prediction, (b * steps + len) * HEAD_SIZE, (b + 1) * steps * HEAD_SIZE, 0f)")
+            .endControlFlow();
+      }
+    }
+    return m.build();
+  }
+
+  private MethodSpec head() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("head").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("logits = head.weight·f + head.bias, prediction = $L(logits).\n",
+            config.headActivation().name().toLowerCase(java.util.Locale.ROOT))
+        .addParameter(FLOATS, "f").addParameter(int.class, "fOff")
+        .addParameter(FLOATS, "logits").addParameter(int.class, "lOff")
+        .addParameter(FLOATS, "prediction").addParameter(int.class, "pOff")
+        .addStatement("matvec(weights.headWeight, HEAD_SIZE, FEATURES, f, fOff, weights.headBias, 0, headScratch, 0)")
+        .addStatement("System.arraycopy(headScratch, 0, logits, lOff, HEAD_SIZE)");
+    HeadActivation activation = config.headActivation();
+    if (activation == HeadActivation.LINEAR) {
+      m.addStatement("System.arraycopy(headScratch, 0, prediction, pOff, HEAD_SIZE)");
+    } else if (activation == HeadActivation.SIGMOID) {
+      m.beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
+          .addStatement("prediction[pOff + k] = Scalar.sigmoid(headScratch[k])")
+          .endControlFlow();
+    } else {
+      m.addComment("softmax, shifted by the maximum so exp cannot overflow")
+          .addStatement("float max = headScratch[0]")
+          .beginControlFlow("for (int k = 1; k < HEAD_SIZE; k++)")
+          .addStatement("max = Math.max(max, headScratch[k])")
+          .endControlFlow()
+          .addStatement("float sum = 0f")
+          .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
+          .addStatement("float e = (float) Math.exp(headScratch[k] - max)")
+          .addStatement("prediction[pOff + k] = e")
+          .addStatement("sum += e")
+          .endControlFlow()
+          .addStatement("float inv = 1f / sum")
+          .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
+          .addStatement("prediction[pOff + k] *= inv")
+          .endControlFlow();
+    }
+    return m.build();
+  }
+
+  // -------------------------------------------------------------------------------------------- streaming
+
+  private void emitStreaming(TypeSpec.Builder type) {
+    type.addMethod(MethodSpec.methodBuilder("resetState").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
+        .addStatement("java.util.Arrays.fill(stepState, 0f)")
+        .addStatement(plan.isLstm() ? "java.util.Arrays.fill(stepCell, 0f)" : "// no cell state")
+        .build());
+    MethodSpec.Builder setState = MethodSpec.methodBuilder("setState").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .addParameter(FLOATS, "h0").addParameter(FLOATS, "c0")
+        .addStatement("loadState($S, h0, stepState, LAYERS * HIDDEN)", "h0");
+    if (plan.isLstm()) {
+      setState.addStatement("loadState($S, c0, stepCell, LAYERS * HIDDEN)", "c0");
+    }
+    type.addMethod(setState.build());
+
+    MethodSpec.Builder step = MethodSpec.methodBuilder("step").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .addParameter(FLOATS, "x").addParameter(int.class, "offset");
+    if (config.hasEmbedding()) {
+      step.addStatement("throw new IllegalArgumentException($S)",
+          "this model reads token ids (it has an embedding): call stepToken");
+    } else {
+      step.beginControlFlow("if (offset < 0 || offset > x.length - INPUT_SIZE)")
+          .addStatement("throw new IllegalArgumentException(\"x needs INPUT_SIZE = \" + INPUT_SIZE "
+              + "+ \" values from offset \" + offset + \", has \" + x.length)")
+          .endControlFlow()
+          .addStatement("stepLayers(x, offset)");
+    }
+    type.addMethod(step.build());
+
+    MethodSpec.Builder stepToken = MethodSpec.methodBuilder("stepToken").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC).addParameter(int.class, "token");
+    if (config.hasEmbedding()) {
+      stepToken.beginControlFlow("if (token < 0 || token >= VOCAB)")
+          .addStatement("throw new IllegalArgumentException(\"token id must be in [0, \" + VOCAB + \"), got \" + token)")
+          .endControlFlow()
+          .addStatement("stepLayers(weights.embedding, token * INPUT_SIZE)");
+    } else {
+      stepToken.addStatement("throw new IllegalArgumentException($S)",
+          "this model reads dense features (it has no embedding): call step");
+    }
+    type.addMethod(stepToken.build());
+
+    MethodSpec.Builder layers = MethodSpec.methodBuilder("stepLayers").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("One timestep through every layer; layer l > 0 reads layer l - 1's new state.\n")
+        .addParameter(FLOATS, "x").addParameter(int.class, "offset")
+        .addStatement("Weights w = weights");
+    for (LayerRun run : plan.runs()) {
+      String src = run.layer() == 0 ? "x" : "stepState";
+      String srcOff = run.layer() == 0 ? "offset" : (run.layer() - 1) + " * HIDDEN";
+      layers.addStatement("matvec(w.$L, GATE_ROWS, $L, $L, $L, w.$L, 0, stepProjection, 0)",
+          WeightsEmitter.ih(run), run.inputSize(), src, srcOff, WeightsEmitter.ihBias(run));
+      layers.addStatement("$L(stepState, $L * HIDDEN, $L, $L * HIDDEN, stepProjection, 0, gates, 0)",
+          cellMethod(run), run.layer(), plan.isLstm() ? "stepCell" : "null", run.layer());
+    }
+    layers.addStatement("System.arraycopy(stepState, (LAYERS - 1) * HIDDEN, stepOutput, 0, HIDDEN)");
+    if (config.hasHead()) {
+      layers.addStatement("head(stepOutput, 0, stepLogits, 0, stepPrediction, 0)");
+    }
+    type.addMethod(layers.build());
+
+    type.addMethod(getter("stepOutput", "stepOutput"));
+    type.addMethod(getter("stepLogits", config.hasHead() ? "stepLogits" : "null"));
+    type.addMethod(getter("stepPrediction", config.hasHead() ? "stepPrediction" : "null"));
+    type.addMethod(getter("hiddenState", "stepState"));
+    type.addMethod(getter("cellState", plan.isLstm() ? "stepCell" : "null"));
+  }
+
+  static MethodSpec getter(String name, String expression) {
+    return MethodSpec.methodBuilder(name).addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
+        .returns(FLOATS).addStatement("return $L", expression).build();
+  }
+}

@@ -1,0 +1,349 @@
+package dev.rnnc.compiler.emit;
+
+import static dev.rnnc.compiler.emit.Types.FLOATS;
+import static dev.rnnc.compiler.emit.Types.FLOAT_SPECIES;
+import static dev.rnnc.compiler.emit.Types.FLOAT_VECTOR;
+import static dev.rnnc.compiler.emit.Types.VECTOR_OPERATORS;
+
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeName;
+import com.palantir.javapoet.TypeSpec;
+import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.runtime.ModelConfig.Cell;
+import dev.rnnc.runtime.ModelConfig.Nonlinearity;
+import java.util.ArrayList;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Emits the two kernel classes of a model: {@code Vec} (Vector API, any vector width) and {@code Scalar}
+ * (plain Java, used when {@code jdk.incubator.vector} is absent, and for the tails of {@code Vec}).
+ *
+ * <p>Both implement the same kernels with the same arithmetic order (fused multiply-adds, columns in
+ * ascending order), so they agree closely: the matrix–vector product over the panel layout of
+ * {@link dev.rnnc.runtime.Packing}, and one cell update per kernel that also leaves the activated gates in
+ * the gate workspace for the backward pass.
+ */
+final class KernelEmitter {
+  /** Panels (vector registers of rows) per matrix–vector group: 8 accumulators, then 4, 2, 1 for the rest. */
+  static final int[] GROUPS = {8, 4, 2, 1};
+
+  private static final Modifier[] KERNEL = {Modifier.STATIC};
+
+  private final ModelPlan plan;
+
+  KernelEmitter(ModelPlan plan) {
+    this.plan = plan;
+  }
+
+  // ---------------------------------------------------------------------------------------------- Scalar
+
+  TypeSpec scalar() {
+    TypeSpec.Builder type = TypeSpec.classBuilder("Scalar")
+        .addModifiers(Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Plain-Java kernels: the fallback without {@code jdk.incubator.vector}, and the tails of {@link Vec}.\n"
+            + "Weights are row-major here (panels of one row).\n");
+    type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE).build());
+    type.addMethod(MethodSpec.methodBuilder("matvec")
+        .addModifiers(KERNEL)
+        .addJavadoc("y[yOff, yOff + rows) = init[initOff, ...) + W·x[xOff, xOff + cols), W row-major.\n")
+        .addParameters(matvecParameters())
+        .beginControlFlow("for (int r = 0; r < rows; r++)")
+        .addStatement("float s = init[initOff + r]")
+        .addStatement("int row = r * cols")
+        .beginControlFlow("for (int c = 0; c < cols; c++)")
+        .addStatement("s = Math.fma(w[row + c], x[xOff + c], s)")
+        .endControlFlow()
+        .addStatement("y[yOff + r] = s")
+        .endControlFlow()
+        .build());
+    type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(float.class)
+        .addParameter(float.class, "v")
+        .addStatement("return 1f / (1f + (float) Math.exp(-v))").build());
+    type.addMethod(MethodSpec.methodBuilder("tanh").addModifiers(KERNEL).returns(float.class)
+        .addParameter(float.class, "v")
+        .addStatement("return (float) Math.tanh(v)").build());
+    for (MethodSpec unit : cellUnits()) {
+      type.addMethod(unit);
+    }
+    for (CellKernel kernel : cellKernels()) {
+      type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(KERNEL)
+          .addJavadoc(kernel.doc)
+          .addParameters(kernel.parameters())
+          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
+          .addStatement("$L($L)", kernel.unitName(), kernel.unitArguments("j"))
+          .endControlFlow()
+          .build());
+    }
+    return type.build();
+  }
+
+  private static List<com.palantir.javapoet.ParameterSpec> matvecParameters() {
+    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "x").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "xOff").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "init").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "initOff").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "y").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "yOff").build());
+    return params;
+  }
+
+  /** Per-unit cell updates (one hidden unit j), shared by the scalar kernels and the vector tails. */
+  private List<MethodSpec> cellUnits() {
+    List<MethodSpec> units = new ArrayList<>();
+    for (CellKernel kernel : cellKernels()) {
+      MethodSpec.Builder m = MethodSpec.methodBuilder(kernel.unitName()).addModifiers(KERNEL)
+          .addParameters(kernel.parameters())
+          .addParameter(int.class, "j");
+      m.addCode(kernel.scalarBody);
+      units.add(m.build());
+    }
+    return units;
+  }
+
+  // ------------------------------------------------------------------------------------------------- Vec
+
+  TypeSpec vector() {
+    TypeSpec.Builder type = TypeSpec.classBuilder("Vec")
+        .addModifiers(Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Vector API kernels for the platform's preferred vector width (loaded only when the module is present).\n");
+    type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE).build());
+    type.addField(FieldSpec.builder(FLOAT_SPECIES, "S", Modifier.STATIC, Modifier.FINAL)
+        .initializer("$T.SPECIES_PREFERRED", FLOAT_VECTOR).build());
+    type.addField(FieldSpec.builder(int.class, "L", Modifier.STATIC, Modifier.FINAL)
+        .initializer("S.length()").build());
+    type.addField(FieldSpec.builder(int.class, "HIDDEN_BOUND", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Hidden units covered by whole vectors; the rest run through the scalar unit kernels.\n")
+        .initializer("S.loopBound(HIDDEN)").build());
+    type.addMethod(matvecDispatch());
+    for (int group : GROUPS) {
+      type.addMethod(matvecGroup(group));
+    }
+    type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(FLOAT_VECTOR)
+        .addParameter(FLOAT_VECTOR, "v")
+        .addStatement("return $T.broadcast(S, 1f).div(v.neg().lanewise($T.EXP).add(1f))", FLOAT_VECTOR, VECTOR_OPERATORS)
+        .build());
+    type.addMethod(MethodSpec.methodBuilder("tanh").addModifiers(KERNEL).returns(FLOAT_VECTOR)
+        .addParameter(FLOAT_VECTOR, "v")
+        .addStatement("return v.lanewise($T.TANH)", VECTOR_OPERATORS)
+        .build());
+    type.addMethod(MethodSpec.methodBuilder("load").addModifiers(KERNEL).returns(FLOAT_VECTOR)
+        .addParameter(FLOATS, "a").addParameter(int.class, "i")
+        .addStatement("return $T.fromArray(S, a, i)", FLOAT_VECTOR).build());
+    for (CellKernel kernel : cellKernels()) {
+      type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(KERNEL)
+          .addJavadoc(kernel.doc)
+          .addParameters(kernel.parameters())
+          .addStatement("int j = 0")
+          .beginControlFlow("for (; j < HIDDEN_BOUND; j += L)")
+          .addCode(kernel.vectorBody)
+          .endControlFlow()
+          .beginControlFlow("for (; j < HIDDEN; j++)")
+          .addStatement("Scalar.$L($L)", kernel.unitName(), kernel.unitArguments("j"))
+          .endControlFlow()
+          .build());
+    }
+    return type.build();
+  }
+
+  private MethodSpec matvecDispatch() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("matvec").addModifiers(KERNEL)
+        .addJavadoc("y = init + W·x over {@code rows} rows of a matrix packed by {@link $T#pack} (groups of 8, 4, 2, 1 panels).\n"
+            + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n", Types.PACKING)
+        .addParameters(matvecParameters())
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
+        .addStatement("mv8(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
+        .endControlFlow();
+    for (int group : new int[] {4, 2}) {
+      m.beginControlFlow("if (p + $L <= panels)", group)
+          .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", group)
+          .addStatement("p += $L", group)
+          .addStatement("o += $L * L * cols", group)
+          .endControlFlow();
+    }
+    m.beginControlFlow("if (p < panels)")
+        .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
+        .endControlFlow();
+    return m.build();
+  }
+
+  /** One register-blocked group: {@code group} accumulators of L rows, one contiguous weight stream. */
+  private MethodSpec matvecGroup(int group) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group).addModifiers(KERNEL)
+        .addJavadoc("$L panels ($L rows per vector): per column one broadcast of x[c], $L loads and $L fused multiply-adds;\n"
+            + "accumulators stay in registers for the whole column sweep, so there is no horizontal reduction.\n",
+            group, "L", group, group)
+        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yOff");
+    for (int k = 0; k < group; k++) {
+      m.addStatement("$T a$L = load(init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
+    }
+    m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += $L * L)", group);
+    m.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
+    for (int k = 0; k < group; k++) {
+      m.addStatement("a$L = load(w, o$L).fma(xc, a$L)", k, k == 0 ? "" : " + " + k + " * L", k);
+    }
+    m.endControlFlow();
+    for (int k = 0; k < group; k++) {
+      m.addStatement("a$L.intoArray(y, yOff$L)", k, k == 0 ? "" : " + " + k + " * L");
+    }
+    return m.build();
+  }
+
+  // ------------------------------------------------------------------------------------------ cell kernels
+
+  /** A cell-update kernel: one method per model cell phase, with scalar and vector bodies. */
+  static final class CellKernel {
+    final String name;
+    final String doc;
+    final List<String> floatArrays;
+    final CodeBlock scalarBody;
+    final CodeBlock vectorBody;
+
+    CellKernel(String name, String doc, List<String> arrays, CodeBlock scalarBody, CodeBlock vectorBody) {
+      this.name = name;
+      this.doc = doc;
+      this.floatArrays = arrays;
+      this.scalarBody = scalarBody;
+      this.vectorBody = vectorBody;
+    }
+
+    String unitName() {
+      return name + "Unit";
+    }
+
+    List<com.palantir.javapoet.ParameterSpec> parameters() {
+      List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
+      for (String array : floatArrays) {
+        params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, array).build());
+        params.add(com.palantir.javapoet.ParameterSpec.builder(TypeName.INT, array + "Off").build());
+      }
+      return params;
+    }
+
+    String unitArguments(String index) {
+      StringBuilder sb = new StringBuilder();
+      for (String array : floatArrays) {
+        sb.append(array).append(", ").append(array).append("Off, ");
+      }
+      return sb.append(index).toString();
+    }
+  }
+
+  /** The cell kernels this model's cell needs. */
+  List<CellKernel> cellKernels() {
+    List<CellKernel> kernels = new ArrayList<>();
+    Cell cell = plan.cell();
+    if (cell == Cell.LSTM) {
+      kernels.add(new CellKernel("lstmCell",
+          "LSTM update from pre-activation gates [i f g o] in g: activates them in place, c = f*c + i*g, h = o*tanh(c).\n",
+          List.of("g", "c", "h"),
+          CodeBlock.builder()
+              .addStatement("float i = sigmoid(g[gOff + j])")
+              .addStatement("float f = sigmoid(g[gOff + HIDDEN + j])")
+              .addStatement("float gg = tanh(g[gOff + 2 * HIDDEN + j])")
+              .addStatement("float o = sigmoid(g[gOff + 3 * HIDDEN + j])")
+              .addStatement("g[gOff + j] = i")
+              .addStatement("g[gOff + HIDDEN + j] = f")
+              .addStatement("g[gOff + 2 * HIDDEN + j] = gg")
+              .addStatement("g[gOff + 3 * HIDDEN + j] = o")
+              .addStatement("float cn = Math.fma(f, c[cOff + j], i * gg)")
+              .addStatement("c[cOff + j] = cn")
+              .addStatement("h[hOff + j] = o * tanh(cn)")
+              .build(),
+          CodeBlock.builder()
+              .addStatement("$T i = sigmoid(load(g, gOff + j))", FLOAT_VECTOR)
+              .addStatement("$T f = sigmoid(load(g, gOff + HIDDEN + j))", FLOAT_VECTOR)
+              .addStatement("$T gg = tanh(load(g, gOff + 2 * HIDDEN + j))", FLOAT_VECTOR)
+              .addStatement("$T o = sigmoid(load(g, gOff + 3 * HIDDEN + j))", FLOAT_VECTOR)
+              .addStatement("i.intoArray(g, gOff + j)")
+              .addStatement("f.intoArray(g, gOff + HIDDEN + j)")
+              .addStatement("gg.intoArray(g, gOff + 2 * HIDDEN + j)")
+              .addStatement("o.intoArray(g, gOff + 3 * HIDDEN + j)")
+              .addStatement("$T cn = f.fma(load(c, cOff + j), i.mul(gg))", FLOAT_VECTOR)
+              .addStatement("cn.intoArray(c, cOff + j)")
+              .addStatement("o.mul(tanh(cn)).intoArray(h, hOff + j)")
+              .build()));
+    } else if (cell == Cell.RNN) {
+      boolean relu = plan.config().nonlinearity() == Nonlinearity.RELU;
+      kernels.add(new CellKernel("rnnCell",
+          "Vanilla RNN update: h = " + (relu ? "relu" : "tanh") + "(pre-activation), also kept in g.\n",
+          List.of("g", "h"),
+          CodeBlock.builder()
+              .addStatement(relu ? "float a = Math.max(0f, g[gOff + j])" : "float a = tanh(g[gOff + j])")
+              .addStatement("g[gOff + j] = a")
+              .addStatement("h[hOff + j] = a")
+              .build(),
+          CodeBlock.builder()
+              .addStatement(relu ? "$T a = load(g, gOff + j).max(0f)" : "$T a = tanh(load(g, gOff + j))", FLOAT_VECTOR)
+              .addStatement("a.intoArray(g, gOff + j)")
+              .addStatement("a.intoArray(h, hOff + j)")
+              .build()));
+    } else if (!plan.isGruResetBefore()) {
+      kernels.add(new CellKernel("gruCell",
+          "GRU update (reset after, as torch.nn.GRU): g holds [r z] pre-activations and, at 3H, W_hn·h + b_hn;\n"
+              + "x holds the input projection (n part at 2H). Leaves r, z, n in g[0, 3H).\n",
+          List.of("g", "x", "h"),
+          CodeBlock.builder()
+              .addStatement("float r = sigmoid(g[gOff + j])")
+              .addStatement("float z = sigmoid(g[gOff + HIDDEN + j])")
+              .addStatement("float n = tanh(Math.fma(r, g[gOff + 3 * HIDDEN + j], x[xOff + 2 * HIDDEN + j]))")
+              .addStatement("g[gOff + j] = r")
+              .addStatement("g[gOff + HIDDEN + j] = z")
+              .addStatement("g[gOff + 2 * HIDDEN + j] = n")
+              .addStatement("h[hOff + j] = Math.fma(z, h[hOff + j] - n, n)")
+              .build(),
+          CodeBlock.builder()
+              .addStatement("$T r = sigmoid(load(g, gOff + j))", FLOAT_VECTOR)
+              .addStatement("$T z = sigmoid(load(g, gOff + HIDDEN + j))", FLOAT_VECTOR)
+              .addStatement("$T n = tanh(r.fma(load(g, gOff + 3 * HIDDEN + j), load(x, xOff + 2 * HIDDEN + j)))",
+                  FLOAT_VECTOR)
+              .addStatement("r.intoArray(g, gOff + j)")
+              .addStatement("z.intoArray(g, gOff + HIDDEN + j)")
+              .addStatement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
+              .addStatement("z.fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
+              .build()));
+    } else {
+      kernels.add(new CellKernel("gruGates",
+          "GRU (reset before) first phase: activates r and z in g[0, 2H) and writes r*h to rh for W_hn·(r*h).\n",
+          List.of("g", "h", "rh"),
+          CodeBlock.builder()
+              .addStatement("float r = sigmoid(g[gOff + j])")
+              .addStatement("g[gOff + j] = r")
+              .addStatement("g[gOff + HIDDEN + j] = sigmoid(g[gOff + HIDDEN + j])")
+              .addStatement("rh[rhOff + j] = r * h[hOff + j]")
+              .build(),
+          CodeBlock.builder()
+              .addStatement("$T r = sigmoid(load(g, gOff + j))", FLOAT_VECTOR)
+              .addStatement("r.intoArray(g, gOff + j)")
+              .addStatement("sigmoid(load(g, gOff + HIDDEN + j)).intoArray(g, gOff + HIDDEN + j)")
+              .addStatement("r.mul(load(h, hOff + j)).intoArray(rh, rhOff + j)")
+              .build()));
+      kernels.add(new CellKernel("gruCell",
+          "GRU (reset before) second phase: n = tanh(pre-activation at 2H), h = (1 - z)*n + z*h; leaves n in g.\n",
+          List.of("g", "h"),
+          CodeBlock.builder()
+              .addStatement("float n = tanh(g[gOff + 2 * HIDDEN + j])")
+              .addStatement("g[gOff + 2 * HIDDEN + j] = n")
+              .addStatement("h[hOff + j] = Math.fma(g[gOff + HIDDEN + j], h[hOff + j] - n, n)")
+              .build(),
+          CodeBlock.builder()
+              .addStatement("$T n = tanh(load(g, gOff + 2 * HIDDEN + j))", FLOAT_VECTOR)
+              .addStatement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
+              .addStatement("load(g, gOff + HIDDEN + j).fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
+              .build()));
+    }
+    return kernels;
+  }
+}
