@@ -82,6 +82,11 @@ public final class Adam extends AbstractOptimizer {
   }
 
   @Override
+  public Adam withoutState() {
+    return new Adam(lr, beta1, beta2, eps, weightDecay, decoupled);
+  }
+
+  @Override
   public String kind() {
     return decoupled ? "adamw" : "adam";
   }

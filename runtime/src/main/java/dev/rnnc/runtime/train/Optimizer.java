@@ -32,6 +32,9 @@ public interface Optimizer {
   /** Hyper-parameters by their PyTorch names ({@code lr}, {@code momentum}, ...), values as exact decimal strings. */
   Map<String, String> hyperParameters();
 
+  /** A new optimiser with the same kind and settings (current learning rate included) and no state. */
+  Optimizer withoutState();
+
   /** Current learning rate. */
   double learningRate();
 

@@ -71,6 +71,11 @@ public final class Sgd extends AbstractOptimizer {
   }
 
   @Override
+  public Sgd withoutState() {
+    return new Sgd(lr, momentum, dampening, nesterov, weightDecay);
+  }
+
+  @Override
   public String kind() {
     return "sgd";
   }

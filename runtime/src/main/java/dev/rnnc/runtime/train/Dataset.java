@@ -1,0 +1,305 @@
+package dev.rnnc.runtime.train;
+
+import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.io.SafeTensors;
+import dev.rnnc.runtime.io.Tensor;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A training set held in memory and validated against a model: N padded sequences of T steps.
+ *
+ * <p>As a safetensors file (see {@link #fromTensors}) it holds these tensors, batch first like PyTorch's
+ * {@code batch_first=True}:
+ * <ul>
+ *   <li>{@code input} float {@code [N, T, inputSize]} for dense models, or {@code tokens} integer {@code [N, T]}
+ *       for embedding models;</li>
+ *   <li>{@code target}: class ids (integer, or integral floats) for cross-entropy, {@code [N, T]} many-to-many or
+ *       {@code [N]} many-to-one; floats for bce/mse, {@code [N, T, K]} or {@code [N, K]} with K the model's output
+ *       size;</li>
+ *   <li>optional {@code lengths} integer {@code [N]}, each in 1..T;</li>
+ *   <li>optional {@code h0} (and for LSTM {@code c0}) float {@code [layers*dirs, N, H]} initial states.</li>
+ * </ul>
+ * Values at padded steps are never read.
+ */
+public final class Dataset {
+  private final ModelConfig config;
+  private final int size;
+  private final int steps;
+  private final float[] input;
+  private final int[] tokens;
+  private final int[] lengths;
+  private final int[] classTargets;
+  private final float[] valueTargets;
+  private final float[] h0;
+  private final float[] c0;
+
+  /**
+   * A dataset over the given arrays (kept, not copied), laid out as the class comment describes.
+   *
+   * @param input        dense input, or null for an embedding model
+   * @param tokens       token ids, or null for a dense model
+   * @param lengths      valid steps per sequence, or null for all T
+   * @param classTargets class ids for cross-entropy, else null
+   * @param valueTargets float targets for bce/mse, else null
+   * @param h0           initial hidden states, or null for zeros
+   * @param c0           initial LSTM cell states, or null for zeros
+   * @throws RnncException when anything does not fit the model or its loss
+   */
+  public Dataset(ModelConfig config, int size, int steps, float[] input, int[] tokens, int[] lengths,
+      int[] classTargets, float[] valueTargets, float[] h0, float[] c0) {
+    if (config.training() == null) {
+      throw new RnncException("the model has no training section: no loss to train with");
+    }
+    if (size < 1 || steps < 1) {
+      throw new RnncException("a dataset needs at least one sequence of at least one step (got " + size
+          + " sequences of " + steps + " steps)");
+    }
+    this.config = config;
+    this.size = size;
+    this.steps = steps;
+    if (config.hasEmbedding()) {
+      require(tokens != null && input == null, "an embedding model trains on 'tokens' [N, T], not dense 'input'");
+      requireLength("tokens", tokens, (long) size * steps);
+    } else {
+      require(input != null && tokens == null, "a dense model trains on 'input' [N, T, " + config.inputSize()
+          + "], not 'tokens'");
+      requireLength("input", input, (long) size * steps * config.inputSize());
+    }
+    this.input = input;
+    this.tokens = tokens;
+    if (lengths != null) {
+      requireLength("lengths", lengths, size);
+      for (int n = 0; n < size; n++) {
+        if (lengths[n] < 1 || lengths[n] > steps) {
+          throw new RnncException("lengths[" + n + "] = " + lengths[n] + " is outside 1.." + steps);
+        }
+      }
+    }
+    this.lengths = lengths;
+    boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
+    long positions = perStep ? (long) size * steps : size;
+    if (config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY) {
+      require(classTargets != null && valueTargets == null, "cross-entropy needs integer class targets");
+      requireLength("target", classTargets, positions);
+      checkClasses(classTargets, perStep);
+    } else {
+      require(valueTargets != null && classTargets == null,
+          config.training().loss().name().toLowerCase() + " needs float targets");
+      requireLength("target", valueTargets, positions * config.outputSize());
+    }
+    this.classTargets = classTargets;
+    this.valueTargets = valueTargets;
+    long stateSize = (long) config.layers() * config.directions() * size * config.hidden();
+    if (h0 != null) {
+      requireLength("h0", h0, stateSize);
+    }
+    if (c0 != null) {
+      require(config.hasCellState(), "c0 is only for LSTM models");
+      requireLength("c0", c0, stateSize);
+    }
+    this.h0 = h0;
+    this.c0 = c0;
+    if (tokens != null) {
+      for (int n = 0; n < size; n++) {
+        for (int t = 0; t < length(n); t++) {
+          int id = tokens[n * steps + t];
+          if (id < 0 || id >= config.vocab()) {
+            throw new RnncException("tokens[" + n + ", " + t + "] = " + id + " is outside the vocabulary 0.."
+                + (config.vocab() - 1));
+          }
+        }
+      }
+    }
+  }
+
+  /** Reads a dataset file (see the class comment). */
+  public static Dataset load(Path file, ModelConfig config) {
+    return fromTensors(SafeTensors.read(file).tensors(), config, file.getFileName().toString());
+  }
+
+  /**
+   * A dataset from named tensors (see the class comment), converted to the arrays the trainer uses.
+   *
+   * @param sourceName what the tensors came from, for messages
+   */
+  public static Dataset fromTensors(Map<String, Tensor> tensors, ModelConfig config, String sourceName) {
+    Set<String> known = Set.of("input", "tokens", "target", "lengths", "h0", "c0");
+    Set<String> unknown = new TreeSet<>(tensors.keySet());
+    unknown.removeAll(known);
+    if (!unknown.isEmpty()) {
+      throw new RnncException(sourceName + ": unexpected tensors " + unknown + " (a dataset holds " + new TreeSet<>(known)
+          + ")");
+    }
+    try {
+      String dataName = config.hasEmbedding() ? "tokens" : "input";
+      Tensor data = tensors.get(dataName);
+      if (data == null) {
+        throw new RnncException("no '" + dataName + "' tensor" + (tensors.containsKey("input") || tensors.containsKey(
+            "tokens") ? " (" + (config.hasEmbedding() ? "an embedding model takes token ids" : "a dense model takes"
+            + " float input") + ")" : ""));
+      }
+      int[] shape = data.shape();
+      int expectedRank = config.hasEmbedding() ? 2 : 3;
+      if (shape.length != expectedRank || (!config.hasEmbedding() && shape[2] != config.inputSize())) {
+        throw new RnncException("'" + dataName + "' has shape " + Arrays.toString(shape) + ", expected "
+            + (config.hasEmbedding() ? "[N, T]" : "[N, T, " + config.inputSize() + "]"));
+      }
+      int n = shape[0];
+      int t = shape[1];
+      Tensor target = tensors.get("target");
+      if (target == null) {
+        throw new RnncException("no 'target' tensor");
+      }
+      boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
+      boolean classes = config.training() != null && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY;
+      int[] targetShape = perStep ? new int[] {n, t} : new int[] {n};
+      if (!classes) {
+        targetShape = Arrays.copyOf(targetShape, targetShape.length + 1);
+        targetShape[targetShape.length - 1] = config.outputSize();
+      }
+      requireShape("target", target, targetShape);
+      int stateRows = config.layers() * config.directions();
+      int[] stateShape = {stateRows, n, config.hidden()};
+      float[] h0 = optionalFloats(tensors, "h0", stateShape);
+      float[] c0 = optionalFloats(tensors, "c0", stateShape);
+      int[] lengths = null;
+      if (tensors.containsKey("lengths")) {
+        requireShape("lengths", tensors.get("lengths"), new int[] {n});
+        lengths = integers("lengths", tensors.get("lengths"));
+      }
+      return new Dataset(config, n, t,
+          config.hasEmbedding() ? null : floats(dataName, data),
+          config.hasEmbedding() ? integers(dataName, data) : null,
+          lengths,
+          classes ? integers("target", target) : null,
+          classes ? null : floats("target", target),
+          h0, c0);
+    } catch (RnncException e) {
+      throw new RnncException(sourceName + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static float[] optionalFloats(Map<String, Tensor> tensors, String name, int[] shape) {
+    Tensor tensor = tensors.get(name);
+    if (tensor == null) {
+      return null;
+    }
+    requireShape(name, tensor, shape);
+    return floats(name, tensor);
+  }
+
+  private static float[] floats(String name, Tensor tensor) {
+    if (!tensor.dtype().isFloatingPoint()) {
+      throw new RnncException("'" + name + "' has dtype " + tensor.dtype() + ", expected F32 or F64");
+    }
+    float[] values = tensor.toFloatArray();
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        throw new RnncException("'" + name + "' contains " + values[i] + " at flat index " + i);
+      }
+    }
+    return values;
+  }
+
+  /** Integer tensors, or floats holding whole numbers (what {@code torch.tensor([...])} of labels may give). */
+  private static int[] integers(String name, Tensor tensor) {
+    if (!tensor.dtype().isFloatingPoint()) {
+      return tensor.toIntArray();
+    }
+    float[] values = tensor.toFloatArray();
+    int[] out = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] != Math.rint(values[i]) || Math.abs(values[i]) > 1 << 24) {
+        throw new RnncException("'" + name + "' must hold whole numbers, but flat index " + i + " is " + values[i]);
+      }
+      out[i] = (int) values[i];
+    }
+    return out;
+  }
+
+  private static void requireShape(String name, Tensor tensor, int[] shape) {
+    if (!Arrays.equals(tensor.shape(), shape)) {
+      throw new RnncException("'" + name + "' has shape " + Arrays.toString(tensor.shape()) + ", expected "
+          + Arrays.toString(shape));
+    }
+  }
+
+  private void checkClasses(int[] targets, boolean perStep) {
+    int k = config.outputSize();
+    for (int n = 0; n < size; n++) {
+      int positions = perStep ? length(n) : 1;
+      for (int t = 0; t < positions; t++) {
+        int c = targets[perStep ? n * steps + t : n];
+        if (c < 0 || c >= k) {
+          throw new RnncException("target" + (perStep ? "[" + n + ", " + t + "]" : "[" + n + "]") + " = " + c
+              + " is not a class of the model's " + k + " outputs");
+        }
+      }
+    }
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new RnncException(message);
+    }
+  }
+
+  private static void requireLength(String name, Object array, long expected) {
+    int length = array instanceof float[] ? ((float[]) array).length : ((int[]) array).length;
+    if (length != expected) {
+      throw new RnncException("'" + name + "' has " + length + " values, expected " + expected);
+    }
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** Sequences N. */
+  public int size() {
+    return size;
+  }
+
+  /** Padded length T. */
+  public int steps() {
+    return steps;
+  }
+
+  /** Valid steps of sequence {@code n}. */
+  public int length(int n) {
+    return lengths == null ? steps : lengths[n];
+  }
+
+  public boolean hasLengths() {
+    return lengths != null;
+  }
+
+  float[] input() {
+    return input;
+  }
+
+  int[] tokens() {
+    return tokens;
+  }
+
+  int[] classTargets() {
+    return classTargets;
+  }
+
+  float[] valueTargets() {
+    return valueTargets;
+  }
+
+  float[] h0() {
+    return h0;
+  }
+
+  float[] c0() {
+    return c0;
+  }
+}
