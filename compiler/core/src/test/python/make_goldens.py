@@ -53,9 +53,10 @@ Cases
 ``base_cases``: every cell (lstm, gru_after, gru_before, rnn_tanh, rnn_relu) x layers 1-3 x uni/bidirectional,
 30 cases, each given one of 11 mode/head/loss variants in rotation (m2m/m2o; no head, linear, sigmoid, softmax
 head; cross_entropy, bce, mse, and forward-only), with token (embedding) input in a third of them and a given
-h0 (and c0 for LSTM) in about half. ``extra_cases``: edge cases named after what they cover (batch of one, one
-step, no sequence at full length, all at full length, soft bce targets, mse through a softmax, relu with large
-weights, the largest sizes). The case name spells out its configuration: cell, layers, uni/bi, mode, head,
+h0 (and c0 for LSTM) in about half. ``extra_cases``: edge cases and combinations the rotation misses, named after what
+they cover (batch of one, one step, no sequence at full length, all at full length, soft bce targets,
+cross-entropy under a linear head, relu with large weights, the largest sizes). Every spec is one rnnc accepts
+(for example mse never trains a softmax head: rnnc rejects that spec). The case name spells out its configuration: cell, layers, uni/bi, mode, head,
 loss, then ``emb`` (token input) and ``h0`` (given initial state).
 """
 
@@ -454,7 +455,7 @@ VARIANTS = [
     ("m2o_nohead_mse", "many_to_one", 0, "linear", "mse"),
     ("m2m_linear_mse", "many_to_many", 2, "linear", "mse"),
     ("m2o_linear_mse", "many_to_one", 3, "linear", "mse"),
-    ("m2m_softmax_mse", "many_to_many", 5, "softmax", "mse"),
+    ("m2m_sigmoid_mse", "many_to_many", 4, "sigmoid", "mse"),
     ("m2o_linear_fwd", "many_to_one", 3, "linear", "none"),
     ("m2m_nohead_fwd", "many_to_many", 0, "linear", "none"),
 ]
@@ -518,6 +519,21 @@ def extra_cases() -> List[Case]:
         Case(name="gru_after_l2_uni_m2o_nohead_mse_emb_h0", cell="gru", layers=2, vocab=6, input=3, hidden=5,
              batch=3, steps=5, mode="many_to_one", loss="mse", given_h0=True,
              description="mse on features without head, token input, given h0"),
+        Case(name="rnn_relu_l2_bi_m2o_softmax_ce_h0", cell="rnn", nonlinearity="relu", layers=2,
+             bidirectional=True, input=4, hidden=6, batch=4, steps=6, mode="many_to_one", head=3,
+             head_activation="softmax", loss="cross_entropy", given_h0=True,
+             description="relu, bidirectional many-to-one classification from a given h0"),
+        Case(name="gru_after_l2_bi_m2m_sigmoid_bce_h0", cell="gru", layers=2, bidirectional=True, input=3,
+             hidden=4, batch=3, steps=6, head=2, head_activation="sigmoid", loss="bce", given_h0=True,
+             description="torch GRU, bidirectional per-step multi-label, given h0"),
+        Case(name="gru_before_l2_uni_m2m_linear_ce", cell="gru", gru_reset="before", layers=2, input=2,
+             hidden=5, batch=4, steps=5, head=3, head_activation="linear", loss="cross_entropy",
+             description="cross-entropy scores the logits whatever the head activation (prediction = logits)"),
+        Case(name="rnn_tanh_l3_bi_m2o_sigmoid_mse_emb_h0", cell="rnn", layers=3, bidirectional=True, vocab=8,
+             input=3, hidden=4, batch=3, steps=5, mode="many_to_one", head=2, head_activation="sigmoid",
+             loss="mse", given_h0=True, description="mse through a sigmoid prediction, token input, given h0"),
+        Case(name="lstm_l1_uni_m2m_linear_fwd_emb", cell="lstm", vocab=10, input=4, hidden=7, batch=4, steps=7,
+             head=3, description="forward only, token input, per-step linear head"),
         Case(name="rnn_tanh_l1_uni_m2m_softmax_fwd", cell="rnn", batch=2, steps=4, head=4,
              head_activation="softmax", description="forward only, softmax prediction per step"),
         Case(name="lstm_l1_bi_m2o_sigmoid_fwd_h0", cell="lstm", bidirectional=True, batch=3, steps=5,

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rnnc.compiler.spec.Spec;
+import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.Batch;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelConfig.Cell;
@@ -115,6 +117,16 @@ class GoldenHarnessTest {
       // Most cases mix a length-1 sequence with a full-length one; the edge cases say otherwise in their name.
       assertTrue((oneStep && full) || c.name().contains("batch1") || c.name().contains("allfull")
           || c.name().contains("noneful") || c.name().contains("steps1"), c.name() + ": lengths lack 1 or T");
+    }
+  }
+
+  @Test
+  void specTextParsesToTheConfigOfTheMetadata() {
+    // The spec is what the generated-code tests compile; it must describe exactly the model the tensors are for.
+    for (GoldenCase c : GoldenCases.all()) {
+      Spec spec = SpecParser.parse(c.name() + ".yaml", c.spec());
+      assertEquals(c.config(), spec.config(), c.name());
+      assertEquals("golden.cases", spec.packageName(), c.name());
     }
   }
 
