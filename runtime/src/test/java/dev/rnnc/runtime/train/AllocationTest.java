@@ -1,0 +1,48 @@
+package dev.rnnc.runtime.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.reference.ReferenceModel;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+/** Optimiser steps, clipping, the non-finite guard and sampling allocate nothing once running. */
+class AllocationTest {
+
+  @Test
+  void hotPathsAllocateNothing() {
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    ModelParameters params = Goldens.parameters("init.");
+    ModelParameters grads = Goldens.parameters("grad.1.");
+    Optimizer[] optimizers = {new Sgd(1e-4, 0.9, 0.1, false, 0.01), new Sgd(1e-4, 0.9, 0, true, 0), Adam.adamW(1e-4)};
+    float[][] arrays = GradientClipping.arrays(grads);
+    NonFiniteCheck check = new NonFiniteCheck(grads);
+    ModelConfig chars = new ModelConfig(ModelConfig.Cell.GRU, null, null, 4, 50, 4, 1, false,
+        ModelConfig.Mode.MANY_TO_MANY, 50, ModelConfig.HeadActivation.SOFTMAX, 4, 1, null);
+    Sampler sampler = new Sampler(new ReferenceModel(ModelParameters.zeros(chars), 1, 4), chars, 1);
+    float[] logits = new float[50];
+    for (int k = 0; k < logits.length; k++) {
+      logits[k] = (k * 37 % 50) / 10f;
+    }
+    for (int round = 0; round < 2; round++) { // the first round warms up (and creates optimiser state)
+      long before = threads.getCurrentThreadAllocatedBytes();
+      for (int i = 0; i < 2000; i++) {
+        for (Optimizer optimizer : optimizers) {
+          optimizer.step(params, grads);
+        }
+        GradientClipping.clipNorm(arrays, 10.0);
+        GradientClipping.clipValue(arrays, 10.0);
+        check.check(i + 1, 0.5);
+        sampler.sample(logits, 0.8, 5);
+        sampler.sample(logits, 1.0, 0);
+        sampler.sample(logits, 0.0, 0);
+      }
+      long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      if (round == 1) {
+        assertEquals(0, allocated, "bytes allocated by 2000 steps");
+      }
+    }
+  }
+}
