@@ -26,7 +26,8 @@ class AllocationTest {
     for (int k = 0; k < logits.length; k++) {
       logits[k] = (k * 37 % 50) / 10f;
     }
-    for (int round = 0; round < 2; round++) { // the first round warms up (and creates optimiser state)
+    for (int round = 0; round < 4; round++) { // early rounds warm up: optimiser state, and
+      // transient allocations while the JIT replaces interpreted frames (measured: gone by the third round)
       long before = threads.getCurrentThreadAllocatedBytes();
       for (int i = 0; i < 2000; i++) {
         for (Optimizer optimizer : optimizers) {
@@ -40,7 +41,7 @@ class AllocationTest {
         sampler.sample(logits, 0.0, 0);
       }
       long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-      if (round == 1) {
+      if (round == 3) {
         assertEquals(0, allocated, "bytes allocated by 2000 steps");
       }
     }
