@@ -10,6 +10,7 @@ import dev.rnnc.runtime.io.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 import org.opentest4j.AssertionFailedError;
 
@@ -36,6 +37,9 @@ public final class GoldenCheck {
   /**
    * Runs the case through {@code model} and fails listing every tensor that disagrees with PyTorch: forward
    * results always, then loss and gradients when the case has a loss (which requires a {@link TrainableModel}).
+   *
+   * <p>When all of that passes, the calls are repeated on the same instance: gradients must be overwritten,
+   * not accumulated, and a forward pass after training must not see state left by earlier calls.
    */
   public static void check(GoldenCase c, RnnModel model) {
     Failures failures = new Failures();
@@ -43,11 +47,24 @@ public final class GoldenCheck {
     if (c.hasLoss()) {
       if (model instanceof TrainableModel) {
         checkGradients(c, (TrainableModel) model, failures);
+        if (failures.none()) {
+          failures.label = "second computeGradients call: ";
+          checkGradients(c, (TrainableModel) model, failures);
+        }
       } else {
         failures.add("the case has a loss but " + model.getClass().getName() + " is not a TrainableModel");
       }
     }
+    if (failures.none()) {
+      failures.label = "forward again on the same instance: ";
+      checkForward(c, model, failures);
+    }
     failures.throwIfAny(c);
+  }
+
+  /** {@link #check(GoldenCase, RnnModel)} on a model made from the case's parameters, e.g. a generated class. */
+  public static void check(GoldenCase c, Function<ModelParameters, ? extends RnnModel> factory) {
+    check(c, factory.apply(c.parameters()));
   }
 
   /** The forward half of {@link #check}: output, final states, features, logits and predictions. */
@@ -197,9 +214,15 @@ public final class GoldenCheck {
   /** Collects every disagreement of one case so a failure shows all of them, not just the first. */
   private static final class Failures {
     private final List<String> messages = new ArrayList<>();
+    /** Which call the messages are about, when the check repeats calls on one instance. */
+    String label = "";
 
     void add(String message) {
-      messages.add(message);
+      messages.add(label + message);
+    }
+
+    boolean none() {
+      return messages.isEmpty();
     }
 
     void forward(GoldenCase c, String tensorName, float[] actual) {
@@ -213,13 +236,13 @@ public final class GoldenCheck {
     void compare(String what, Tensor expected, float[] actual, IntPredicate include, double abs, double rel) {
       String problem = mismatches(what, expected.toFloatArray(), actual, expected.shape(), include, abs, rel);
       if (problem != null) {
-        messages.add(problem);
+        add(problem);
       }
     }
 
     void expectNull(String what, Object actual) {
       if (actual != null) {
-        messages.add(what + " should be null for this model");
+        add(what + " should be null for this model");
       }
     }
 

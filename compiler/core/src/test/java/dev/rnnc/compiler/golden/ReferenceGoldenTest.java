@@ -10,6 +10,6 @@ class ReferenceGoldenTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("dev.rnnc.compiler.golden.GoldenCases#all")
   void matchesPyTorch(GoldenCase c) {
-    GoldenCheck.check(c, new ReferenceModel(c.parameters()));
+    GoldenCheck.check(c, ReferenceModel::new);
   }
 }
