@@ -218,12 +218,21 @@ public final class Losses {
     }
   }
 
-  private static void requireTargets(Object targets, long size, String kind) {
-    int length = targets instanceof int[] ? ((int[]) targets).length
-        : targets instanceof float[] ? ((float[]) targets).length : -1;
+  private static void requireTargets(int[] targets, long size, String kind) {
+    requireTargetCount(targets == null ? -1 : targets.length, size, kind);
+  }
+
+  private static void requireTargets(float[] targets, long size, String kind) {
+    requireTargetCount(targets == null ? -1 : targets.length, size, kind);
+  }
+
+  /** Targets come from the user's data set, so a missing or short array is a user error. */
+  private static void requireTargetCount(int length, long size, String kind) {
+    if (length < 0) {
+      throw new RnncException("the loss needs " + kind + " targets, none were given");
+    }
     if (length < size) {
-      throw new RnncException(length < 0 ? "the loss needs " + kind + " targets, none were given"
-          : kind + " targets have " + length + " elements, the batch needs " + size);
+      throw new RnncException(kind + " targets have " + length + " elements, the batch needs " + size);
     }
   }
 }
