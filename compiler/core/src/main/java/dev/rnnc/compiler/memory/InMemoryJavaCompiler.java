@@ -38,15 +38,20 @@ import javax.tools.ToolProvider;
  * Calls are serialised (javac's file manager is not thread-safe). Close the instance to release the jars.
  */
 public final class InMemoryJavaCompiler implements AutoCloseable {
-  /** Options every compilation gets; callers' options come after and may add to them. */
+  /**
+   * Options every compilation gets; callers' options come after and may add to them. On a javac that knows
+   * the {@code incubating} lint category (not JDK 17, where Maven may run rnnc), {@value #QUIET_INCUBATING}
+   * is added as well so the incubating-module warning does not trip a caller's {@code -Werror}.
+   */
   public static final List<String> DEFAULT_OPTIONS = List.of(
       "--add-modules", "jdk.incubator.vector",
       "-proc:none",
       "-g",
       "-implicit:none",
       "-encoding", "UTF-8",
-      "-Xlint:-incubating",
       "-Xlint:-options");
+
+  private static final String QUIET_INCUBATING = "-Xlint:-incubating";
 
   private final JavaCompiler javac;
   private final StandardJavaFileManager standardFiles;
@@ -82,6 +87,9 @@ public final class InMemoryJavaCompiler implements AutoCloseable {
       throw new UncheckedIOException("cannot use class path " + classPath, e);
     }
     List<String> all = new ArrayList<>(DEFAULT_OPTIONS);
+    if (javac.isSupportedOption(QUIET_INCUBATING) >= 0) {
+      all.add(QUIET_INCUBATING);
+    }
     all.addAll(extraOptions);
     this.options = List.copyOf(all);
   }

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
  *
  * <p>Two layers look at each class. The source layer (JavaParser) finds, in the hot methods (see
  * {@link HotMethods}), object and array creation, lambdas, method references, streams, string
- * concatenation and String calls, and boxing; code under a {@code throw} is exempt. The bytecode layer
+ * concatenation and String calls, and boxing; code under a {@code throw} and {@code assert} messages are
+ * exempt (cold: they run only on the error path). The bytecode layer
  * ({@link ClassFileReader}) checks that no method reaches HotSpot's huge-method limit and that the same hot
  * methods, found through their source lines, contain no {@code new}, array creation, {@code invokedynamic},
  * boxing {@code valueOf} or String/StringBuilder call outside a throw path.

@@ -27,6 +27,7 @@ import com.github.javaparser.ast.expr.StringLiteralExpr;
 import com.github.javaparser.ast.expr.TextBlockLiteralExpr;
 import com.github.javaparser.ast.expr.ThisExpr;
 import com.github.javaparser.ast.expr.UnaryExpr;
+import com.github.javaparser.ast.stmt.AssertStmt;
 import com.github.javaparser.ast.stmt.ThrowStmt;
 import com.github.javaparser.ast.type.ArrayType;
 import com.github.javaparser.ast.type.ClassOrInterfaceType;
@@ -43,8 +44,9 @@ import java.util.function.Predicate;
 
 /**
  * The source layer of {@link CodeVerifier}: walks the hot methods of one parsed compilation unit and reports
- * allocations, lambdas, streams, string work and boxing. Code under a {@code throw} statement is cold and
- * skipped, so {@code throw new IllegalArgumentException("bad " + x)} guards are allowed.
+ * allocations, lambdas, streams, string work and boxing. Code under a {@code throw} statement and the
+ * message of an {@code assert} are cold and skipped, so {@code throw new IllegalArgumentException("bad " + x)}
+ * guards are allowed.
  *
  * <p>Without a symbol solver, types come from declarations in the same file: parameters and locals of the
  * method, fields of the enclosing classes. What this cannot type (a call's result, an inherited field) is
@@ -142,6 +144,10 @@ final class SourceChecker {
   private void walk(Node node) {
     if (node instanceof ThrowStmt) {
       return; // exceptions are cold: building their message may allocate
+    }
+    if (node instanceof AssertStmt assertion) {
+      walk(assertion.getCheck()); // the message is built only when the assertion fails
+      return;
     }
     inspect(node);
     for (Node child : node.getChildNodes()) {

@@ -52,6 +52,7 @@ class CodeVerifierTest {
           if (n > weights.length) {
             throw new IllegalArgumentException("bad " + n + " > " + weights.length + " in " + name);
           }
+          assert n >= 0 : "negative n " + n;
           int i = 0;
           int bound = SPECIES.loopBound(n);
           for (; i < bound; i += SPECIES.length()) {
