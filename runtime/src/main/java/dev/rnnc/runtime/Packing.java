@@ -19,17 +19,38 @@ public final class Packing {
     return (rows + lanes - 1) / lanes * lanes;
   }
 
+  /** Floats a packed matrix of {@code rows × cols} occupies. */
+  public static int packedSize(int rows, int cols, int lanes) {
+    return Math.multiplyExact(paddedRows(rows, lanes), cols);
+  }
+
   /**
    * Packs rows {@code [rowStart, rowStart + rows)} of a row-major {@code [*, cols]} matrix.
    *
    * @return {@code paddedRows(rows, lanes) * cols} floats
    */
   public static float[] pack(float[] matrix, int rowStart, int rows, int cols, int lanes, int maxGroup) {
+    float[] packed = new float[packedSize(rows, cols, lanes)];
+    packInto(packed, matrix, rowStart, rows, cols, lanes, maxGroup, false);
+    return packed;
+  }
+
+  /**
+   * Packs into an existing array (training repacks every step without allocating). With
+   * {@code transposed}, packs the transpose of the {@code rows × cols} block instead, a {@code cols × rows}
+   * matrix: what backward passes multiply by (W^T·dgates).
+   */
+  public static void packInto(float[] packed, float[] matrix, int rowStart, int rows, int cols, int lanes,
+      int maxGroup, boolean transposed) {
     if (lanes < 1 || maxGroup < 1 || Integer.bitCount(maxGroup) != 1) {
       throw new IllegalArgumentException("lanes " + lanes + ", group " + maxGroup);
     }
-    int panels = (rows + lanes - 1) / lanes;
-    float[] packed = new float[Math.multiplyExact(panels * lanes, cols)];
+    int outRows = transposed ? cols : rows;
+    int outCols = transposed ? rows : cols;
+    int panels = (outRows + lanes - 1) / lanes;
+    if (packed.length < panels * lanes * outCols) {
+      throw new IllegalArgumentException("packed array too small: " + packed.length);
+    }
     int panel = 0;
     int out = 0;
     int group = maxGroup;
@@ -37,18 +58,21 @@ public final class Packing {
       while (panel + group > panels) {
         group >>= 1;
       }
-      for (int c = 0; c < cols; c++) {
+      for (int c = 0; c < outCols; c++) {
         for (int k = 0; k < group; k++) {
           int rowBase = (panel + k) * lanes;
           for (int j = 0; j < lanes; j++) {
             int row = rowBase + j;
-            packed[out++] = row < rows ? matrix[(rowStart + row) * cols + c] : 0f;
+            float value = 0f;
+            if (row < outRows) {
+              value = transposed ? matrix[(rowStart + c) * cols + row] : matrix[(rowStart + row) * cols + c];
+            }
+            packed[out++] = value;
           }
         }
       }
       panel += group;
     }
-    return packed;
   }
 
   /**
@@ -59,6 +83,18 @@ public final class Packing {
     float[] out = new float[paddedLength];
     System.arraycopy(values, start, out, 0, length);
     return out;
+  }
+
+  /** Copies {@code length} values into the start of {@code out}, leaving its padding as it is (zero). */
+  public static void copyInto(float[] out, int outStart, float[] values, int start, int length) {
+    System.arraycopy(values, start, out, outStart, length);
+  }
+
+  /** {@code out[i] = a[aStart + i] + b[bStart + i]} for {@code i < length}. */
+  public static void sumInto(float[] out, float[] a, int aStart, float[] b, int bStart, int length) {
+    for (int i = 0; i < length; i++) {
+      out[i] = a[aStart + i] + b[bStart + i];
+    }
   }
 
   /** Elementwise sum of two equally long ranges, padded with zeros (folded biases such as b_ih + b_hh). */

@@ -1,18 +1,555 @@
 package dev.rnnc.compiler.emit;
 
+import static dev.rnnc.compiler.emit.Types.BATCH;
+import static dev.rnnc.compiler.emit.Types.FLOATS;
+import static dev.rnnc.compiler.emit.Types.INTS;
+import static dev.rnnc.compiler.emit.Types.MODEL_PARAMETERS;
+
+import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.compiler.plan.ModelPlan.LayerRun;
+import dev.rnnc.runtime.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
+import javax.lang.model.element.Modifier;
 
-/** Emits backpropagation through time (work in progress: not yet wired). */
+/**
+ * Emits backpropagation through time for models whose spec has a {@code training} section.
+ *
+ * <p>The training forward pass is the inference one with storage switched on: every step's activated
+ * gates (and LSTM cell states) are kept. Backward walks each layer and direction from the top, each
+ * sequence from its last processed step: per step the cell's elementwise backward gives the gate
+ * gradients, and one product with the transposed recurrent weights (packed like any forward matrix)
+ * gives dh for the step before. Weight and bias gradients are then one matrix product over all valid
+ * steps (dW += dGates^T · inputs), and the input gradient one W^T·dGates per step. Everything is
+ * preallocated for the instance's limits; a call allocates nothing.
+ */
 final class BackwardEmitter {
   private final ModelPlan plan;
+  private final ModelConfig config;
+  private final boolean dropout;
+  private final boolean manyToOne;
 
   BackwardEmitter(ModelPlan plan) {
     this.plan = plan;
+    this.config = plan.config();
+    this.dropout = config.training().dropout() > 0;
+    this.manyToOne = config.mode() == ModelConfig.Mode.MANY_TO_ONE;
   }
 
-  static void addAllocations(ModelPlan plan, MethodSpec.Builder ctor) {}
+  /** Per-run gradient array fields, cached from the gradients' ModelParameters. */
+  private static String grad(String kind, LayerRun run) {
+    return "grad" + kind + run.suffix();
+  }
 
-  void emit(TypeSpec.Builder type) {}
+  private static String backMethod(LayerRun run) {
+    return "back" + run.suffix();
+  }
+
+  private record Buffer(String name, TypeName type, String doc, String allocation) {}
+
+  private List<Buffer> buffers() {
+    List<Buffer> buffers = new ArrayList<>();
+    String all = "LAYERS * DIRECTIONS";
+    buffers.add(new Buffer("gateStore", FLOATS, "Activated gates of every step of every layer and direction.",
+        "new float[bufferSize(\"gate store\", (long) " + all + " * maxRows * GATE_STRIDE)]"));
+    if (plan.isLstm()) {
+      buffers.add(new Buffer("cellStore", FLOATS, "LSTM cell state after every step of every layer and direction.",
+          "new float[bufferSize(\"cell store\", (long) " + all + " * maxRows * HIDDEN)]"));
+    }
+    buffers.add(new Buffer("h0Store", FLOATS, "Initial hidden state of the call.", "new float[hN.length]"));
+    if (plan.isLstm()) {
+      buffers.add(new Buffer("c0Store", FLOATS, "Initial cell state of the call.", "new float[hN.length]"));
+    }
+    buffers.add(new Buffer("dGates", FLOATS, "Gradients of the input-side gate pre-activations, per step.",
+        "new float[bufferSize(\"gate gradients\", (long) maxRows * GX_STRIDE)]"));
+    if (plan.isGru() && !plan.isGruResetBefore()) {
+      buffers.add(new Buffer("dGatesHh", FLOATS, "Gradients of the recurrent-side pre-activations (n row scaled by r).",
+          "new float[dGates.length]"));
+    }
+    buffers.add(new Buffer("hPrev", FLOATS, "The state each step started from, for dW_hh.",
+        "new float[bufferSize(\"previous states\", (long) maxRows * HIDDEN)]"));
+    if (plan.isGruResetBefore()) {
+      buffers.add(new Buffer("rhPrev", FLOATS, "r * h_prev of each step, the input of W_hn.", "new float[hPrev.length]"));
+      buffers.add(new Buffer("resetGrad", FLOATS, "d(r * h_prev) of one step.", "new float[HIDDEN_STRIDE]"));
+    }
+    if (plan.isGru()) {
+      buffers.add(new Buffer("dhDirect", FLOATS, "The part of dh_prev that bypasses the recurrent weights.",
+          "new float[HIDDEN_STRIDE]"));
+    }
+    buffers.add(new Buffer("dh", FLOATS, "dLoss/dh carried backwards through time.", "new float[HIDDEN_STRIDE]"));
+    if (plan.isLstm()) {
+      buffers.add(new Buffer("dc", FLOATS, "dLoss/dc carried backwards through time.", "new float[HIDDEN_STRIDE]"));
+    }
+    buffers.add(new Buffer("zeros", FLOATS, "Zero initial value for products that start from nothing.",
+        "new float[GX_STRIDE + FEATURES + INPUT_SIZE + HIDDEN_STRIDE]"));
+    buffers.add(new Buffer("rowScratch", FLOATS, "One padded row of an input or feature gradient.",
+        "new float[Packing.paddedRows(Math.max(INPUT_SIZE, FEATURES), LANES) + LANES]"));
+    for (int layer = 0; layer < config.layers(); layer++) {
+      buffers.add(new Buffer("dLayerOutput" + layer, FLOATS, "dLoss/d(output of layer " + layer + ").",
+          "new float[bufferSize(\"output gradients\", (long) maxRows * FEATURES + LANES)]"));
+    }
+    buffers.add(new Buffer("dInput", FLOATS, config.hasEmbedding()
+        ? "dLoss/d(embedded input), scattered into the embedding gradient."
+        : "dLoss/d(input) [batch, steps, INPUT_SIZE].",
+        "new float[bufferSize(\"input gradients\", (long) maxRows * INPUT_SIZE + LANES)]"));
+    buffers.add(new Buffer("dH0", FLOATS, "dLoss/dh0.", "new float[hN.length]"));
+    if (plan.isLstm()) {
+      buffers.add(new Buffer("dC0", FLOATS, "dLoss/dc0.", "new float[hN.length]"));
+    }
+    String lossRows = manyToOne ? "maxBatch" : "maxRows";
+    String lossWidth = config.hasHead() ? "HEAD_SIZE" : "FEATURES";
+    buffers.add(new Buffer("dLogits", FLOATS, "dLoss/dlogits (or d output / features without a head).",
+        "new float[bufferSize(\"loss gradients\", (long) " + lossRows + " * " + lossWidth + " + LANES)]"));
+    if (manyToOne) {
+      buffers.add(new Buffer("dFeatures", FLOATS, "dLoss/dfeatures [batch, FEATURES].",
+          "new float[maxBatch * FEATURES + LANES]"));
+    }
+    if (dropout) {
+      for (int layer = 1; layer < config.layers(); layer++) {
+        buffers.add(new Buffer("dropMask" + layer, FLOATS, "Dropout mask on the input of layer " + layer + ".",
+            "new float[bufferSize(\"dropout masks\", (long) maxRows * FEATURES)]"));
+        buffers.add(new Buffer("dropped" + layer, FLOATS, "Input of layer " + layer + " after dropout.",
+            "new float[dropMask" + layer + ".length]"));
+      }
+    }
+    buffers.add(new Buffer("validRows", INTS, "Rows (b * steps + t) of every valid step of the call.",
+        "new int[maxRows]"));
+    buffers.add(new Buffer("batchRows", INTS, "0, 1, ..., maxBatch - 1.", "java.util.stream.IntStream.range(0, maxBatch).toArray()"));
+    buffers.add(new Buffer("gradients", MODEL_PARAMETERS, "Gradients of the last call, PyTorch layout.",
+        "ModelParameters.zeros(CONFIG)"));
+    return buffers;
+  }
+
+  private List<String[]> gradientCaches() {
+    List<String[]> caches = new ArrayList<>();
+    for (LayerRun run : plan.runs()) {
+      String s = run.torchSuffix();
+      caches.add(new String[] {grad("Wih", run), "rnn.weight_ih_" + s});
+      caches.add(new String[] {grad("Whh", run), "rnn.weight_hh_" + s});
+      caches.add(new String[] {grad("Bih", run), "rnn.bias_ih_" + s});
+      caches.add(new String[] {grad("Bhh", run), "rnn.bias_hh_" + s});
+    }
+    if (config.hasHead()) {
+      caches.add(new String[] {"gradHeadWeight", ModelConfig.HEAD_WEIGHT});
+      caches.add(new String[] {"gradHeadBias", ModelConfig.HEAD_BIAS});
+    }
+    if (config.hasEmbedding()) {
+      caches.add(new String[] {"gradEmbedding", ModelConfig.EMBEDDING_WEIGHT});
+    }
+    return caches;
+  }
+
+  static void addAllocations(ModelPlan plan, MethodSpec.Builder ctor) {
+    BackwardEmitter emitter = new BackwardEmitter(plan);
+    ctor.addStatement("this.maxRows = rows");
+    for (Buffer buffer : emitter.buffers()) {
+      ctor.addStatement("this.$L = $L", buffer.name(), buffer.allocation());
+    }
+    for (String[] cache : emitter.gradientCaches()) {
+      ctor.addStatement("this.$L = gradients.get($S)", cache[0], cache[1]);
+    }
+  }
+
+  void emit(TypeSpec.Builder type) {
+    type.addField(FieldSpec.builder(float.class, "DROPOUT", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Dropout probability between stacked layers while training.\n")
+        .initializer("$Lf", Float.toString((float) config.training().dropout())).build());
+    type.addField(FieldSpec.builder(int.class, "maxRows", Modifier.PRIVATE, Modifier.FINAL)
+        .addJavadoc("maxBatch × maxLength.\n").build());
+    type.addField(FieldSpec.builder(boolean.class, "training", Modifier.PRIVATE)
+        .addJavadoc("Set while the training forward pass runs: the layers then keep their gates.\n").build());
+    type.addField(FieldSpec.builder(int.class, "validCount", Modifier.PRIVATE)
+        .addJavadoc("Valid steps of the current call.\n").build());
+    type.addField(FieldSpec.builder(long.class, "dropoutSeed", Modifier.PRIVATE).build());
+    type.addField(FieldSpec.builder(long.class, "dropoutCalls", Modifier.PRIVATE)
+        .addJavadoc("computeGradients calls since the dropout seed was set (the mask's call number).\n").build());
+    type.addField(FieldSpec.builder(MODEL_PARAMETERS, "checkedParameters", Modifier.PRIVATE)
+        .addJavadoc("The parameters object last shape-checked by setParameters (checked once, then reused).\n").build());
+    for (Buffer buffer : buffers()) {
+      type.addField(FieldSpec.builder(buffer.type(), buffer.name(), Modifier.PRIVATE, Modifier.FINAL)
+          .addJavadoc(buffer.doc() + "\n").build());
+    }
+    for (String[] cache : gradientCaches()) {
+      type.addField(FieldSpec.builder(FLOATS, cache[0], Modifier.PRIVATE, Modifier.FINAL)
+          .addJavadoc("Gradient of $L.\n", cache[1]).build());
+    }
+    type.addMethod(MethodSpec.methodBuilder("bufferSize").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .returns(int.class).addParameter(String.class, "what").addParameter(long.class, "floats")
+        .beginControlFlow("if (floats > Integer.MAX_VALUE - 64)")
+        .addStatement("throw new IllegalArgumentException(\"training needs \" + floats + \" floats of \" + what"
+            + " + \" at these limits; lower max_batch or max_length\")")
+        .endControlFlow()
+        .addStatement("return (int) floats").build());
+    type.addMethod(MethodSpec.methodBuilder("gateOffset").addModifiers(Modifier.PRIVATE)
+        .returns(int.class).addParameter(int.class, "stateIndex").addParameter(int.class, "row")
+        .addStatement("return (stateIndex * maxRows + row) * GATE_STRIDE").build());
+    type.addMethod(computeGradients());
+    type.addMethod(collectRows());
+    type.addMethod(trainingLayers());
+    if (dropout) {
+      type.addMethod(applyDropout());
+    }
+    type.addMethod(backward());
+    type.addMethod(headBackward());
+    for (LayerRun run : plan.runs()) {
+      type.addMethod(backRun(run));
+    }
+    for (MethodSpec kernel : cellBackwardKernels()) {
+      type.addMethod(kernel);
+    }
+    type.addMethod(MethodSpec.methodBuilder("addInto").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addJavadoc("acc[j] += v[vOff + j] for j < HIDDEN.\n")
+        .addParameter(FLOATS, "acc").addParameter(FLOATS, "v").addParameter(int.class, "vOff")
+        .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
+        .addStatement("acc[j] += v[vOff + j]")
+        .endControlFlow().build());
+    type.addMethod(MethodSpec.methodBuilder("gradients").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
+        .returns(MODEL_PARAMETERS).addStatement("return gradients").build());
+    type.addMethod(ForwardEmitter.getter("inputGradient", config.hasEmbedding() ? "null" : "dInput"));
+    type.addMethod(ForwardEmitter.getter("h0Gradient", "dH0"));
+    type.addMethod(ForwardEmitter.getter("c0Gradient", plan.isLstm() ? "dC0" : "null"));
+    type.addMethod(MethodSpec.methodBuilder("setParameters").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .addJavadoc("Repacks new parameter values into this instance's weights (shared weights change for every\n"
+            + "instance using them: give a training instance its own weights).\n")
+        .addParameter(MODEL_PARAMETERS, "parameters")
+        .beginControlFlow("if (parameters != checkedParameters)")
+        .addStatement("Weights.checkShapes(parameters)")
+        .addStatement("checkedParameters = parameters")
+        .endControlFlow()
+        .addStatement("weights.load(parameters)").build());
+    type.addMethod(MethodSpec.methodBuilder("setDropoutSeed").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC).addParameter(long.class, "seed")
+        .addStatement("dropoutSeed = seed")
+        .addStatement("dropoutCalls = 0").build());
+  }
+
+  private MethodSpec computeGradients() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("computeGradients").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC).returns(float.class).addParameter(BATCH, "data")
+        .addStatement("begin(data.batch, data.steps, data.lengths, data.h0, data.c0)")
+        .addStatement("int stateSize = LAYERS * DIRECTIONS * data.batch * HIDDEN")
+        .addStatement("System.arraycopy(hN, 0, h0Store, 0, stateSize)");
+    if (plan.isLstm()) {
+      m.addStatement("System.arraycopy(cN, 0, c0Store, 0, stateSize)");
+    }
+    m.addStatement("collectRows()");
+    if (config.hasEmbedding()) {
+      m.addStatement("requireLength($S, data.tokens, data.batch * data.steps)", "tokens")
+          .addStatement("embed(data.tokens, data.batch, data.steps)")
+          .addStatement("float[] in = embedded");
+    } else {
+      m.addStatement("requireLength($S, data.input, data.batch * data.steps * INPUT_SIZE)", "input")
+          .addStatement("float[] in = data.input");
+    }
+    m.addStatement("training = true")
+        .addStatement("trainingLayers(in)")
+        .addStatement("training = false");
+    String logits = config.hasHead() ? "logits" : (manyToOne ? "features" : "output");
+    String prediction = config.hasHead() ? "prediction" : logits;
+    m.addStatement("float loss = $T.compute($T.Loss.$L, $T.HeadActivation.$L, $L, $L, data.batch, data.steps, lengths, $L, $L, "
+            + "data.classTargets, data.valueTargets, dLogits)", Types.LOSSES, Types.MODEL_CONFIG,
+        config.training().loss().name(), Types.MODEL_CONFIG,
+        config.hasHead() ? config.headActivation().name() : "LINEAR", logits, prediction,
+        config.hasHead() ? "HEAD_SIZE" : "FEATURES", !manyToOne);
+    m.addStatement("backward(in, $L)", config.hasEmbedding() ? "data.tokens" : "null")
+        .addStatement("dropoutCalls++")
+        .addStatement("return loss");
+    return m.build();
+  }
+
+  private MethodSpec collectRows() {
+    return MethodSpec.methodBuilder("collectRows").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Lists the valid rows of the call, the domain of every weight-gradient product.\n")
+        .addStatement("int count = 0")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("for (int t = 0, len = lengths[b]; t < len; t++)")
+        .addStatement("validRows[count++] = b * steps + t")
+        .endControlFlow()
+        .endControlFlow()
+        .addStatement("validCount = count").build();
+  }
+
+  private String trainingInput(int layer) {
+    if (layer == 0) {
+      return "in";
+    }
+    return dropout ? "dropped" + layer : "layerOutput" + (layer - 1);
+  }
+
+  private MethodSpec trainingLayers() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("trainingLayers").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("The forward pass with gate storage on and dropout between layers.\n")
+        .addParameter(FLOATS, "in");
+    for (LayerRun run : plan.runs()) {
+      if (dropout && run.layer() > 0 && run.direction() == 0) {
+        m.addStatement("applyDropout($L, layerOutput$L, dropMask$L, dropped$L)", run.layer(), run.layer() - 1,
+            run.layer(), run.layer());
+      }
+      m.addStatement("$L($L, $L)", ForwardEmitter.runMethod(run), trainingInput(run.layer()),
+          ForwardEmitter.layerOutput(plan, run.layer()));
+    }
+    m.addStatement("finish()");
+    return m.build();
+  }
+
+  private MethodSpec applyDropout() {
+    return MethodSpec.methodBuilder("applyDropout").addModifiers(Modifier.PRIVATE)
+        .addParameter(int.class, "layer").addParameter(FLOATS, "from").addParameter(FLOATS, "mask")
+        .addParameter(FLOATS, "to")
+        .addStatement("$T.fill(mask, dropoutSeed, dropoutCalls, layer, batch, steps, FEATURES, DROPOUT)",
+            Types.DROPOUT_MASK)
+        .beginControlFlow("for (int i = 0, n = batch * steps * FEATURES; i < n; i++)")
+        .addStatement("to[i] = from[i] * mask[i]")
+        .endControlFlow().build();
+  }
+
+  private MethodSpec backward() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("backward").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Backward through the head and every layer, top to bottom.\n")
+        .addParameter(FLOATS, "in").addParameter(INTS, "tokens")
+        .addStatement("int rows = batch * steps");
+    for (String[] cache : gradientCaches()) {
+      m.addStatement("java.util.Arrays.fill($L, 0f)", cache[0]);
+    }
+    for (int layer = 0; layer < config.layers(); layer++) {
+      m.addStatement("java.util.Arrays.fill(dLayerOutput$L, 0, rows * FEATURES, 0f)", layer);
+    }
+    m.addStatement("java.util.Arrays.fill(dInput, 0, rows * INPUT_SIZE, 0f)");
+    m.addStatement("headBackward()");
+    for (int layer = config.layers() - 1; layer >= 0; layer--) {
+      String dIn = layer == 0 ? "dInput" : "dLayerOutput" + (layer - 1);
+      for (int dir = 0; dir < config.directions(); dir++) {
+        LayerRun run = plan.runs().get(layer * config.directions() + dir);
+        m.addStatement("$L($L, $L, dLayerOutput$L, $L)", backMethod(run), trainingInput(layer),
+            ForwardEmitter.layerOutput(plan, layer), layer, dIn);
+      }
+      if (dropout && layer > 0) {
+        m.beginControlFlow("for (int i = 0, n = rows * FEATURES; i < n; i++)")
+            .addStatement("$L[i] *= dropMask$L[i]", dIn, layer)
+            .endControlFlow();
+      }
+    }
+    if (config.hasEmbedding()) {
+      m.addComment("the embedding gradient: each step's input gradient added to its token's row")
+          .beginControlFlow("for (int k = 0; k < validCount; k++)")
+          .addStatement("int row = validRows[k]")
+          .addStatement("int to = tokens[row] * INPUT_SIZE")
+          .addStatement("int from = row * INPUT_SIZE")
+          .beginControlFlow("for (int c = 0; c < INPUT_SIZE; c++)")
+          .addStatement("gradEmbedding[to + c] += dInput[from + c]")
+          .endControlFlow()
+          .endControlFlow();
+    }
+    return m.build();
+  }
+
+  private MethodSpec headBackward() {
+    String last = "dLayerOutput" + (config.layers() - 1);
+    MethodSpec.Builder m = MethodSpec.methodBuilder("headBackward").addModifiers(Modifier.PRIVATE)
+        .addJavadoc(manyToOne
+            ? "From dLoss/dlogits to dLoss/dfeatures (which seed the last layer's dh) and the head's gradients.\n"
+            : "From dLoss/dlogits to dLoss/d(last layer output) and the head's gradients.\n");
+    if (!config.hasHead()) {
+      if (manyToOne) {
+        m.addStatement("System.arraycopy(dLogits, 0, dFeatures, 0, batch * FEATURES)");
+      } else {
+        m.addStatement("System.arraycopy(dLogits, 0, $L, 0, batch * steps * FEATURES)", last);
+      }
+      return m.build();
+    }
+    if (manyToOne) {
+      m.addStatement("outerAccumulate(dLogits, 0, HEAD_SIZE, features, 0, FEATURES, batchRows, batch, HEAD_SIZE, "
+              + "FEATURES, gradHeadWeight, 0)")
+          .addStatement("sumRows(dLogits, 0, HEAD_SIZE, batchRows, batch, HEAD_SIZE, gradHeadBias)")
+          .beginControlFlow("for (int b = 0; b < batch; b++)")
+          .addStatement("matvec(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, b * HEAD_SIZE, zeros, 0, rowScratch, 0)")
+          .addStatement("System.arraycopy(rowScratch, 0, dFeatures, b * FEATURES, FEATURES)")
+          .endControlFlow();
+    } else {
+      m.addStatement("outerAccumulate(dLogits, 0, HEAD_SIZE, output, 0, FEATURES, validRows, validCount, HEAD_SIZE, "
+              + "FEATURES, gradHeadWeight, 0)")
+          .addStatement("sumRows(dLogits, 0, HEAD_SIZE, validRows, validCount, HEAD_SIZE, gradHeadBias)")
+          .beginControlFlow("for (int k = 0; k < validCount; k++)")
+          .addStatement("int row = validRows[k]")
+          .addStatement("matvec(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, row * HEAD_SIZE, zeros, 0, rowScratch, 0)")
+          .addStatement("System.arraycopy(rowScratch, 0, $L, row * FEATURES, FEATURES)", last)
+          .endControlFlow();
+    }
+    return m.build();
+  }
+
+  /** Backward of one layer and direction over the whole batch, then its weight and input gradients. */
+  private MethodSpec backRun(LayerRun run) {
+    int stateIndex = run.stateIndex(config.directions());
+    String dirOffset = run.reverse() ? "HIDDEN" : "0";
+    boolean lastLayer = run.layer() == config.layers() - 1;
+    int in = run.inputSize();
+    MethodSpec.Builder m = MethodSpec.methodBuilder(backMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Backward of layer $L$L: through time per sequence, then dW = dGates^T · inputs over all valid steps,\n"
+            + "then dIn += W_ih^T · dGates per step.\n", run.layer(), run.reverse() ? " (reverse)" : "")
+        .addParameter(FLOATS, "in").addParameter(FLOATS, "out").addParameter(FLOATS, "dOut")
+        .addParameter(FLOATS, "dIn")
+        .addStatement("Weights w = weights")
+        .addStatement("int batch = this.batch")
+        .addStatement("int steps = this.steps")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .addStatement("int len = lengths[b]")
+        .addStatement("int state = ($L * batch + b) * HIDDEN", stateIndex);
+    if (manyToOne && lastLayer) {
+      m.addStatement("System.arraycopy(dFeatures, b * FEATURES + $L, dh, 0, HIDDEN)", dirOffset);
+    } else {
+      m.addStatement("java.util.Arrays.fill(dh, 0f)");
+    }
+    if (plan.isLstm()) {
+      m.addStatement("java.util.Arrays.fill(dc, 0f)");
+    }
+    m.beginControlFlow("for (int s = len - 1; s >= 0; s--)")
+        .addStatement(run.reverse() ? "int row = b * steps + len - 1 - s" : "int row = b * steps + s")
+        .addStatement("int prevRow = $L", run.reverse() ? "row + 1" : "row - 1")
+        .addStatement("boolean first = s == 0")
+        .addStatement("System.arraycopy(first ? h0Store : out, first ? state : prevRow * FEATURES + $L, hPrev, row * HIDDEN, HIDDEN)",
+            dirOffset)
+        .addStatement("addInto(dh, dOut, row * FEATURES + $L)", dirOffset)
+        .addStatement("int g = gateOffset($L, row)", stateIndex)
+        .addStatement("int dg = row * GX_STRIDE");
+    if (plan.isLstm()) {
+      m.addStatement("lstmBackward(g, ($L * maxRows + row) * HIDDEN, first ? c0Store : cellStore, "
+              + "first ? state : ($L * maxRows + prevRow) * HIDDEN, dg)", stateIndex, stateIndex)
+          .addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGates, dg, zeros, 0, dh, 0)", WeightsEmitter.hhT(run));
+    } else if (!plan.isGru()) {
+      m.addStatement("rnnBackward(g, dg)")
+          .addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGates, dg, zeros, 0, dh, 0)", WeightsEmitter.hhT(run));
+    } else if (!plan.isGruResetBefore()) {
+      m.addStatement("gruBackward(g, row * HIDDEN, dg)")
+          .addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGatesHh, dg, dhDirect, 0, dh, 0)", WeightsEmitter.hhT(run));
+    } else {
+      m.addStatement("gruBackwardCandidate(g, row * HIDDEN, dg)")
+          .addStatement("matvec(w.$L, HIDDEN, HIDDEN, dGates, dg + 2 * HIDDEN, zeros, 0, resetGrad, 0)",
+              WeightsEmitter.hhNT(run))
+          .addStatement("gruBackwardReset(g, row * HIDDEN, dg)")
+          .addStatement("matvec(w.$L, HIDDEN, 2 * HIDDEN, dGates, dg, dhDirect, 0, dh, 0)", WeightsEmitter.hhRzT(run));
+    }
+    m.endControlFlow()
+        .addStatement("System.arraycopy(dh, 0, dH0, state, HIDDEN)");
+    if (plan.isLstm()) {
+      m.addStatement("System.arraycopy(dc, 0, dC0, state, HIDDEN)");
+    }
+    m.endControlFlow();
+    m.addComment("weight and bias gradients: one product over every valid step");
+    m.addStatement("outerAccumulate(dGates, 0, GX_STRIDE, in, 0, $L, validRows, validCount, GATE_ROWS, $L, $L, 0)",
+        in, in, grad("Wih", run));
+    m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bih", run));
+    if (plan.isGru() && !plan.isGruResetBefore()) {
+      m.addStatement("outerAccumulate(dGatesHh, 0, GX_STRIDE, hPrev, 0, HIDDEN, validRows, validCount, GATE_ROWS, HIDDEN, $L, 0)",
+          grad("Whh", run));
+      m.addStatement("sumRows(dGatesHh, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
+    } else if (plan.isGruResetBefore()) {
+      m.addStatement("outerAccumulate(dGates, 0, GX_STRIDE, hPrev, 0, HIDDEN, validRows, validCount, 2 * HIDDEN, HIDDEN, $L, 0)",
+          grad("Whh", run));
+      m.addStatement("outerAccumulate(dGates, 2 * HIDDEN, GX_STRIDE, rhPrev, 0, HIDDEN, validRows, validCount, HIDDEN, HIDDEN, "
+          + "$L, 2 * HIDDEN * HIDDEN)", grad("Whh", run));
+      m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
+    } else {
+      m.addStatement("outerAccumulate(dGates, 0, GX_STRIDE, hPrev, 0, HIDDEN, validRows, validCount, GATE_ROWS, HIDDEN, $L, 0)",
+          grad("Whh", run));
+      m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
+    }
+    m.addComment("input gradient, accumulated over both directions")
+        .beginControlFlow("for (int k = 0; k < validCount; k++)")
+        .addStatement("int row = validRows[k]")
+        .addStatement("matvec(w.$L, $L, GATE_ROWS, dGates, row * GX_STRIDE, dIn, row * $L, rowScratch, 0)",
+            WeightsEmitter.ihT(run), in, in)
+        .addStatement("System.arraycopy(rowScratch, 0, dIn, row * $L, $L)", in, in)
+        .endControlFlow();
+    return m.build();
+  }
+
+  /** Elementwise backward of the cell: from dh (and dc) to the gate pre-activation gradients. */
+  private List<MethodSpec> cellBackwardKernels() {
+    List<MethodSpec> kernels = new ArrayList<>();
+    if (plan.isLstm()) {
+      kernels.add(MethodSpec.methodBuilder("lstmBackward").addModifiers(Modifier.PRIVATE)
+          .addJavadoc("LSTM: dc += dh*o*(1 - tanh²c); gate gradients through σ' and tanh'; dc ← dc*f for the step before.\n")
+          .addParameter(int.class, "g").addParameter(int.class, "cOff")
+          .addParameter(FLOATS, "cPrev").addParameter(int.class, "cPrevOff").addParameter(int.class, "dg")
+          .addStatement("float[] a = gateStore")
+          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
+          .addStatement("float i = a[g + j]")
+          .addStatement("float f = a[g + HIDDEN + j]")
+          .addStatement("float gg = a[g + 2 * HIDDEN + j]")
+          .addStatement("float o = a[g + 3 * HIDDEN + j]")
+          .addStatement("float tc = Scalar.tanh(cellStore[cOff + j])")
+          .addStatement("float dhj = dh[j]")
+          .addStatement("float dcj = dc[j] + dhj * o * (1f - tc * tc)")
+          .addStatement("dGates[dg + j] = dcj * gg * i * (1f - i)")
+          .addStatement("dGates[dg + HIDDEN + j] = dcj * cPrev[cPrevOff + j] * f * (1f - f)")
+          .addStatement("dGates[dg + 2 * HIDDEN + j] = dcj * i * (1f - gg * gg)")
+          .addStatement("dGates[dg + 3 * HIDDEN + j] = dhj * tc * o * (1f - o)")
+          .addStatement("dc[j] = dcj * f")
+          .endControlFlow().build());
+    } else if (!plan.isGru()) {
+      boolean relu = config.nonlinearity() == ModelConfig.Nonlinearity.RELU;
+      kernels.add(MethodSpec.methodBuilder("rnnBackward").addModifiers(Modifier.PRIVATE)
+          .addJavadoc("RNN: through the activation's derivative, computed from its output.\n")
+          .addParameter(int.class, "g").addParameter(int.class, "dg")
+          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
+          .addStatement("float a = gateStore[g + j]")
+          .addStatement(relu ? "dGates[dg + j] = a > 0f ? dh[j] : 0f" : "dGates[dg + j] = dh[j] * (1f - a * a)")
+          .endControlFlow().build());
+    } else if (!plan.isGruResetBefore()) {
+      kernels.add(MethodSpec.methodBuilder("gruBackward").addModifiers(Modifier.PRIVATE)
+          .addJavadoc("GRU (reset after): h = n + z*(h_prev - n), n = tanh(x_n + r*(W_hn·h_prev + b_hn)).\n"
+              + "Input side gets [dr dz dn]; the recurrent side [dr dz dn*r]; dhDirect = dh*z.\n")
+          .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
+          .addStatement("float[] a = gateStore")
+          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
+          .addStatement("float r = a[g + j]")
+          .addStatement("float z = a[g + HIDDEN + j]")
+          .addStatement("float n = a[g + 2 * HIDDEN + j]")
+          .addStatement("float nh = a[g + 3 * HIDDEN + j]")
+          .addStatement("float dhj = dh[j]")
+          .addStatement("float dan = dhj * (1f - z) * (1f - n * n)")
+          .addStatement("float dar = dan * nh * r * (1f - r)")
+          .addStatement("float daz = dhj * (hPrev[hp + j] - n) * z * (1f - z)")
+          .addStatement("dGates[dg + j] = dar")
+          .addStatement("dGates[dg + HIDDEN + j] = daz")
+          .addStatement("dGates[dg + 2 * HIDDEN + j] = dan")
+          .addStatement("dGatesHh[dg + j] = dar")
+          .addStatement("dGatesHh[dg + HIDDEN + j] = daz")
+          .addStatement("dGatesHh[dg + 2 * HIDDEN + j] = dan * r")
+          .addStatement("dhDirect[j] = dhj * z")
+          .endControlFlow().build());
+    } else {
+      kernels.add(MethodSpec.methodBuilder("gruBackwardCandidate").addModifiers(Modifier.PRIVATE)
+          .addJavadoc("GRU (reset before), first half: dz and dn (the candidate's pre-activation gradient).\n")
+          .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
+          .addStatement("float[] a = gateStore")
+          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
+          .addStatement("float z = a[g + HIDDEN + j]")
+          .addStatement("float n = a[g + 2 * HIDDEN + j]")
+          .addStatement("float dhj = dh[j]")
+          .addStatement("dGates[dg + HIDDEN + j] = dhj * (hPrev[hp + j] - n) * z * (1f - z)")
+          .addStatement("dGates[dg + 2 * HIDDEN + j] = dhj * (1f - z) * (1f - n * n)")
+          .endControlFlow().build());
+      kernels.add(MethodSpec.methodBuilder("gruBackwardReset").addModifiers(Modifier.PRIVATE)
+          .addJavadoc("GRU (reset before), second half: with resetGrad = W_hn^T·dn = d(r*h_prev), dr and the direct dh_prev\n"
+              + "part dh*z + resetGrad*r; also keeps r*h_prev for dW_hn.\n")
+          .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
+          .addStatement("float[] a = gateStore")
+          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
+          .addStatement("float r = a[g + j]")
+          .addStatement("float z = a[g + HIDDEN + j]")
+          .addStatement("float h = hPrev[hp + j]")
+          .addStatement("dGates[dg + j] = resetGrad[j] * h * r * (1f - r)")
+          .addStatement("dhDirect[j] = dh[j] * z + resetGrad[j] * r")
+          .addStatement("rhPrev[hp + j] = r * h")
+          .endControlFlow().build());
+    }
+    return kernels;
+  }
 }

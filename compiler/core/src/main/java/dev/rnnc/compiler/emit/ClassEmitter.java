@@ -156,6 +156,27 @@ public final class ClassEmitter {
         .addStatement("Scalar.matvec(w, rows, cols, x, xOff, init, initOff, y, yOff)")
         .endControlFlow();
     type.addMethod(matvec.build());
+    if (plan.training()) {
+      type.addMethod(MethodSpec.methodBuilder("outerAccumulate").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
+          .addParameter(FLOATS, "x").addParameter(int.class, "xOff").addParameter(int.class, "xStride")
+          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "rows")
+          .addParameter(int.class, "cols").addParameter(FLOATS, "dW").addParameter(int.class, "dwOff")
+          .beginControlFlow("if (VECTOR)")
+          .addStatement("Vec.outerAccumulate(dG, gOff, gStride, x, xOff, xStride, rowList, count, rows, cols, dW, dwOff)")
+          .nextControlFlow("else")
+          .addStatement("Scalar.outerAccumulate(dG, gOff, gStride, x, xOff, xStride, rowList, count, rows, cols, dW, dwOff)")
+          .endControlFlow().build());
+      type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
+          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "n")
+          .addParameter(FLOATS, "db")
+          .beginControlFlow("if (VECTOR)")
+          .addStatement("Vec.sumRows(dG, gOff, gStride, rowList, count, n, db)")
+          .nextControlFlow("else")
+          .addStatement("Scalar.sumRows(dG, gOff, gStride, rowList, count, n, db)")
+          .endControlFlow().build());
+    }
     for (KernelEmitter.CellKernel kernel : new KernelEmitter(plan).cellKernels()) {
       String args = kernel.unitArguments("").replaceAll(", $", "");
       type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)

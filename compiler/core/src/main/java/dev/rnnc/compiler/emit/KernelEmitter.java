@@ -1,6 +1,7 @@
 package dev.rnnc.compiler.emit;
 
 import static dev.rnnc.compiler.emit.Types.FLOATS;
+import static dev.rnnc.compiler.emit.Types.INTS;
 import static dev.rnnc.compiler.emit.Types.FLOAT_SPECIES;
 import static dev.rnnc.compiler.emit.Types.FLOAT_VECTOR;
 import static dev.rnnc.compiler.emit.Types.VECTOR_OPERATORS;
@@ -68,6 +69,36 @@ final class KernelEmitter {
     for (MethodSpec unit : cellUnits()) {
       type.addMethod(unit);
     }
+    if (plan.training()) {
+      type.addMethod(MethodSpec.methodBuilder("outerAccumulate").addModifiers(KERNEL)
+          .addJavadoc(OUTER_DOC)
+          .addParameters(outerParameters())
+          .beginControlFlow("for (int k = 0; k < count; k++)")
+          .addStatement("int r = rowList[k]")
+          .addStatement("int g = r * gStride + gOff")
+          .addStatement("int xr = r * xStride + xOff")
+          .beginControlFlow("for (int i = 0; i < rows; i++)")
+          .addStatement("float gi = dG[g + i]")
+          .addStatement("int o = dwOff + i * cols")
+          .beginControlFlow("for (int c = 0; c < cols; c++)")
+          .addStatement("dW[o + c] = Math.fma(gi, x[xr + c], dW[o + c])")
+          .endControlFlow()
+          .endControlFlow()
+          .endControlFlow()
+          .build());
+      type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
+          .addJavadoc("db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n")
+          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
+          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "n")
+          .addParameter(FLOATS, "db")
+          .beginControlFlow("for (int k = 0; k < count; k++)")
+          .addStatement("int g = rowList[k] * gStride + gOff")
+          .beginControlFlow("for (int i = 0; i < n; i++)")
+          .addStatement("db[i] += dG[g + i]")
+          .endControlFlow()
+          .endControlFlow()
+          .build());
+    }
     for (CellKernel kernel : cellKernels()) {
       type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(KERNEL)
           .addJavadoc(kernel.doc)
@@ -78,6 +109,101 @@ final class KernelEmitter {
           .build());
     }
     return type.build();
+  }
+
+  private static final String OUTER_DOC =
+      "dW[dwOff + i * cols + c] += Σ over the listed rows r of dG[r * gStride + gOff + i] * x[r * xStride + xOff + c]:\n"
+      + "a weight gradient as one matrix product over every valid step (i < rows, c < cols).\n";
+
+  private static List<com.palantir.javapoet.ParameterSpec> outerParameters() {
+    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "dG").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gOff").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gStride").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "x").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "xOff").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "xStride").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(INTS, "rowList").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "count").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "dW").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "dwOff").build());
+    return params;
+  }
+
+  /**
+   * The weight-gradient product, register-blocked: 4 gradient rows × 2 vectors of columns stay in 8
+   * accumulators over all listed rows, so each dW element is loaded and stored once per call.
+   */
+  private MethodSpec vectorOuter() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("outerAccumulate").addModifiers(KERNEL)
+        .addJavadoc(OUTER_DOC)
+        .addParameters(outerParameters())
+        .addStatement("int bound = S.loopBound(cols)")
+        .addStatement("int i = 0")
+        .beginControlFlow("for (; i + 4 <= rows; i += 4)")
+        .addStatement("int c = 0")
+        .beginControlFlow("for (; c + 2 * L <= bound; c += 2 * L)");
+    for (int ii = 0; ii < 4; ii++) {
+      for (int cc = 0; cc < 2; cc++) {
+        m.addStatement("$T a$L$L = $T.zero(S)", FLOAT_VECTOR, ii, cc, FLOAT_VECTOR);
+      }
+    }
+    m.beginControlFlow("for (int k = 0; k < count; k++)")
+        .addStatement("int r = rowList[k]")
+        .addStatement("int g = r * gStride + gOff + i")
+        .addStatement("int xr = r * xStride + xOff + c")
+        .addStatement("$T x0 = load(x, xr)", FLOAT_VECTOR)
+        .addStatement("$T x1 = load(x, xr + L)", FLOAT_VECTOR);
+    for (int ii = 0; ii < 4; ii++) {
+      m.addStatement("$T g$L = $T.broadcast(S, dG[g$L])", FLOAT_VECTOR, ii, FLOAT_VECTOR, ii == 0 ? "" : " + " + ii);
+      m.addStatement("a$L0 = x0.fma(g$L, a$L0)", ii, ii, ii);
+      m.addStatement("a$L1 = x1.fma(g$L, a$L1)", ii, ii, ii);
+    }
+    m.endControlFlow();
+    for (int ii = 0; ii < 4; ii++) {
+      m.addStatement("int o$L = dwOff + (i + $L) * cols + c", ii, ii);
+      m.addStatement("a$L0.add(load(dW, o$L)).intoArray(dW, o$L)", ii, ii, ii);
+      m.addStatement("a$L1.add(load(dW, o$L + L)).intoArray(dW, o$L + L)", ii, ii, ii);
+    }
+    m.endControlFlow()
+        .beginControlFlow("for (; c < cols; c++)")
+        .addComment("column tail: plain dot products over the listed rows")
+        .addStatement("float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f")
+        .beginControlFlow("for (int k = 0; k < count; k++)")
+        .addStatement("int r = rowList[k]")
+        .addStatement("int g = r * gStride + gOff + i")
+        .addStatement("float xc = x[r * xStride + xOff + c]")
+        .addStatement("s0 = Math.fma(dG[g], xc, s0)")
+        .addStatement("s1 = Math.fma(dG[g + 1], xc, s1)")
+        .addStatement("s2 = Math.fma(dG[g + 2], xc, s2)")
+        .addStatement("s3 = Math.fma(dG[g + 3], xc, s3)")
+        .endControlFlow()
+        .addStatement("dW[dwOff + i * cols + c] += s0")
+        .addStatement("dW[dwOff + (i + 1) * cols + c] += s1")
+        .addStatement("dW[dwOff + (i + 2) * cols + c] += s2")
+        .addStatement("dW[dwOff + (i + 3) * cols + c] += s3")
+        .endControlFlow()
+        .endControlFlow()
+        .beginControlFlow("for (; i < rows; i++)")
+        .addComment("row tail: one gradient row at a time")
+        .addStatement("int o = dwOff + i * cols")
+        .beginControlFlow("for (int k = 0; k < count; k++)")
+        .addStatement("int r = rowList[k]")
+        .addStatement("float gi = dG[r * gStride + gOff + i]")
+        .addStatement("int xr = r * xStride + xOff")
+        .addStatement("$T gv = $T.broadcast(S, gi)", FLOAT_VECTOR, FLOAT_VECTOR)
+        .addStatement("int c = 0")
+        .beginControlFlow("for (; c < bound; c += L)")
+        .addStatement("load(x, xr + c).fma(gv, load(dW, o + c)).intoArray(dW, o + c)")
+        .endControlFlow()
+        .beginControlFlow("for (; c < cols; c++)")
+        .addStatement("dW[o + c] = Math.fma(gi, x[xr + c], dW[o + c])")
+        .endControlFlow()
+        .endControlFlow()
+        .endControlFlow();
+    return m.build();
   }
 
   private static List<com.palantir.javapoet.ParameterSpec> matvecParameters() {
@@ -136,6 +262,26 @@ final class KernelEmitter {
     type.addMethod(MethodSpec.methodBuilder("load").addModifiers(KERNEL).returns(FLOAT_VECTOR)
         .addParameter(FLOATS, "a").addParameter(int.class, "i")
         .addStatement("return $T.fromArray(S, a, i)", FLOAT_VECTOR).build());
+    if (plan.training()) {
+      type.addMethod(vectorOuter());
+      type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
+          .addJavadoc("db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n")
+          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
+          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "n")
+          .addParameter(FLOATS, "db")
+          .addStatement("int bound = S.loopBound(n)")
+          .beginControlFlow("for (int k = 0; k < count; k++)")
+          .addStatement("int g = rowList[k] * gStride + gOff")
+          .addStatement("int i = 0")
+          .beginControlFlow("for (; i < bound; i += L)")
+          .addStatement("load(db, i).add(load(dG, g + i)).intoArray(db, i)")
+          .endControlFlow()
+          .beginControlFlow("for (; i < n; i++)")
+          .addStatement("db[i] += dG[g + i]")
+          .endControlFlow()
+          .endControlFlow()
+          .build());
+    }
     for (CellKernel kernel : cellKernels()) {
       type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(KERNEL)
           .addJavadoc(kernel.doc)
