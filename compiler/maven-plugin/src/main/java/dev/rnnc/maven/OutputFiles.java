@@ -1,0 +1,54 @@
+package dev.rnnc.maven;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+
+/** File writes that keep timestamps of unchanged files and never leave a half-written file behind. */
+final class OutputFiles {
+  private OutputFiles() {}
+
+  /**
+   * Writes {@code content} unless the file already holds exactly these bytes (so incremental compilers and
+   * IDEs see no change), through a temporary file moved into place.
+   *
+   * @return whether the file was written
+   */
+  static boolean writeIfChanged(Path file, byte[] content) throws IOException {
+    if (Files.isRegularFile(file) && Files.size(file) == content.length
+        && Arrays.equals(Files.readAllBytes(file), content)) {
+      return false;
+    }
+    Files.createDirectories(file.getParent());
+    Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
+    try {
+      Files.write(temp, content);
+      try {
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+    return true;
+  }
+
+  /** Deletes {@code file}, then its parent directories up to (not including) {@code root} while they are empty. */
+  static void deleteWithEmptyParents(Path file, Path root) throws IOException {
+    Files.deleteIfExists(file);
+    Path dir = file.getParent();
+    while (dir != null && !dir.equals(root) && dir.startsWith(root)) {
+      try {
+        Files.deleteIfExists(dir);
+      } catch (DirectoryNotEmptyException e) {
+        return;
+      }
+      dir = dir.getParent();
+    }
+  }
+}
