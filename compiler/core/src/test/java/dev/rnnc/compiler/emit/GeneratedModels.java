@@ -8,6 +8,8 @@ import dev.rnnc.compiler.spec.Spec;
 import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.ModelParameters;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +19,8 @@ import java.util.Map;
 public final class GeneratedModels {
   private static final InMemoryJavaCompiler JAVAC = new InMemoryJavaCompiler();
   private static final RnnCompiler RNNC = new RnnCompiler();
+  /** The system property {@link dev.rnnc.runtime.VectorSupport} reads once per generated class. */
+  private static final String VECTOR_PROPERTY = "rnnc.vector";
 
   private GeneratedModels() {}
 
@@ -27,14 +31,80 @@ public final class GeneratedModels {
       try {
         Constructor<?> ctor = type.getConstructor(ModelParameters.class);
         return ctor.newInstance(parameters);
+      } catch (InvocationTargetException e) {
+        throw rethrow(e);
       } catch (ReflectiveOperationException e) {
         throw new AssertionError("cannot instantiate " + type.getName(), e);
       }
     }
+
+    /** The packed weights of the nested {@code Weights} class, built from {@code parameters}. */
+    public Object weights(ModelParameters parameters) {
+      try {
+        Class<?> weights = Class.forName(type.getName() + "$Weights", true, type.getClassLoader());
+        return weights.getConstructor(ModelParameters.class).newInstance(parameters);
+      } catch (InvocationTargetException e) {
+        throw rethrow(e);
+      } catch (ReflectiveOperationException e) {
+        throw new AssertionError("cannot build the weights of " + type.getName(), e);
+      }
+    }
+
+    /** A new instance over shared {@code weights} (from {@link #weights} or another instance) with its own limits. */
+    public Object instantiate(Object weights, int maxBatch, int maxLength) {
+      try {
+        Constructor<?> ctor = type.getConstructor(weights.getClass(), int.class, int.class);
+        return ctor.newInstance(weights, maxBatch, maxLength);
+      } catch (InvocationTargetException e) {
+        throw rethrow(e);
+      } catch (ReflectiveOperationException e) {
+        throw new AssertionError("cannot instantiate " + type.getName() + " over shared weights", e);
+      }
+    }
+
+    /** The weights an instance runs on (its public {@code weights()} accessor). */
+    public Object weightsOf(Object model) {
+      try {
+        return type.getMethod("weights").invoke(model);
+      } catch (ReflectiveOperationException e) {
+        throw new AssertionError("cannot read the weights of " + type.getName(), e);
+      }
+    }
+
+    /** Whether the class chose its Vector API kernels (its private {@code VECTOR} constant) when initialised. */
+    public boolean usesVectorKernels() {
+      try {
+        Field vector = type.getDeclaredField("VECTOR");
+        vector.setAccessible(true);
+        return vector.getBoolean(null);
+      } catch (ReflectiveOperationException e) {
+        throw new AssertionError(type.getName() + " has no VECTOR kernel switch", e);
+      }
+    }
+
+    private static RuntimeException rethrow(InvocationTargetException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException runtime) {
+        return runtime;
+      }
+      if (cause instanceof Error error) {
+        throw error;
+      }
+      return new IllegalStateException(cause);
+    }
   }
 
-  /** Compiles the given spec texts in one javac run. */
+  /** Compiles the given spec texts in one javac run; the classes pick their kernels as at run time. */
   public static List<Compiled> compile(List<String> specTexts) {
+    return compile(specTexts, true);
+  }
+
+  /**
+   * Compiles the given spec texts in one javac run and initialises the classes; with {@code vectorKernels}
+   * false, {@code rnnc.vector=false} is set while they initialise, so they choose their scalar kernels
+   * (each call loads fresh classes in their own loader, so earlier classes are unaffected).
+   */
+  public static List<Compiled> compile(List<String> specTexts, boolean vectorKernels) {
     List<Spec> specs = new ArrayList<>();
     Map<String, String> sources = new LinkedHashMap<>();
     List<GeneratedSource> generated = new ArrayList<>();
@@ -47,15 +117,28 @@ public final class GeneratedModels {
     }
     CompiledClasses classes = JAVAC.compile(sources);
     ClassLoader loader = classes.loader(GeneratedModels.class.getClassLoader());
-    List<Compiled> out = new ArrayList<>();
-    for (int i = 0; i < specs.size(); i++) {
-      try {
-        out.add(new Compiled(specs.get(i), generated.get(i), Class.forName(generated.get(i).qualifiedName(), true, loader)));
-      } catch (ClassNotFoundException e) {
-        throw new AssertionError(e);
+    String previous = System.getProperty(VECTOR_PROPERTY);
+    if (!vectorKernels) {
+      System.setProperty(VECTOR_PROPERTY, "false");
+    }
+    try {
+      List<Compiled> out = new ArrayList<>();
+      for (int i = 0; i < specs.size(); i++) {
+        try {
+          out.add(new Compiled(specs.get(i), generated.get(i),
+              Class.forName(generated.get(i).qualifiedName(), true, loader)));
+        } catch (ClassNotFoundException e) {
+          throw new AssertionError(e);
+        }
+      }
+      return out;
+    } finally {
+      if (previous == null) {
+        System.clearProperty(VECTOR_PROPERTY);
+      } else {
+        System.setProperty(VECTOR_PROPERTY, previous);
       }
     }
-    return out;
   }
 
   public static Compiled compile(String specText) {
