@@ -1,0 +1,248 @@
+package dev.rnnc.cli;
+
+import dev.rnnc.runtime.Batch;
+import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.RnnModel;
+import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.StreamingModel;
+import dev.rnnc.runtime.TrainableModel;
+import dev.rnnc.runtime.VectorSupport;
+import dev.rnnc.runtime.train.Sgd;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code rnnc bench}: how fast a spec's generated class runs on this machine, with seeded random weights and
+ * data.
+ *
+ * <ul>
+ *   <li>{@code step}: {@link StreamingModel#step} of one sequence (unidirectional specs), cycling through
+ *       {@code length} random inputs; time per step.</li>
+ *   <li>{@code sequence}: {@link RnnModel#forward} of {@code batch × length}; time per timestep = call time / T
+ *       (the whole batch advances one step in that time).</li>
+ *   <li>{@code train}: {@link TrainableModel#computeGradients} + an SGD step + {@code setParameters} per
+ *       iteration over synthetic {@code batch × length} data; time per iteration.</li>
+ * </ul>
+ * GFLOP/s counts {@link ModelConfig#flopsPerStep()} × batch per timestep, and for training three times that
+ * (backward ≈ twice forward, the usual convention).
+ */
+@Command(name = "bench", sortOptions = false,
+    description = "Benchmarks a spec's generated class: median, p99 and p99.9 time per step, GFLOP/s and bytes allocated.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  rnnc bench specs/lstm_64_128.yaml                       (streaming, one step at a time)",
+        "  rnnc bench specs/sentiment_gru.yaml --mode sequence --batch 32 --length 100 --json",
+        "  rnnc bench specs/char_lstm.yaml --mode train --batch 32 --length 64",
+        "",
+        "Weights and data are random (seeded). The warm-up lets the JIT compile the kernels (default 2 s);",
+        "then calls are timed individually (tiny calls in small groups) for --seconds.",
+        "JSON keys: mode, spec, model, batch, length, ns_per_step (step/sequence), ms_per_iteration (train), p50_ns,",
+        "p99_ns, p999_ns (per step, or per iteration in train mode), gflops, bytes_allocated_per_step,",
+        "bytes_allocated_per_call, calls, seconds, vector.",
+        ExitCodes.FOOTER})
+final class BenchCommand extends RnncCommand {
+  enum Mode { STEP, SEQUENCE, TRAIN }
+
+  @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
+  Path spec;
+
+  @Option(names = "--mode", defaultValue = "step", description = "step, sequence or train (default: ${DEFAULT-VALUE}).")
+  Mode mode;
+
+  @Option(names = "--batch", description = "Sequences per call (default: 1; the spec's max_batch for train).")
+  Integer batch;
+
+  @Option(names = "--length", description = "Timesteps per call, or distinct inputs cycled in step mode (default: the spec's max_length).")
+  Integer length;
+
+  @Option(names = "--seconds", defaultValue = "5", description = "Measured time (default: ${DEFAULT-VALUE}).")
+  double seconds;
+
+  @Option(names = "--warmup", description = "Warm-up time in seconds (default: 2, or --seconds when shorter).")
+  Double warmup;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and data (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--json", description = "Print one JSON object per line instead of text.")
+  boolean json;
+
+  @Option(names = "--scalar", description = "Use the generated scalar kernels instead of the Vector API ones.")
+  boolean scalar;
+
+  @Override
+  int execute() {
+    if (!(seconds > 0) || Double.isInfinite(seconds)) {
+      throw new RnncException("--seconds must be a positive number, got " + seconds);
+    }
+    double warmupSeconds = warmup != null ? warmup : Math.min(2.0, seconds);
+    if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
+      throw new RnncException("--warmup must be a number >= 0, got " + warmupSeconds);
+    }
+    ModelLoader loader = ModelLoader.load(spec, false, scalar);
+    ModelConfig config = loader.config();
+    int b = batch != null ? batch : mode == Mode.TRAIN ? config.maxBatch() : 1;
+    int t = length != null ? length : config.maxLength();
+    if (b < 1 || t < 1) {
+      throw new RnncException("--batch and --length must be >= 1, got batch " + b + ", length " + t);
+    }
+    SplittableRandom random = new SplittableRandom(seed);
+    ModelParameters parameters = ModelParameters.initialize(config, seed);
+    Measurement measurement = new Measurement();
+    switch (mode) {
+      case STEP -> benchStep(loader, parameters, b, t, random, measurement, warmupSeconds);
+      case SEQUENCE -> benchSequence(loader, parameters, b, t, random, measurement, warmupSeconds);
+      case TRAIN -> benchTrain(loader, parameters, b, t, random, measurement, warmupSeconds);
+    }
+    report(config, loader.spec().modelName(), b, t, measurement);
+    return ExitCodes.OK;
+  }
+
+  private void benchStep(ModelLoader loader, ModelParameters parameters, int b, int t, SplittableRandom random,
+      Measurement measurement, double warmupSeconds) {
+    ModelConfig config = loader.config();
+    if (b != 1) {
+      throw new RnncException("step mode runs one sequence (--batch 1); use --mode sequence for batches");
+    }
+    if (!loader.streaming()) {
+      throw new RnncException(spec + ": step mode needs a unidirectional model (a bidirectional one cannot stream);"
+          + " use --mode sequence");
+    }
+    StreamingModel model = (StreamingModel) loader.newInstance(parameters, 1, 1);
+    if (config.hasEmbedding()) {
+      int[] tokens = randomTokens(random, t, config.vocab());
+      int[] at = {0};
+      measurement.run(() -> {
+        model.stepToken(tokens[at[0]]);
+        at[0] = at[0] + 1 == t ? 0 : at[0] + 1;
+      }, warmupSeconds, seconds);
+    } else {
+      float[] x = randomFloats(random, t * config.inputSize());
+      int width = config.inputSize();
+      int[] at = {0};
+      measurement.run(() -> {
+        model.step(x, at[0] * width);
+        at[0] = at[0] + 1 == t ? 0 : at[0] + 1;
+      }, warmupSeconds, seconds);
+    }
+  }
+
+  private void benchSequence(ModelLoader loader, ModelParameters parameters, int b, int t, SplittableRandom random,
+      Measurement measurement, double warmupSeconds) {
+    ModelConfig config = loader.config();
+    RnnModel model = loader.newInstance(parameters, b, t);
+    if (config.hasEmbedding()) {
+      int[] tokens = randomTokens(random, b * t, config.vocab());
+      measurement.run(() -> model.forwardTokens(tokens, b, t, null, null, null), warmupSeconds, seconds);
+    } else {
+      float[] x = randomFloats(random, b * t * config.inputSize());
+      measurement.run(() -> model.forward(x, b, t, null, null, null), warmupSeconds, seconds);
+    }
+  }
+
+  private void benchTrain(ModelLoader loader, ModelParameters parameters, int b, int t, SplittableRandom random,
+      Measurement measurement, double warmupSeconds) {
+    ModelConfig config = loader.config();
+    TrainableModel model = loader.newTrainable(parameters, b, t);
+    Batch data = new Batch();
+    data.batch = b;
+    data.steps = t;
+    if (config.hasEmbedding()) {
+      data.tokens = randomTokens(random, b * t, config.vocab());
+    } else {
+      data.input = randomFloats(random, b * t * config.inputSize());
+    }
+    boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
+    int positions = perStep ? b * t : b;
+    if (config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY) {
+      data.classTargets = randomTokens(random, positions, config.outputSize());
+    } else {
+      data.valueTargets = new float[positions * config.outputSize()];
+      for (int i = 0; i < data.valueTargets.length; i++) {
+        data.valueTargets[i] = random.nextFloat();
+      }
+    }
+    // A tiny learning rate keeps the weights (and so the work per iteration) realistic for the whole run.
+    Sgd sgd = new Sgd(1e-6);
+    measurement.run(() -> {
+      model.computeGradients(data);
+      sgd.step(parameters, model.gradients());
+      model.setParameters(parameters);
+    }, warmupSeconds, seconds);
+  }
+
+  private void report(ModelConfig config, String modelName, int b, int t, Measurement m) {
+    boolean train = mode == Mode.TRAIN;
+    // Time units: one step (step mode), one timestep of the whole batch (sequence), one iteration (train).
+    double perUnit = mode == Mode.SEQUENCE ? t : 1;
+    double p50 = m.quantileNanos(0.5) / perUnit;
+    double p99 = m.quantileNanos(0.99) / perUnit;
+    double p999 = m.quantileNanos(0.999) / perUnit;
+    double flopsPerUnit = (double) config.flopsPerStep() * b * (train ? 3.0 * t : 1);
+    double gflops = flopsPerUnit / p50;
+    long stepsMeasured = m.calls() * (mode == Mode.STEP ? 1 : t);
+    double bytesPerCall = m.allocatedBytes() < 0 ? -1 : (double) m.allocatedBytes() / m.calls();
+    double bytesPerStep = m.allocatedBytes() < 0 ? -1 : (double) m.allocatedBytes() / stepsMeasured;
+    String modeName = mode.name().toLowerCase(Locale.ROOT);
+    if (json) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("mode", modeName);
+      fields.put("spec", spec.toString());
+      fields.put("model", modelName);
+      fields.put("batch", b);
+      fields.put("length", t);
+      if (train) {
+        fields.put("ms_per_iteration", p50 / 1e6);
+      } else {
+        fields.put("ns_per_step", p50);
+      }
+      fields.put("p50_ns", p50);
+      fields.put("p99_ns", p99);
+      fields.put("p999_ns", p999);
+      fields.put("gflops", gflops);
+      fields.put("bytes_allocated_per_step", bytesPerStep);
+      fields.put("bytes_allocated_per_call", bytesPerCall);
+      fields.put("calls", m.calls());
+      fields.put("seconds", m.measuredSeconds());
+      fields.put("vector", !scalar && VectorSupport.available());
+      out().println(JsonLine.of(fields));
+      return;
+    }
+    out().printf(Locale.ROOT, "%s %s: mode %s, batch %d, length %d, %s kernels%n", modelName, spec, modeName, b, t,
+        !scalar && VectorSupport.available() ? "vector" : "scalar");
+    if (train) {
+      out().printf(Locale.ROOT, "  %.3f ms/iteration (median), p99 %.3f ms, p99.9 %.3f ms%n", p50 / 1e6, p99 / 1e6,
+          p999 / 1e6);
+    } else {
+      out().printf(Locale.ROOT, "  %.1f ns/%s (median), p99 %.1f ns, p99.9 %.1f ns%n", p50,
+          mode == Mode.STEP ? "step" : "timestep", p99, p999);
+    }
+    out().printf(Locale.ROOT, "  %.2f GFLOP/s, %.1f bytes allocated/step (%.1f per call)%n", gflops, bytesPerStep,
+        bytesPerCall);
+    out().printf(Locale.ROOT, "  %,d calls in %.2f s after %,d warm-up calls, timed in groups of %d%n", m.calls(),
+        m.measuredSeconds(), m.warmupCalls(), m.group());
+  }
+
+  private static int[] randomTokens(SplittableRandom random, int n, int bound) {
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = random.nextInt(bound);
+    }
+    return out;
+  }
+
+  private static float[] randomFloats(SplittableRandom random, int n) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) random.nextDouble(-1, 1);
+    }
+    return out;
+  }
+}

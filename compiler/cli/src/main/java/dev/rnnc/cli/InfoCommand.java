@@ -1,0 +1,88 @@
+package dev.rnnc.cli;
+
+import dev.rnnc.compiler.spec.Spec;
+import dev.rnnc.compiler.spec.SpecParser;
+import dev.rnnc.runtime.ModelConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code rnnc info}: what a spec describes, without compiling it. */
+@Command(name = "info", description = "Describes a spec: generated class, parameters (PyTorch names and shapes), "
+    + "parameter count, FLOPs per step and workspace memory.",
+    footerHeading = "%nExamples:%n",
+    footer = {"  rnnc info specs/char_lstm.yaml",
+        "",
+        "FLOPs per step: multiply-adds of every layer's matrix products (×2), plus the head for many_to_many.",
+        "Workspace: float arrays of one instance at the spec's limits (B = max_batch, T = max_length):",
+        "  4 bytes × (B lengths + B·T·I embedded (embedding models) + B·T·G·H input projections",
+        "  + L·B·T·dirs·H layer outputs + layers·dirs·B·H h_n (×2 for LSTM c_n) + B·dirs·H features (many_to_one)",
+        "  + 2·B·T·K or 2·B·K logits and prediction (head) + streaming state (unidirectional)),",
+        "  without vector padding, the shared weights, or training buffers.",
+        ExitCodes.FOOTER})
+final class InfoCommand extends RnncCommand {
+  @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
+  Path specFile;
+
+  @Override
+  int execute() {
+    Spec spec = SpecParser.parse(specFile);
+    ModelConfig config = spec.config();
+    PrintWriter out = out();
+    out.println("spec:        " + specFile);
+    out.println("class:       " + spec.qualifiedName());
+    out.println("model:       " + describe(config));
+    out.println("limits:      max_batch " + config.maxBatch() + ", max_length " + config.maxLength());
+    out.println("training:    " + (config.training() == null ? "none (inference only)"
+        : "loss " + config.training().loss().name().toLowerCase(Locale.ROOT) + ", dropout " + config.training().dropout()
+            + ", truncate " + config.training().truncate()));
+    out.println("parameters:");
+    int width = config.parameterNames().stream().mapToInt(String::length).max().orElse(0);
+    for (Map.Entry<String, int[]> entry : config.parameterShapes().entrySet()) {
+      out.printf("  %-" + width + "s  %s%n", entry.getKey(), Arrays.toString(entry.getValue()));
+    }
+    out.println("parameter count:   " + String.format(Locale.ROOT, "%,d", config.parameterCount()));
+    out.println("FLOPs per step:    " + String.format(Locale.ROOT, "%,d", config.flopsPerStep())
+        + " (one timestep of one sequence)");
+    long workspace = Workspace.bytes(config);
+    out.println("workspace bytes:   " + String.format(Locale.ROOT, "%,d", workspace) + " (" + human(workspace)
+        + ", one instance at max_batch " + config.maxBatch() + ", max_length " + config.maxLength() + ")");
+    out.println("weights bytes:     " + String.format(Locale.ROOT, "%,d", 4 * config.parameterCount()) + " (float32)");
+    return ExitCodes.OK;
+  }
+
+  private static String describe(ModelConfig c) {
+    StringBuilder s = new StringBuilder(c.cell().name().toLowerCase(Locale.ROOT));
+    if (c.cell() == ModelConfig.Cell.RNN) {
+      s.append(" (").append(c.nonlinearity().name().toLowerCase(Locale.ROOT)).append(")");
+    } else if (c.cell() == ModelConfig.Cell.GRU) {
+      s.append(" (reset ").append(c.gruReset().name().toLowerCase(Locale.ROOT)).append(")");
+    }
+    s.append(", ").append(c.hasEmbedding() ? "embedding " + c.vocab() + "×" + c.inputSize() : "input " + c.inputSize());
+    s.append(", hidden ").append(c.hidden()).append(", ").append(c.layers()).append(c.layers() == 1 ? " layer" : " layers");
+    s.append(c.bidirectional() ? ", bidirectional" : "").append(", ").append(c.mode().name().toLowerCase(Locale.ROOT));
+    if (c.hasHead()) {
+      s.append(", head ").append(c.headSize()).append(" (").append(c.headActivation().name().toLowerCase(Locale.ROOT))
+          .append(")");
+    }
+    return s.toString();
+  }
+
+  private static String human(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    String[] units = {"KiB", "MiB", "GiB", "TiB"};
+    double value = bytes;
+    int unit = -1;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+  }
+}

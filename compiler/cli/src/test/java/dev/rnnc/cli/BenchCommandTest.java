@@ -1,0 +1,94 @@
+package dev.rnnc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** rnnc bench with tiny measuring times: output format and sanity of the numbers, not speed. */
+class BenchCommandTest {
+  static final String SPEC = """
+      model: Bench
+      package: t.bench
+      cell: lstm
+      input: 4
+      hidden: 8
+      head: {size: 3}
+      limits: {max_batch: 2, max_length: 6}
+      """;
+
+  static final Pattern NUMBER = Pattern.compile("\"(\\w+)\": (-?[0-9.eE+-]+|true|false|\"[^\"]*\")");
+
+  @TempDir
+  Path dir;
+
+  /** Parses one flat JSON line into key → raw value, checking it is exactly a flat object of those values. */
+  static java.util.Map<String, String> parse(String line) {
+    assertTrue(line.startsWith("{") && line.endsWith("}"), line);
+    java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+    Matcher m = NUMBER.matcher(line);
+    int covered = 1;
+    while (m.find()) {
+      fields.put(m.group(1), m.group(2));
+      covered += m.group().length() + 2;
+    }
+    assertEquals(line.length() + 1, covered, "only flat key-value pairs: " + line);
+    return fields;
+  }
+
+  @Test
+  void stepAndSequenceModesPrintJsonLines() {
+    Path spec = Cli.write(dir, "bench.yaml", SPEC);
+    for (String mode : List.of("step", "sequence")) {
+      Cli.Result r = Cli.run("bench", spec, "--mode", mode, "--batch", 1, "--length", 6, "--seconds", 0.05, "--json");
+      assertEquals(0, r.code(), r::toString);
+      List<String> lines = r.out().lines().toList();
+      assertEquals(1, lines.size(), r::toString);
+      java.util.Map<String, String> f = parse(lines.get(0));
+      assertEquals("\"" + mode + "\"", f.get("mode"));
+      assertEquals("\"Bench\"", f.get("model"));
+      assertEquals("1", f.get("batch"));
+      assertEquals("6", f.get("length"));
+      for (String key : List.of("ns_per_step", "gflops", "bytes_allocated_per_step", "p99_ns", "p999_ns")) {
+        assertTrue(f.containsKey(key), key + " in " + lines.get(0));
+      }
+      double ns = Double.parseDouble(f.get("ns_per_step"));
+      assertTrue(ns > 0 && ns <= Double.parseDouble(f.get("p99_ns")), lines.get(0));
+      assertTrue(Double.parseDouble(f.get("gflops")) > 0, lines.get(0));
+      assertTrue(Double.parseDouble(f.get("bytes_allocated_per_step")) >= 0, lines.get(0));
+    }
+  }
+
+  @Test
+  void textOutputByDefault() {
+    Path spec = Cli.write(dir, "bench.yaml", SPEC);
+    Cli.Result r = Cli.run("bench", spec, "--mode", "sequence", "--batch", 2, "--seconds", 0.05);
+    assertEquals(0, r.code(), r::toString);
+    assertTrue(r.out().contains("ns/timestep (median)") && r.out().contains("GFLOP/s"), r::toString);
+  }
+
+  @Test
+  void trainModeNeedsATrainingSection() {
+    Path spec = Cli.write(dir, "bench.yaml", SPEC);
+    Cli.Result r = Cli.run("bench", spec, "--mode", "train", "--seconds", 0.05);
+    assertEquals(1, r.code(), r::toString);
+    assertTrue(r.err().contains("spec has no training section"), r::toString);
+  }
+
+  @Test
+  void stepModeNeedsOneUnidirectionalSequence() {
+    Path spec = Cli.write(dir, "bench.yaml", SPEC);
+    Cli.Result r = Cli.run("bench", spec, "--batch", 2, "--seconds", 0.05);
+    assertEquals(1, r.code(), r::toString);
+    assertTrue(r.err().contains("step mode runs one sequence"), r::toString);
+    Path bi = Cli.write(dir, "bi.yaml", SPEC.replace("hidden: 8", "hidden: 8\nbidirectional: true"));
+    Cli.Result r2 = Cli.run("bench", bi, "--seconds", 0.05);
+    assertEquals(1, r2.code(), r2::toString);
+    assertTrue(r2.err().contains("step mode needs a unidirectional model"), r2::toString);
+  }
+}
