@@ -121,6 +121,9 @@ public final class ClassEmitter {
         "$T.paddedRows($L, LANES) + LANES", Types.PACKING, plan.gateWorkspaceRows()));
     type.addField(derived("HIDDEN_STRIDE", "Length of a scratch vector of HIDDEN values, padded.",
         "$T.paddedRows(HIDDEN, LANES) + LANES", Types.PACKING));
+    for (FieldSpec constant : KernelEmitter.activationConstants()) {
+      type.addField(constant);
+    }
     if (config.hasHead()) {
       type.addField(derived("HEAD_STRIDE", "Length of the head's padded scratch vector.",
           "$T.paddedRows(HEAD_SIZE, LANES) + LANES", Types.PACKING));

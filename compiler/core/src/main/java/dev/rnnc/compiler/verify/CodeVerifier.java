@@ -83,6 +83,16 @@ public final class CodeVerifier {
   }
 
   /**
+   * The source layer alone, for callers that do not compile the code (the Maven plugin generates sources
+   * that the build compiles later): hot-method rules only, no bytecode sizes.
+   */
+  public List<Violation> verifySource(String qualifiedName, String source) {
+    SourceChecker sourceChecker = new SourceChecker(isHot);
+    sourceChecker.check(parse(qualifiedName, source));
+    return new ArrayList<>(sourceChecker.violations());
+  }
+
+  /**
    * Checks every source of a batch against the classes compiled from it.
    *
    * @param sources    code by qualified name of its top-level class

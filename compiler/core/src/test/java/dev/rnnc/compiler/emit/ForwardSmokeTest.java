@@ -24,7 +24,6 @@ class ForwardSmokeTest {
         limits: {max_length: 6, max_batch: 3}
         """;
     GeneratedModels.Compiled c = GeneratedModels.compile(spec);
-    System.out.println(c.source().source());
     ModelParameters p = ModelParameters.initialize(c.spec().config(), 7);
     RnnModel gen = (RnnModel) c.instantiate(p);
     RnnModel ref = new ReferenceModel(p);

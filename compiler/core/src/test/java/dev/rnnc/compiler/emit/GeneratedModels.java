@@ -116,6 +116,8 @@ public final class GeneratedModels {
       sources.put(source.qualifiedName(), source.source());
     }
     CompiledClasses classes = JAVAC.compile(sources);
+    // every class the tests use has passed the full verifier, bytecode layer included
+    RnnCompiler.verifier().verifyOrThrow(sources, classes.classBytes());
     ClassLoader loader = classes.loader(GeneratedModels.class.getClassLoader());
     String previous = System.getProperty(VECTOR_PROPERTY);
     if (!vectorKernels) {
