@@ -116,8 +116,6 @@ final class BackwardEmitter {
             "new float[dropMask" + layer + ".length]"));
       }
     }
-    buffers.add(new Buffer("validRows", INTS, "Rows (b * steps + t) of every valid step of the call.",
-        "new int[maxRows]"));
     buffers.add(new Buffer("batchRows", INTS, "0, 1, ..., maxBatch - 1.", "java.util.stream.IntStream.range(0, maxBatch).toArray()"));
     buffers.add(new Buffer("gradients", MODEL_PARAMETERS, "Gradients of the last call, PyTorch layout.",
         "ModelParameters.zeros(CONFIG)"));
@@ -145,7 +143,6 @@ final class BackwardEmitter {
 
   static void addAllocations(ModelPlan plan, MethodSpec.Builder ctor) {
     BackwardEmitter emitter = new BackwardEmitter(plan);
-    ctor.addStatement("this.maxRows = rows");
     for (Buffer buffer : emitter.buffers()) {
       ctor.addStatement("this.$L = $L", buffer.name(), buffer.allocation());
     }
@@ -158,12 +155,8 @@ final class BackwardEmitter {
     type.addField(FieldSpec.builder(float.class, "DROPOUT", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Dropout probability between stacked layers while training.\n")
         .initializer("$Lf", Float.toString((float) config.training().dropout())).build());
-    type.addField(FieldSpec.builder(int.class, "maxRows", Modifier.PRIVATE, Modifier.FINAL)
-        .addJavadoc("maxBatch × maxLength.\n").build());
     type.addField(FieldSpec.builder(boolean.class, "training", Modifier.PRIVATE)
         .addJavadoc("Set while the training forward pass runs: the layers then keep their gates.\n").build());
-    type.addField(FieldSpec.builder(int.class, "validCount", Modifier.PRIVATE)
-        .addJavadoc("Valid steps of the current call.\n").build());
     type.addField(FieldSpec.builder(long.class, "dropoutSeed", Modifier.PRIVATE).build());
     type.addField(FieldSpec.builder(long.class, "dropoutCalls", Modifier.PRIVATE)
         .addJavadoc("computeGradients calls since the dropout seed was set (the mask's call number).\n").build());
@@ -188,7 +181,6 @@ final class BackwardEmitter {
         .returns(int.class).addParameter(int.class, "stateIndex").addParameter(int.class, "row")
         .addStatement("return (stateIndex * maxRows + row) * GATE_STRIDE").build());
     type.addMethod(computeGradients());
-    type.addMethod(collectRows());
     type.addMethod(trainingLayers());
     if (dropout) {
       type.addMethod(applyDropout());
@@ -237,7 +229,6 @@ final class BackwardEmitter {
     if (plan.isLstm()) {
       m.addStatement("System.arraycopy(cN, 0, c0Store, 0, stateSize)");
     }
-    m.addStatement("collectRows()");
     if (config.hasEmbedding()) {
       m.addStatement("requireLength($S, data.tokens, data.batch * data.steps)", "tokens")
           .addStatement("embed(data.tokens, data.batch, data.steps)")
@@ -260,18 +251,6 @@ final class BackwardEmitter {
         .addStatement("dropoutCalls++")
         .addStatement("return loss");
     return m.build();
-  }
-
-  private MethodSpec collectRows() {
-    return MethodSpec.methodBuilder("collectRows").addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Lists the valid rows of the call, the domain of every weight-gradient product.\n")
-        .addStatement("int count = 0")
-        .beginControlFlow("for (int b = 0; b < batch; b++)")
-        .beginControlFlow("for (int t = 0, len = lengths[b]; t < len; t++)")
-        .addStatement("validRows[count++] = b * steps + t")
-        .endControlFlow()
-        .endControlFlow()
-        .addStatement("validCount = count").build();
   }
 
   private String trainingInput(int layer) {

@@ -159,6 +159,14 @@ public final class ClassEmitter {
         .addStatement("Scalar.matvec(w, rows, cols, x, xOff, init, initOff, y, yOff)")
         .endControlFlow();
     type.addMethod(matvec.build());
+    MethodSpec.Builder matvec2 = MethodSpec.methodBuilder("matvec2").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addParameters(KernelEmitter.pairParameters())
+        .beginControlFlow("if (VECTOR)")
+        .addStatement("Vec.matvec2(w, rows, cols, x, xA, xB, init, initA, initB, y, yA, yB)")
+        .nextControlFlow("else")
+        .addStatement("Scalar.matvec2(w, rows, cols, x, xA, xB, init, initA, initB, y, yA, yB)")
+        .endControlFlow();
+    type.addMethod(matvec2.build());
     if (plan.training()) {
       type.addMethod(MethodSpec.methodBuilder("outerAccumulate").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
           .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
@@ -205,11 +213,16 @@ public final class ClassEmitter {
     type.addField(field(INTS, "lengths", "Valid steps per sequence of the current call."));
     type.addField(FieldSpec.builder(int.class, "batch", Modifier.PRIVATE).addJavadoc("Batch of the current call.\n").build());
     type.addField(FieldSpec.builder(int.class, "steps", Modifier.PRIVATE).addJavadoc("Padded length of the current call.\n").build());
+    type.addField(FieldSpec.builder(int.class, "longest", Modifier.PRIVATE).addJavadoc("Longest valid length of the current call.\n").build());
+    type.addField(field(TypeName.INT, "maxRows", "maxBatch × maxLength."));
+    type.addField(field(INTS, "validRows", "Rows (b * steps + t) of every valid step of the call."));
+    type.addField(FieldSpec.builder(int.class, "validCount", Modifier.PRIVATE).addJavadoc("Valid steps of the current call.\n").build());
+    type.addField(field(INTS, "running", "Sequences still running at the current step."));
     if (config.hasEmbedding()) {
       type.addField(field(FLOATS, "embedded", "Token embeddings gathered for the call [batch, steps, INPUT_SIZE]."));
     }
     type.addField(field(FLOATS, "inputProjection", "Input projections of every step [batch × steps rows of GX_STRIDE]."));
-    type.addField(field(FLOATS, "gates", "One step's gate workspace."));
+    type.addField(field(FLOATS, "gates", "Gate workspaces of two sequences' steps."));
     if (plan.isGruResetBefore()) {
       type.addField(field(FLOATS, "resetHidden", "r * h of the current step, input of W_hn."));
     }
@@ -257,14 +270,17 @@ public final class ClassEmitter {
         .addStatement("this.maxBatch = maxBatch")
         .addStatement("this.maxLength = maxLength")
         .addStatement("int rows = Math.multiplyExact(maxBatch, maxLength)")
-        .addStatement("this.lengths = new int[maxBatch]");
+        .addStatement("this.maxRows = rows")
+        .addStatement("this.lengths = new int[maxBatch]")
+        .addStatement("this.validRows = new int[rows]")
+        .addStatement("this.running = new int[maxBatch]");
     if (config.hasEmbedding()) {
       ctor.addStatement("this.embedded = new float[Math.multiplyExact(rows, INPUT_SIZE)]");
     }
     ctor.addStatement("this.inputProjection = new float[Math.multiplyExact(rows, GX_STRIDE)]")
-        .addStatement("this.gates = new float[GATE_STRIDE]");
+        .addStatement("this.gates = new float[2 * GATE_STRIDE]");
     if (plan.isGruResetBefore()) {
-      ctor.addStatement("this.resetHidden = new float[HIDDEN_STRIDE]");
+      ctor.addStatement("this.resetHidden = new float[2 * HIDDEN_STRIDE]");
     }
     for (int layer = 0; layer < config.layers() - 1; layer++) {
       ctor.addStatement("this.layerOutput$L = new float[Math.multiplyExact(rows, FEATURES)]", layer);

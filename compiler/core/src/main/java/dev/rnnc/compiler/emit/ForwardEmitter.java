@@ -53,7 +53,10 @@ final class ForwardEmitter {
     type.addMethod(runLayers());
     for (LayerRun run : plan.runs()) {
       type.addMethod(cell(run));
+      type.addMethod(cellPair(run));
       type.addMethod(runLayer(run));
+      type.addMethod(stepOne(run));
+      type.addMethod(stepPair(run));
     }
     type.addMethod(finish());
     if (config.hasHead()) {
@@ -123,6 +126,17 @@ final class ForwardEmitter {
         .endControlFlow()
         .addStatement("this.batch = batch")
         .addStatement("this.steps = steps")
+        .addStatement("int count = 0")
+        .addStatement("int longest = 0")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .addStatement("int len = this.lengths[b]")
+        .addStatement("longest = Math.max(longest, len)")
+        .beginControlFlow("for (int t = 0; t < len; t++)")
+        .addStatement("validRows[count++] = b * steps + t")
+        .endControlFlow()
+        .endControlFlow()
+        .addStatement("this.validCount = count")
+        .addStatement("this.longest = longest")
         .addStatement("int stateSize = LAYERS * DIRECTIONS * batch * HIDDEN")
         .addStatement("loadState($S, h0, hN, stateSize)", "h0");
     if (plan.isLstm()) {
@@ -177,46 +191,152 @@ final class ForwardEmitter {
     return m.build();
   }
 
-  /** The whole sequence of one layer and direction. */
+  static String stepOneMethod(LayerRun run) {
+    return "stepOne" + run.suffix();
+  }
+
+  static String stepPairMethod(LayerRun run) {
+    return "stepPair" + run.suffix();
+  }
+
+  static String cellPairMethod(LayerRun run) {
+    return "cellPair" + run.suffix();
+  }
+
+  /** Two sequences' steps of one layer and direction in one sweep over the recurrent weights. */
+  private MethodSpec cellPair(LayerRun run) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder(cellPairMethod(run))
+        .addModifiers(Modifier.PRIVATE)
+        .addJavadoc("$L for two sequences at once: each recurrent weight is loaded once for both.\n", cellMethod(run))
+        .addParameter(FLOATS, "h").addParameter(int.class, "hA").addParameter(int.class, "hB")
+        .addParameter(FLOATS, "c").addParameter(int.class, "cA").addParameter(int.class, "cB")
+        .addParameter(FLOATS, "gx").addParameter(int.class, "gxA").addParameter(int.class, "gxB")
+        .addParameter(FLOATS, "g").addParameter(int.class, "gA").addParameter(int.class, "gB")
+        .addStatement("Weights w = weights");
+    if (plan.isLstm() || !plan.isGru()) {
+      m.addStatement("matvec2(w.$L, GATE_ROWS, HIDDEN, h, hA, hB, gx, gxA, gxB, g, gA, gB)", WeightsEmitter.hh(run));
+      String kernel = plan.isLstm() ? "lstmCell" : "rnnCell";
+      String state = plan.isLstm() ? "c, cA, " : "";
+      String stateB = plan.isLstm() ? "c, cB, " : "";
+      m.addStatement("$L(g, gA, $Lh, hA)", kernel, state);
+      m.addStatement("$L(g, gB, $Lh, hB)", kernel, stateB);
+    } else if (!plan.isGruResetBefore()) {
+      m.addStatement("matvec2(w.$L, 2 * HIDDEN, HIDDEN, h, hA, hB, gx, gxA, gxB, g, gA, gB)", WeightsEmitter.hhRz(run));
+      m.addStatement("matvec2(w.$L, HIDDEN, HIDDEN, h, hA, hB, w.$L, 0, 0, g, gA + 3 * HIDDEN, gB + 3 * HIDDEN)",
+          WeightsEmitter.hhN(run), WeightsEmitter.bhn(run));
+      m.addStatement("gruCell(g, gA, gx, gxA, h, hA)");
+      m.addStatement("gruCell(g, gB, gx, gxB, h, hB)");
+    } else {
+      m.addStatement("matvec2(w.$L, 2 * HIDDEN, HIDDEN, h, hA, hB, gx, gxA, gxB, g, gA, gB)", WeightsEmitter.hhRz(run));
+      m.addStatement("gruGates(g, gA, h, hA, resetHidden, 0)");
+      m.addStatement("gruGates(g, gB, h, hB, resetHidden, HIDDEN_STRIDE)");
+      m.addStatement("matvec2(w.$L, HIDDEN, HIDDEN, resetHidden, 0, HIDDEN_STRIDE, gx, gxA + 2 * HIDDEN, gxB + 2 * HIDDEN, "
+          + "g, gA + 2 * HIDDEN, gB + 2 * HIDDEN)", WeightsEmitter.hhN(run));
+      m.addStatement("gruCell(g, gA, h, hA)");
+      m.addStatement("gruCell(g, gB, h, hB)");
+    }
+    return m.build();
+  }
+
+  /**
+   * The whole sequence of one layer and direction, step-major so that the sequences still running at a
+   * step go through the recurrent weights two at a time.
+   */
   private MethodSpec runLayer(LayerRun run) {
-    int stateIndex = run.stateIndex(config.directions());
     MethodSpec.Builder m = MethodSpec.methodBuilder(runMethod(run)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Layer $L$L over the batch: input projections of all valid steps first, then the recurrence.\n",
+        .addJavadoc("Layer $L$L over the batch: the input projections of all valid steps first (two steps per sweep\n"
+            + "over W_ih), then the recurrence, step by step, two running sequences per sweep over W_hh.\n",
             run.layer(), run.reverse() ? ", backwards in time from each sequence's last valid step" : "")
         .addParameter(FLOATS, "in").addParameter(FLOATS, "out")
         .addStatement("Weights w = weights")
-        .addStatement("int batch = this.batch")
-        .addStatement("int steps = this.steps")
-        .beginControlFlow("for (int b = 0; b < batch; b++)")
-        .beginControlFlow("for (int t = 0, len = lengths[b]; t < len; t++)")
-        .addStatement("int row = b * steps + t")
-        .addStatement("matvec(w.$L, GATE_ROWS, $L, in, row * $L, w.$L, 0, inputProjection, row * GX_STRIDE)",
+        .addStatement("int k = 0")
+        .beginControlFlow("for (; k + 1 < validCount; k += 2)")
+        .addStatement("int a = validRows[k]")
+        .addStatement("int b = validRows[k + 1]")
+        .addStatement("matvec2(w.$L, GATE_ROWS, $L, in, a * $L, b * $L, w.$L, 0, 0, inputProjection, a * GX_STRIDE, "
+            + "b * GX_STRIDE)", WeightsEmitter.ih(run), run.inputSize(), run.inputSize(), run.inputSize(),
+            WeightsEmitter.ihBias(run))
+        .endControlFlow()
+        .beginControlFlow("if (k < validCount)")
+        .addStatement("int a = validRows[k]")
+        .addStatement("matvec(w.$L, GATE_ROWS, $L, in, a * $L, w.$L, 0, inputProjection, a * GX_STRIDE)",
             WeightsEmitter.ih(run), run.inputSize(), run.inputSize(), WeightsEmitter.ihBias(run))
         .endControlFlow()
-        .endControlFlow()
+        .beginControlFlow("for (int s = 0; s < longest; s++)")
+        .addStatement("int count = 0")
         .beginControlFlow("for (int b = 0; b < batch; b++)")
-        .addStatement("int len = lengths[b]")
-        .addStatement("int state = ($L * batch + b) * HIDDEN", stateIndex)
-        .beginControlFlow("for (int s = 0; s < len; s++)")
-        .addStatement(run.reverse() ? "int row = b * steps + len - 1 - s" : "int row = b * steps + s")
-        ;
+        .beginControlFlow("if (lengths[b] > s)")
+        .addStatement("running[count++] = b")
+        .endControlFlow()
+        .endControlFlow()
+        .addStatement("int i = 0")
+        .beginControlFlow("for (; i + 1 < count; i += 2)")
+        .addStatement("$L(running[i], running[i + 1], s, out)", stepPairMethod(run))
+        .endControlFlow()
+        .beginControlFlow("if (i < count)")
+        .addStatement("$L(running[i], s, out)", stepOneMethod(run))
+        .endControlFlow()
+        .endControlFlow();
+    return m.build();
+  }
+
+  private String rowOf(LayerRun run, String b, String s) {
+    return run.reverse()
+        ? b + " * steps + lengths[" + b + "] - 1 - " + s
+        : b + " * steps + " + s;
+  }
+
+  /** Step s (in processing order) of sequence b. */
+  private MethodSpec stepOne(LayerRun run) {
+    int stateIndex = run.stateIndex(config.directions());
+    MethodSpec.Builder m = MethodSpec.methodBuilder(stepOneMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addParameter(int.class, "b").addParameter(int.class, "s").addParameter(FLOATS, "out")
+        .addStatement("int row = $L", rowOf(run, "b", "s"))
+        .addStatement("int state = ($L * batch + b) * HIDDEN", stateIndex);
     if (!plan.training()) {
       m.addStatement("$L(hN, state, cN, state, inputProjection, row * GX_STRIDE, gates, 0)", cellMethod(run));
     } else {
-      m.addStatement("int g = training ? gateOffset($L, row) : 0", stateIndex)
-          .addStatement("$L(hN, state, cN, state, inputProjection, row * GX_STRIDE, training ? gateStore : gates, g)",
-              cellMethod(run));
+      m.addStatement("$L(hN, state, cN, state, inputProjection, row * GX_STRIDE, training ? gateStore : gates, "
+          + "training ? gateOffset($L, row) : 0)", cellMethod(run), stateIndex);
+      if (plan.isLstm()) {
+        m.beginControlFlow("if (training)")
+            .addStatement("System.arraycopy(cN, state, cellStore, ($L * maxRows + row) * HIDDEN, HIDDEN)", stateIndex)
+            .endControlFlow();
+      }
     }
-    if (plan.training() && plan.isLstm()) {
+    m.addStatement("System.arraycopy(hN, state, out, row * FEATURES + $L, HIDDEN)", run.reverse() ? "HIDDEN" : "0");
+    return m.build();
+  }
+
+  /** Step s (in processing order) of sequences a and b together. */
+  private MethodSpec stepPair(LayerRun run) {
+    int stateIndex = run.stateIndex(config.directions());
+    String dirOffset = run.reverse() ? "HIDDEN" : "0";
+    MethodSpec.Builder m = MethodSpec.methodBuilder(stepPairMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addParameter(int.class, "a").addParameter(int.class, "b").addParameter(int.class, "s")
+        .addParameter(FLOATS, "out")
+        .addStatement("int rowA = $L", rowOf(run, "a", "s"))
+        .addStatement("int rowB = $L", rowOf(run, "b", "s"))
+        .addStatement("int stateA = ($L * batch + a) * HIDDEN", stateIndex)
+        .addStatement("int stateB = ($L * batch + b) * HIDDEN", stateIndex);
+    if (!plan.training()) {
+      m.addStatement("$L(hN, stateA, stateB, cN, stateA, stateB, inputProjection, rowA * GX_STRIDE, rowB * GX_STRIDE, "
+          + "gates, 0, GATE_STRIDE)", cellPairMethod(run));
+    } else {
       m.beginControlFlow("if (training)")
-          .addStatement("System.arraycopy(cN, state, cellStore, ($L * maxBatch * maxLength + row) * HIDDEN, HIDDEN)",
-              stateIndex)
+          .addStatement("$L(hN, stateA, stateB, cN, stateA, stateB, inputProjection, rowA * GX_STRIDE, rowB * GX_STRIDE, "
+              + "gateStore, gateOffset($L, rowA), gateOffset($L, rowB))", cellPairMethod(run), stateIndex, stateIndex);
+      if (plan.isLstm()) {
+        m.addStatement("System.arraycopy(cN, stateA, cellStore, ($L * maxRows + rowA) * HIDDEN, HIDDEN)", stateIndex)
+            .addStatement("System.arraycopy(cN, stateB, cellStore, ($L * maxRows + rowB) * HIDDEN, HIDDEN)", stateIndex);
+      }
+      m.nextControlFlow("else")
+          .addStatement("$L(hN, stateA, stateB, cN, stateA, stateB, inputProjection, rowA * GX_STRIDE, rowB * GX_STRIDE, "
+              + "gates, 0, GATE_STRIDE)", cellPairMethod(run))
           .endControlFlow();
     }
-    m.addStatement("System.arraycopy(hN, state, out, row * FEATURES + $L, HIDDEN)",
-            run.reverse() ? "HIDDEN" : "0")
-        .endControlFlow()
-        .endControlFlow();
+    m.addStatement("System.arraycopy(hN, stateA, out, rowA * FEATURES + $L, HIDDEN)", dirOffset)
+        .addStatement("System.arraycopy(hN, stateB, out, rowB * FEATURES + $L, HIDDEN)", dirOffset);
     return m.build();
   }
 

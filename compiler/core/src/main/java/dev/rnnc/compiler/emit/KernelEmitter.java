@@ -60,6 +60,13 @@ final class KernelEmitter {
         .addStatement("y[yOff + r] = s")
         .endControlFlow()
         .build());
+    type.addMethod(MethodSpec.methodBuilder("matvec2")
+        .addModifiers(KERNEL)
+        .addJavadoc("Two independent products with the same matrix (two sequences, or two steps).\n")
+        .addParameters(pairParameters())
+        .addStatement("matvec(w, rows, cols, x, xA, init, initA, y, yA)")
+        .addStatement("matvec(w, rows, cols, x, xB, init, initB, y, yB)")
+        .build());
     type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(float.class)
         .addJavadoc(SIGMOID_DOC)
         .addParameter(float.class, "v")
@@ -287,6 +294,10 @@ final class KernelEmitter {
     for (int group : GROUPS) {
       type.addMethod(matvecGroup(group));
     }
+    type.addMethod(pairDispatch());
+    for (int group : GROUPS) {
+      type.addMethod(pairGroup(group));
+    }
     type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(FLOAT_VECTOR)
         .addJavadoc(SIGMOID_DOC)
         .addParameter(FLOAT_VECTOR, "v")
@@ -367,6 +378,72 @@ final class KernelEmitter {
     m.beginControlFlow("if (p < panels)")
         .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
         .endControlFlow();
+    return m.build();
+  }
+
+  static List<com.palantir.javapoet.ParameterSpec> pairParameters() {
+    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
+    for (String array : new String[] {"x", "init", "y"}) {
+      params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, array).build());
+      params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, array + "A").build());
+      params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, array + "B").build());
+    }
+    return params;
+  }
+
+  private MethodSpec pairDispatch() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("matvec2").addModifiers(KERNEL)
+        .addJavadoc("Two products with the same matrix in one sweep over it: every weight vector loaded once feeds\n"
+            + "two accumulators, halving the weight traffic of batched sequences and of input projections.\n")
+        .addParameters(pairParameters())
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
+        .addStatement("mv8x2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)")
+        .endControlFlow();
+    for (int group : new int[] {4, 2}) {
+      m.beginControlFlow("if (p + $L <= panels)", group)
+          .addStatement("mv$Lx2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)", group)
+          .addStatement("p += $L", group)
+          .addStatement("o += $L * L * cols", group)
+          .endControlFlow();
+    }
+    m.beginControlFlow("if (p < panels)")
+        .addStatement("mv1x2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)")
+        .endControlFlow();
+    return m.build();
+  }
+
+  private MethodSpec pairGroup(int group) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group + "x2").addModifiers(KERNEL)
+        .addJavadoc("$L panels for two inputs: $L accumulators, one weight load per panel and column.\n", group, 2 * group)
+        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xA").addParameter(int.class, "xB")
+        .addParameter(FLOATS, "init").addParameter(int.class, "initA").addParameter(int.class, "initB")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yA").addParameter(int.class, "yB");
+    for (int k = 0; k < group; k++) {
+      String off = k == 0 ? "" : " + " + k + " * L";
+      m.addStatement("$T a$L = load(init, initA$L)", FLOAT_VECTOR, k, off);
+      m.addStatement("$T b$L = load(init, initB$L)", FLOAT_VECTOR, k, off);
+    }
+    m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += $L * L)", group);
+    m.addStatement("$T xa = $T.broadcast(S, x[xA + c])", FLOAT_VECTOR, FLOAT_VECTOR);
+    m.addStatement("$T xb = $T.broadcast(S, x[xB + c])", FLOAT_VECTOR, FLOAT_VECTOR);
+    for (int k = 0; k < group; k++) {
+      m.addStatement("$T w$L = load(w, o$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
+      m.addStatement("a$L = w$L.fma(xa, a$L)", k, k, k);
+      m.addStatement("b$L = w$L.fma(xb, b$L)", k, k, k);
+    }
+    m.endControlFlow();
+    for (int k = 0; k < group; k++) {
+      String off = k == 0 ? "" : " + " + k + " * L";
+      m.addStatement("a$L.intoArray(y, yA$L)", k, off);
+      m.addStatement("b$L.intoArray(y, yB$L)", k, off);
+    }
     return m.build();
   }
 
