@@ -8,6 +8,9 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -29,14 +32,15 @@ import picocli.CommandLine.ParseResult;
     subcommands = {CompileCommand.class, CheckCommand.class, InfoCommand.class, RunCommand.class,
         GradCommand.class, TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
     footer = ExitCodes.FOOTER + "%nRun 'rnnc help COMMAND' or 'rnnc COMMAND --help' for a command's options and examples.")
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
   @picocli.CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  /** {@code rnnc} alone: the usage. */
+  /** {@code rnnc} alone: the usage, on stderr, as a usage error (exit 1). */
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCodes.USER_ERROR;
   }
 
   /** Prints the rnnc version and the Java runtime it runs on. */
@@ -62,7 +66,8 @@ public final class Main implements Runnable {
       return commandLine(outWriter, errWriter).execute(args);
     } catch (Error e) {
       // picocli hands only Exceptions to the handler; an Error (out of memory, stack overflow) lands here.
-      boolean verbose = java.util.Arrays.asList(args).contains("-v") || java.util.Arrays.asList(args).contains("--verbose");
+      List<String> words = Arrays.asList(args);
+      boolean verbose = words.contains("-v") || words.contains("--verbose");
       return report(e, errWriter, verbose);
     } finally {
       outWriter.flush();

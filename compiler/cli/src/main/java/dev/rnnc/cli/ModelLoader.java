@@ -49,16 +49,26 @@ final class ModelLoader {
     return new ModelLoader(SpecParser.parse(specFile), reference, scalar);
   }
 
+  /**
+   * One compiler for the process: a command compiles once, but in-process callers (tests, a future REPL) reuse
+   * javac's warmed-up caches. It keeps the class path's jars open until the JVM exits.
+   */
+  private static InMemoryJavaCompiler javac;
+
+  private static synchronized InMemoryJavaCompiler javac() {
+    if (javac == null) {
+      javac = new InMemoryJavaCompiler();
+    }
+    return javac;
+  }
+
   /** Compiles and loads the generated class if that has not been done yet. */
   private void compile() {
     if (reference || type != null) {
       return;
     }
     GeneratedSource source = new RnnCompiler().compile(spec);
-    CompiledClasses classes;
-    try (InMemoryJavaCompiler javac = new InMemoryJavaCompiler()) {
-      classes = javac.compile(Map.of(source.qualifiedName(), source.source()));
-    }
+    CompiledClasses classes = javac().compile(Map.of(source.qualifiedName(), source.source()));
     // Generated classes read rnnc.vector once, when initialised: set it just for that moment.
     String previous = System.getProperty("rnnc.vector");
     if (scalar) {

@@ -73,6 +73,21 @@ class BenchCommandTest {
   }
 
   @Test
+  void trainModeReportsMillisecondsPerIteration() {
+    Path spec = Cli.write(dir, "trainable.yaml", SPEC.replace("head: {size: 3}", "head: {size: 3}\ntraining: {loss: mse}"));
+    Cli.Result r = Cli.run("bench", spec, "--mode", "train", "--batch", 2, "--length", 3, "--seconds", 0.05, "--json");
+    assertEquals(0, r.code(), r::toString);
+    java.util.Map<String, String> f = parse(r.out().strip());
+    assertEquals("\"train\"", f.get("mode"));
+    assertEquals("2", f.get("batch"));
+    for (String key : List.of("ms_per_iteration", "gflops", "bytes_allocated_per_step", "p99_ns")) {
+      assertTrue(f.containsKey(key), key + " in " + r.out());
+    }
+    assertTrue(!f.containsKey("ns_per_step"), r.out());
+    assertTrue(Double.parseDouble(f.get("ms_per_iteration")) > 0, r.out());
+  }
+
+  @Test
   void trainModeNeedsATrainingSection() {
     Path spec = Cli.write(dir, "bench.yaml", SPEC);
     Cli.Result r = Cli.run("bench", spec, "--mode", "train", "--seconds", 0.05);

@@ -162,4 +162,26 @@ class SpecCommandsTest {
     assertEquals(1, unknown.code(), unknown::toString);
     assertTrue(unknown.err().contains("compile"), "suggests the command:\n" + unknown);
   }
+
+  @Test
+  void noCommandPrintsTheUsageAsAUserError() {
+    Cli.Result r = Cli.run();
+    assertEquals(1, r.code(), r::toString);
+    assertTrue(r.err().startsWith("Usage: rnnc"), r::toString);
+  }
+
+  @Test
+  void unexpectedExceptionsAreInternalErrors() {
+    java.io.StringWriter text = new java.io.StringWriter();
+    int code = Main.report(new IllegalStateException("boom"), new java.io.PrintWriter(text, true), false);
+    assertEquals(2, code);
+    assertEquals("rnnc: internal error: java.lang.IllegalStateException: boom\nrun with -v for details\n",
+        text.toString().replace(System.lineSeparator(), "\n"));
+    java.io.StringWriter verbose = new java.io.StringWriter();
+    assertEquals(2, Main.report(new IllegalStateException("boom"), new java.io.PrintWriter(verbose, true), true));
+    assertTrue(verbose.toString().contains("\tat dev.rnnc.cli.SpecCommandsTest"), verbose.toString());
+    java.io.StringWriter user = new java.io.StringWriter();
+    assertEquals(1, Main.report(new dev.rnnc.runtime.RnncException("bad"), new java.io.PrintWriter(user, true), false));
+    assertEquals("rnnc: bad", user.toString().strip());
+  }
 }
