@@ -1,0 +1,31 @@
+package dev.rnnc.examples;
+
+import java.util.SplittableRandom;
+
+/** A generated sensor signal: three sines of different periods plus Gaussian noise. */
+final class Signal {
+  static final double NOISE = 0.05;
+
+  private Signal() {}
+
+  /** Noise-free value at time {@code t}. */
+  static double clean(double t) {
+    return Math.sin(2 * Math.PI * t / 50) + 0.5 * Math.sin(2 * Math.PI * t / 17 + 1) + 0.3 * Math.sin(2 * Math.PI * t / 93);
+  }
+
+  /** {@code length} noisy samples starting at time {@code start}. */
+  static float[] samples(long start, int length, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    float[] x = new float[length];
+    for (int i = 0; i < length; i++) {
+      x[i] = (float) (clean(start + i) + NOISE * gaussian(random));
+    }
+    return x;
+  }
+
+  private static double gaussian(SplittableRandom random) {
+    // Box–Muller; SplittableRandom has no nextGaussian before Java 17's RandomGenerator default.
+    double u = 1 - random.nextDouble();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
+  }
+}
