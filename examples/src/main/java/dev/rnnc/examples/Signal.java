@@ -18,14 +18,8 @@ final class Signal {
     SplittableRandom random = new SplittableRandom(seed);
     float[] x = new float[length];
     for (int i = 0; i < length; i++) {
-      x[i] = (float) (clean(start + i) + NOISE * gaussian(random));
+      x[i] = (float) (clean(start + i) + NOISE * random.nextGaussian());
     }
     return x;
-  }
-
-  private static double gaussian(SplittableRandom random) {
-    // Box–Muller; SplittableRandom has no nextGaussian before Java 17's RandomGenerator default.
-    double u = 1 - random.nextDouble();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
   }
 }
