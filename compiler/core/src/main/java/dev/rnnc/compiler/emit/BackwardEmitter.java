@@ -74,20 +74,23 @@ final class BackwardEmitter {
         "new float[bufferSize(\"previous states\", (long) maxRows * HIDDEN)]"));
     if (plan.isGruResetBefore()) {
       buffers.add(new Buffer("rhPrev", FLOATS, "r * h_prev of each step, the input of W_hn.", "new float[hPrev.length]"));
-      buffers.add(new Buffer("resetGrad", FLOATS, "d(r * h_prev) of one step.", "new float[HIDDEN_STRIDE]"));
+      buffers.add(new Buffer("resetGrad", FLOATS, "d(r * h_prev) of each sequence's current step.",
+          "new float[maxBatch * HIDDEN_STRIDE]"));
     }
     if (plan.isGru()) {
-      buffers.add(new Buffer("dhDirect", FLOATS, "The part of dh_prev that bypasses the recurrent weights.",
-          "new float[HIDDEN_STRIDE]"));
+      buffers.add(new Buffer("dhDirect", FLOATS, "Per sequence, the part of dh_prev that bypasses the recurrent weights.",
+          "new float[maxBatch * HIDDEN_STRIDE]"));
     }
-    buffers.add(new Buffer("dh", FLOATS, "dLoss/dh carried backwards through time.", "new float[HIDDEN_STRIDE]"));
+    buffers.add(new Buffer("dh", FLOATS, "Per sequence, dLoss/dh carried backwards through time.",
+        "new float[maxBatch * HIDDEN_STRIDE]"));
     if (plan.isLstm()) {
-      buffers.add(new Buffer("dc", FLOATS, "dLoss/dc carried backwards through time.", "new float[HIDDEN_STRIDE]"));
+      buffers.add(new Buffer("dc", FLOATS, "Per sequence, dLoss/dc carried backwards through time.",
+          "new float[maxBatch * HIDDEN_STRIDE]"));
     }
     buffers.add(new Buffer("zeros", FLOATS, "Zero initial value for products that start from nothing.",
         "new float[GX_STRIDE + FEATURES + INPUT_SIZE + HIDDEN_STRIDE]"));
-    buffers.add(new Buffer("rowScratch", FLOATS, "One padded row of an input or feature gradient.",
-        "new float[Packing.paddedRows(Math.max(INPUT_SIZE, FEATURES), LANES) + LANES]"));
+    buffers.add(new Buffer("rowScratch", FLOATS, "Two padded rows of an input or feature gradient.",
+        "new float[2 * ROW_SCRATCH]"));
     for (int layer = 0; layer < config.layers(); layer++) {
       buffers.add(new Buffer("dLayerOutput" + layer, FLOATS, "dLoss/d(output of layer " + layer + ").",
           "new float[bufferSize(\"output gradients\", (long) maxRows * FEATURES + LANES)]"));
@@ -189,15 +192,20 @@ final class BackwardEmitter {
     type.addMethod(headBackward());
     for (LayerRun run : plan.runs()) {
       type.addMethod(backRun(run));
+      type.addMethod(backOne(run));
+      type.addMethod(backPair(run));
     }
     for (MethodSpec kernel : cellBackwardKernels()) {
       type.addMethod(kernel);
     }
+    type.addField(FieldSpec.builder(int.class, "ROW_SCRATCH", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Padded length of one input or feature gradient row.\n")
+        .initializer("$T.paddedRows(Math.max(INPUT_SIZE, FEATURES), LANES) + LANES", Types.PACKING).build());
     type.addMethod(MethodSpec.methodBuilder("addInto").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-        .addJavadoc("acc[j] += v[vOff + j] for j < HIDDEN.\n")
-        .addParameter(FLOATS, "acc").addParameter(FLOATS, "v").addParameter(int.class, "vOff")
+        .addJavadoc("acc[accOff + j] += v[vOff + j] for j < HIDDEN.\n")
+        .addParameter(FLOATS, "acc").addParameter(int.class, "accOff").addParameter(FLOATS, "v").addParameter(int.class, "vOff")
         .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
-        .addStatement("acc[j] += v[vOff + j]")
+        .addStatement("acc[accOff + j] += v[vOff + j]")
         .endControlFlow().build());
     type.addMethod(MethodSpec.methodBuilder("gradients").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
         .returns(MODEL_PARAMETERS).addStatement("return gradients").build());
@@ -362,61 +370,58 @@ final class BackwardEmitter {
     return m.build();
   }
 
-  /** Backward of one layer and direction over the whole batch, then its weight and input gradients. */
+  private static String backOneMethod(LayerRun run) {
+    return "backOne" + run.suffix();
+  }
+
+  private static String backPairMethod(LayerRun run) {
+    return "backPair" + run.suffix();
+  }
+
+  /**
+   * Backward of one layer and direction over the whole batch: through time, step-major from the last
+   * step, two running sequences per sweep over W_hh^T; then its weight and input gradients.
+   */
   private MethodSpec backRun(LayerRun run) {
-    int stateIndex = run.stateIndex(config.directions());
     String dirOffset = run.reverse() ? "HIDDEN" : "0";
     boolean lastLayer = run.layer() == config.layers() - 1;
     int in = run.inputSize();
     MethodSpec.Builder m = MethodSpec.methodBuilder(backMethod(run)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Backward of layer $L$L: through time per sequence, then dW = dGates^T · inputs over all valid steps,\n"
+        .addJavadoc("Backward of layer $L$L: through time, then dW = dGates^T · inputs over all valid steps,\n"
             + "then dIn += W_ih^T · dGates per step.\n", run.layer(), run.reverse() ? " (reverse)" : "")
         .addParameter(FLOATS, "in").addParameter(FLOATS, "out").addParameter(FLOATS, "dOut")
         .addParameter(FLOATS, "dIn")
         .addStatement("Weights w = weights")
-        .addStatement("int batch = this.batch")
-        .addStatement("int steps = this.steps")
-        .beginControlFlow("for (int b = 0; b < batch; b++)")
-        .addStatement("int len = lengths[b]")
-        .addStatement("int state = ($L * batch + b) * HIDDEN", stateIndex);
+        .beginControlFlow("for (int b = 0; b < batch; b++)");
     if (manyToOne && lastLayer) {
-      m.addStatement("System.arraycopy(dFeatures, b * FEATURES + $L, dh, 0, HIDDEN)", dirOffset);
+      m.addStatement("System.arraycopy(dFeatures, b * FEATURES + $L, dh, b * HIDDEN_STRIDE, HIDDEN)", dirOffset);
     } else {
-      m.addStatement("java.util.Arrays.fill(dh, 0f)");
+      m.addStatement("java.util.Arrays.fill(dh, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)");
     }
     if (plan.isLstm()) {
-      m.addStatement("java.util.Arrays.fill(dc, 0f)");
-    }
-    m.beginControlFlow("for (int s = len - 1; s >= 0; s--)")
-        .addStatement(run.reverse() ? "int row = b * steps + len - 1 - s" : "int row = b * steps + s")
-        .addStatement("int prevRow = $L", run.reverse() ? "row + 1" : "row - 1")
-        .addStatement("boolean first = s == 0")
-        .addStatement("System.arraycopy(first ? h0Store : out, first ? state : prevRow * FEATURES + $L, hPrev, row * HIDDEN, HIDDEN)",
-            dirOffset)
-        .addStatement("addInto(dh, dOut, row * FEATURES + $L)", dirOffset)
-        .addStatement("int g = gateOffset($L, row)", stateIndex)
-        .addStatement("int dg = row * GX_STRIDE");
-    if (plan.isLstm()) {
-      m.addStatement("lstmBackward(g, ($L * maxRows + row) * HIDDEN, first ? c0Store : cellStore, "
-              + "first ? state : ($L * maxRows + prevRow) * HIDDEN, dg)", stateIndex, stateIndex)
-          .addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGates, dg, zeros, 0, dh, 0)", WeightsEmitter.hhT(run));
-    } else if (!plan.isGru()) {
-      m.addStatement("rnnBackward(g, dg)")
-          .addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGates, dg, zeros, 0, dh, 0)", WeightsEmitter.hhT(run));
-    } else if (!plan.isGruResetBefore()) {
-      m.addStatement("gruBackward(g, row * HIDDEN, dg)")
-          .addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGatesHh, dg, dhDirect, 0, dh, 0)", WeightsEmitter.hhT(run));
-    } else {
-      m.addStatement("gruBackwardCandidate(g, row * HIDDEN, dg)")
-          .addStatement("matvec(w.$L, HIDDEN, HIDDEN, dGates, dg + 2 * HIDDEN, zeros, 0, resetGrad, 0)",
-              WeightsEmitter.hhNT(run))
-          .addStatement("gruBackwardReset(g, row * HIDDEN, dg)")
-          .addStatement("matvec(w.$L, HIDDEN, 2 * HIDDEN, dGates, dg, dhDirect, 0, dh, 0)", WeightsEmitter.hhRzT(run));
+      m.addStatement("java.util.Arrays.fill(dc, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)");
     }
     m.endControlFlow()
-        .addStatement("System.arraycopy(dh, 0, dH0, state, HIDDEN)");
+        .beginControlFlow("for (int s = longest - 1; s >= 0; s--)")
+        .addStatement("int count = 0")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("if (lengths[b] > s)")
+        .addStatement("running[count++] = b")
+        .endControlFlow()
+        .endControlFlow()
+        .addStatement("int i = 0")
+        .beginControlFlow("for (; i + 1 < count; i += 2)")
+        .addStatement("$L(running[i], running[i + 1], s, out, dOut)", backPairMethod(run))
+        .endControlFlow()
+        .beginControlFlow("if (i < count)")
+        .addStatement("$L(running[i], s, out, dOut)", backOneMethod(run))
+        .endControlFlow()
+        .endControlFlow()
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .addStatement("int state = ($L * batch + b) * HIDDEN", run.stateIndex(config.directions()))
+        .addStatement("System.arraycopy(dh, b * HIDDEN_STRIDE, dH0, state, HIDDEN)");
     if (plan.isLstm()) {
-      m.addStatement("System.arraycopy(dc, 0, dC0, state, HIDDEN)");
+      m.addStatement("System.arraycopy(dc, b * HIDDEN_STRIDE, dC0, state, HIDDEN)");
     }
     m.endControlFlow();
     m.addComment("weight and bias gradients: one product over every valid step");
@@ -438,13 +443,95 @@ final class BackwardEmitter {
           grad("Whh", run));
       m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
     }
-    m.addComment("input gradient, accumulated over both directions")
-        .beginControlFlow("for (int k = 0; k < validCount; k++)")
-        .addStatement("int row = validRows[k]")
-        .addStatement("matvec(w.$L, $L, GATE_ROWS, dGates, row * GX_STRIDE, dIn, row * $L, rowScratch, 0)",
+    m.addComment("input gradient, accumulated over both directions; two steps per sweep over W_ih^T")
+        .addStatement("int k = 0")
+        .beginControlFlow("for (; k + 1 < validCount; k += 2)")
+        .addStatement("int a = validRows[k]")
+        .addStatement("int b = validRows[k + 1]")
+        .addStatement("matvec2(w.$L, $L, GATE_ROWS, dGates, a * GX_STRIDE, b * GX_STRIDE, dIn, a * $L, b * $L, rowScratch, 0, "
+            + "ROW_SCRATCH)", WeightsEmitter.ihT(run), in, in, in)
+        .addStatement("System.arraycopy(rowScratch, 0, dIn, a * $L, $L)", in, in)
+        .addStatement("System.arraycopy(rowScratch, ROW_SCRATCH, dIn, b * $L, $L)", in, in)
+        .endControlFlow()
+        .beginControlFlow("if (k < validCount)")
+        .addStatement("int a = validRows[k]")
+        .addStatement("matvec(w.$L, $L, GATE_ROWS, dGates, a * GX_STRIDE, dIn, a * $L, rowScratch, 0)",
             WeightsEmitter.ihT(run), in, in)
-        .addStatement("System.arraycopy(rowScratch, 0, dIn, row * $L, $L)", in, in)
+        .addStatement("System.arraycopy(rowScratch, 0, dIn, a * $L, $L)", in, in)
         .endControlFlow();
+    return m.build();
+  }
+
+  /**
+   * Statements that bring sequence {@code b}'s dh to this step and turn it into gate gradients: the part of
+   * a backward step before the product with W_hh^T. Declares {@code row<S>}, {@code dg<S>}, {@code d<S>}.
+   */
+  private void emitBackPrologue(MethodSpec.Builder m, LayerRun run, String b, String x) {
+    int stateIndex = run.stateIndex(config.directions());
+    String dirOffset = run.reverse() ? "HIDDEN" : "0";
+    m.addStatement("int row$L = $L", x, run.reverse()
+            ? b + " * steps + lengths[" + b + "] - 1 - s" : b + " * steps + s")
+        .addStatement("int prev$L = $L", x, run.reverse() ? "row" + x + " + 1" : "row" + x + " - 1")
+        .addStatement("int state$L = ($L * batch + $L) * HIDDEN", x, stateIndex, b)
+        .addStatement("int d$L = $L * HIDDEN_STRIDE", x, b)
+        .addStatement("int dg$L = row$L * GX_STRIDE", x, x)
+        .addStatement("int g$L = gateOffset($L, row$L)", x, stateIndex, x)
+        .addStatement("System.arraycopy(s == 0 ? h0Store : out, s == 0 ? state$L : prev$L * FEATURES + $L, hPrev, "
+            + "row$L * HIDDEN, HIDDEN)", x, x, dirOffset, x)
+        .addStatement("addInto(dh, d$L, dOut, row$L * FEATURES + $L)", x, x, dirOffset);
+    if (plan.isLstm()) {
+      m.addStatement("lstmBackward(g$L, ($L * maxRows + row$L) * HIDDEN, s == 0 ? c0Store : cellStore, "
+          + "s == 0 ? state$L : ($L * maxRows + prev$L) * HIDDEN, dg$L, d$L)", x, stateIndex, x, x, stateIndex, x, x, x);
+    } else if (!plan.isGru()) {
+      m.addStatement("rnnBackward(g$L, dg$L, d$L)", x, x, x);
+    } else if (!plan.isGruResetBefore()) {
+      m.addStatement("gruBackward(g$L, row$L * HIDDEN, dg$L, d$L)", x, x, x, x);
+    } else {
+      m.addStatement("gruBackwardCandidate(g$L, row$L * HIDDEN, dg$L, d$L)", x, x, x, x);
+    }
+  }
+
+  private MethodSpec backOne(LayerRun run) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder(backOneMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("One backward step (s, in processing order) of sequence b.\n")
+        .addParameter(int.class, "b").addParameter(int.class, "s").addParameter(FLOATS, "out")
+        .addParameter(FLOATS, "dOut")
+        .addStatement("Weights w = weights");
+    emitBackPrologue(m, run, "b", "");
+    if (plan.isLstm() || !plan.isGru()) {
+      m.addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGates, dg, zeros, 0, dh, d)", WeightsEmitter.hhT(run));
+    } else if (!plan.isGruResetBefore()) {
+      m.addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGatesHh, dg, dhDirect, d, dh, d)", WeightsEmitter.hhT(run));
+    } else {
+      m.addStatement("matvec(w.$L, HIDDEN, HIDDEN, dGates, dg + 2 * HIDDEN, zeros, 0, resetGrad, d)",
+              WeightsEmitter.hhNT(run))
+          .addStatement("gruBackwardReset(g, row * HIDDEN, dg, d)")
+          .addStatement("matvec(w.$L, HIDDEN, 2 * HIDDEN, dGates, dg, dhDirect, d, dh, d)", WeightsEmitter.hhRzT(run));
+    }
+    return m.build();
+  }
+
+  private MethodSpec backPair(LayerRun run) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder(backPairMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("One backward step (s, in processing order) of sequences a and b, sharing each sweep over W^T.\n")
+        .addParameter(int.class, "a").addParameter(int.class, "b").addParameter(int.class, "s")
+        .addParameter(FLOATS, "out").addParameter(FLOATS, "dOut")
+        .addStatement("Weights w = weights");
+    emitBackPrologue(m, run, "a", "A");
+    emitBackPrologue(m, run, "b", "B");
+    if (plan.isLstm() || !plan.isGru()) {
+      m.addStatement("matvec2(w.$L, HIDDEN, GATE_ROWS, dGates, dgA, dgB, zeros, 0, 0, dh, dA, dB)", WeightsEmitter.hhT(run));
+    } else if (!plan.isGruResetBefore()) {
+      m.addStatement("matvec2(w.$L, HIDDEN, GATE_ROWS, dGatesHh, dgA, dgB, dhDirect, dA, dB, dh, dA, dB)",
+          WeightsEmitter.hhT(run));
+    } else {
+      m.addStatement("matvec2(w.$L, HIDDEN, HIDDEN, dGates, dgA + 2 * HIDDEN, dgB + 2 * HIDDEN, zeros, 0, 0, resetGrad, dA, dB)",
+              WeightsEmitter.hhNT(run))
+          .addStatement("gruBackwardReset(gA, rowA * HIDDEN, dgA, dA)")
+          .addStatement("gruBackwardReset(gB, rowB * HIDDEN, dgB, dB)")
+          .addStatement("matvec2(w.$L, HIDDEN, 2 * HIDDEN, dGates, dgA, dgB, dhDirect, dA, dB, dh, dA, dB)",
+              WeightsEmitter.hhRzT(run));
+    }
     return m.build();
   }
 
@@ -456,6 +543,7 @@ final class BackwardEmitter {
           .addJavadoc("LSTM: dc += dh*o*(1 - tanh²c); gate gradients through σ' and tanh'; dc ← dc*f for the step before.\n")
           .addParameter(int.class, "g").addParameter(int.class, "cOff")
           .addParameter(FLOATS, "cPrev").addParameter(int.class, "cPrevOff").addParameter(int.class, "dg")
+          .addParameter(int.class, "d")
           .addStatement("float[] a = gateStore")
           .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
           .addStatement("float i = a[g + j]")
@@ -463,35 +551,36 @@ final class BackwardEmitter {
           .addStatement("float gg = a[g + 2 * HIDDEN + j]")
           .addStatement("float o = a[g + 3 * HIDDEN + j]")
           .addStatement("float tc = Scalar.tanh(cellStore[cOff + j])")
-          .addStatement("float dhj = dh[j]")
-          .addStatement("float dcj = dc[j] + dhj * o * (1f - tc * tc)")
+          .addStatement("float dhj = dh[d + j]")
+          .addStatement("float dcj = dc[d + j] + dhj * o * (1f - tc * tc)")
           .addStatement("dGates[dg + j] = dcj * gg * i * (1f - i)")
           .addStatement("dGates[dg + HIDDEN + j] = dcj * cPrev[cPrevOff + j] * f * (1f - f)")
           .addStatement("dGates[dg + 2 * HIDDEN + j] = dcj * i * (1f - gg * gg)")
           .addStatement("dGates[dg + 3 * HIDDEN + j] = dhj * tc * o * (1f - o)")
-          .addStatement("dc[j] = dcj * f")
+          .addStatement("dc[d + j] = dcj * f")
           .endControlFlow().build());
     } else if (!plan.isGru()) {
       boolean relu = config.nonlinearity() == ModelConfig.Nonlinearity.RELU;
       kernels.add(MethodSpec.methodBuilder("rnnBackward").addModifiers(Modifier.PRIVATE)
           .addJavadoc("RNN: through the activation's derivative, computed from its output.\n")
-          .addParameter(int.class, "g").addParameter(int.class, "dg")
+          .addParameter(int.class, "g").addParameter(int.class, "dg").addParameter(int.class, "d")
           .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
           .addStatement("float a = gateStore[g + j]")
-          .addStatement(relu ? "dGates[dg + j] = a > 0f ? dh[j] : 0f" : "dGates[dg + j] = dh[j] * (1f - a * a)")
+          .addStatement(relu ? "dGates[dg + j] = a > 0f ? dh[d + j] : 0f" : "dGates[dg + j] = dh[d + j] * (1f - a * a)")
           .endControlFlow().build());
     } else if (!plan.isGruResetBefore()) {
       kernels.add(MethodSpec.methodBuilder("gruBackward").addModifiers(Modifier.PRIVATE)
           .addJavadoc("GRU (reset after): h = n + z*(h_prev - n), n = tanh(x_n + r*(W_hn·h_prev + b_hn)).\n"
               + "Input side gets [dr dz dn]; the recurrent side [dr dz dn*r]; dhDirect = dh*z.\n")
           .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
+          .addParameter(int.class, "d")
           .addStatement("float[] a = gateStore")
           .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
           .addStatement("float r = a[g + j]")
           .addStatement("float z = a[g + HIDDEN + j]")
           .addStatement("float n = a[g + 2 * HIDDEN + j]")
           .addStatement("float nh = a[g + 3 * HIDDEN + j]")
-          .addStatement("float dhj = dh[j]")
+          .addStatement("float dhj = dh[d + j]")
           .addStatement("float dan = dhj * (1f - z) * (1f - n * n)")
           .addStatement("float dar = dan * nh * r * (1f - r)")
           .addStatement("float daz = dhj * (hPrev[hp + j] - n) * z * (1f - z)")
@@ -501,17 +590,18 @@ final class BackwardEmitter {
           .addStatement("dGatesHh[dg + j] = dar")
           .addStatement("dGatesHh[dg + HIDDEN + j] = daz")
           .addStatement("dGatesHh[dg + 2 * HIDDEN + j] = dan * r")
-          .addStatement("dhDirect[j] = dhj * z")
+          .addStatement("dhDirect[d + j] = dhj * z")
           .endControlFlow().build());
     } else {
       kernels.add(MethodSpec.methodBuilder("gruBackwardCandidate").addModifiers(Modifier.PRIVATE)
           .addJavadoc("GRU (reset before), first half: dz and dn (the candidate's pre-activation gradient).\n")
           .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
+          .addParameter(int.class, "d")
           .addStatement("float[] a = gateStore")
           .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
           .addStatement("float z = a[g + HIDDEN + j]")
           .addStatement("float n = a[g + 2 * HIDDEN + j]")
-          .addStatement("float dhj = dh[j]")
+          .addStatement("float dhj = dh[d + j]")
           .addStatement("dGates[dg + HIDDEN + j] = dhj * (hPrev[hp + j] - n) * z * (1f - z)")
           .addStatement("dGates[dg + 2 * HIDDEN + j] = dhj * (1f - z) * (1f - n * n)")
           .endControlFlow().build());
@@ -519,13 +609,14 @@ final class BackwardEmitter {
           .addJavadoc("GRU (reset before), second half: with resetGrad = W_hn^T·dn = d(r*h_prev), dr and the direct dh_prev\n"
               + "part dh*z + resetGrad*r; also keeps r*h_prev for dW_hn.\n")
           .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
+          .addParameter(int.class, "d")
           .addStatement("float[] a = gateStore")
           .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
           .addStatement("float r = a[g + j]")
           .addStatement("float z = a[g + HIDDEN + j]")
           .addStatement("float h = hPrev[hp + j]")
-          .addStatement("dGates[dg + j] = resetGrad[j] * h * r * (1f - r)")
-          .addStatement("dhDirect[j] = dh[j] * z + resetGrad[j] * r")
+          .addStatement("dGates[dg + j] = resetGrad[d + j] * h * r * (1f - r)")
+          .addStatement("dhDirect[d + j] = dh[d + j] * z + resetGrad[d + j] * r")
           .addStatement("rhPrev[hp + j] = r * h")
           .endControlFlow().build());
     }

@@ -298,26 +298,6 @@ final class KernelEmitter {
     for (int group : GROUPS) {
       type.addMethod(pairGroup(group));
     }
-    type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(FLOAT_VECTOR)
-        .addJavadoc(SIGMOID_DOC)
-        .addParameter(FLOAT_VECTOR, "v")
-        .addStatement("return tanh(v.mul(0.5f)).fma(0.5f, 0.5f)")
-        .build());
-    MethodSpec.Builder tanh = MethodSpec.methodBuilder("tanh").addModifiers(KERNEL).returns(FLOAT_VECTOR)
-        .addJavadoc(TANH_DOC)
-        .addParameter(FLOAT_VECTOR, "v")
-        .addStatement("$T x = v.max(-TANH_CLAMP).min(TANH_CLAMP)", FLOAT_VECTOR)
-        .addStatement("$T x2 = x.mul(x)", FLOAT_VECTOR)
-        .addStatement("$T p = x2.fma($Lf, $Lf)", FLOAT_VECTOR, Float.toString(TANH_P[0]), Float.toString(TANH_P[1]));
-    for (int k = 2; k < TANH_P.length; k++) {
-      tanh.addStatement("p = x2.fma(p, $T.broadcast(S, $Lf))", FLOAT_VECTOR, Float.toString(TANH_P[k]));
-    }
-    tanh.addStatement("$T q = x2.fma($Lf, $Lf)", FLOAT_VECTOR, Float.toString(TANH_Q[0]), Float.toString(TANH_Q[1]));
-    for (int k = 2; k < TANH_Q.length; k++) {
-      tanh.addStatement("q = x2.fma(q, $T.broadcast(S, $Lf))", FLOAT_VECTOR, Float.toString(TANH_Q[k]));
-    }
-    tanh.addStatement("return x.mul(p).div(q)");
-    type.addMethod(tanh.build());
     type.addMethod(MethodSpec.methodBuilder("load").addModifiers(KERNEL).returns(FLOAT_VECTOR)
         .addParameter(FLOATS, "a").addParameter(int.class, "i")
         .addStatement("return $T.fromArray(S, a, i)", FLOAT_VECTOR).build());
@@ -533,18 +513,19 @@ final class KernelEmitter {
               .addStatement("c[cOff + j] = cn")
               .addStatement("h[hOff + j] = o * tanh(cn)")
               .build(),
-          CodeBlock.builder()
-              .addStatement("$T i = sigmoid(load(g, gOff + j))", FLOAT_VECTOR)
-              .addStatement("$T f = sigmoid(load(g, gOff + HIDDEN + j))", FLOAT_VECTOR)
-              .addStatement("$T gg = tanh(load(g, gOff + 2 * HIDDEN + j))", FLOAT_VECTOR)
-              .addStatement("$T o = sigmoid(load(g, gOff + 3 * HIDDEN + j))", FLOAT_VECTOR)
-              .addStatement("i.intoArray(g, gOff + j)")
-              .addStatement("f.intoArray(g, gOff + HIDDEN + j)")
-              .addStatement("gg.intoArray(g, gOff + 2 * HIDDEN + j)")
-              .addStatement("o.intoArray(g, gOff + 3 * HIDDEN + j)")
-              .addStatement("$T cn = f.fma(load(c, cOff + j), i.mul(gg))", FLOAT_VECTOR)
-              .addStatement("cn.intoArray(c, cOff + j)")
-              .addStatement("o.mul(tanh(cn)).intoArray(h, hOff + j)")
+          new VectorCode()
+              .sigmoid("i", "load(g, gOff + j)")
+              .sigmoid("f", "load(g, gOff + HIDDEN + j)")
+              .tanh("gg", "load(g, gOff + 2 * HIDDEN + j)")
+              .sigmoid("o", "load(g, gOff + 3 * HIDDEN + j)")
+              .statement("i.intoArray(g, gOff + j)")
+              .statement("f.intoArray(g, gOff + HIDDEN + j)")
+              .statement("gg.intoArray(g, gOff + 2 * HIDDEN + j)")
+              .statement("o.intoArray(g, gOff + 3 * HIDDEN + j)")
+              .let("cn", "f.fma(load(c, cOff + j), i.mul(gg))")
+              .statement("cn.intoArray(c, cOff + j)")
+              .tanh("tc", "cn")
+              .statement("o.mul(tc).intoArray(h, hOff + j)")
               .build()));
     } else if (cell == Cell.RNN) {
       boolean relu = plan.config().nonlinearity() == Nonlinearity.RELU;
@@ -556,10 +537,9 @@ final class KernelEmitter {
               .addStatement("g[gOff + j] = a")
               .addStatement("h[hOff + j] = a")
               .build(),
-          CodeBlock.builder()
-              .addStatement(relu ? "$T a = load(g, gOff + j).max(0f)" : "$T a = tanh(load(g, gOff + j))", FLOAT_VECTOR)
-              .addStatement("a.intoArray(g, gOff + j)")
-              .addStatement("a.intoArray(h, hOff + j)")
+          (relu ? new VectorCode().let("a", "load(g, gOff + j).max(0f)") : new VectorCode().tanh("a", "load(g, gOff + j)"))
+              .statement("a.intoArray(g, gOff + j)")
+              .statement("a.intoArray(h, hOff + j)")
               .build()));
     } else if (!plan.isGruResetBefore()) {
       kernels.add(new CellKernel("gruCell",
@@ -575,15 +555,14 @@ final class KernelEmitter {
               .addStatement("g[gOff + 2 * HIDDEN + j] = n")
               .addStatement("h[hOff + j] = Math.fma(z, h[hOff + j] - n, n)")
               .build(),
-          CodeBlock.builder()
-              .addStatement("$T r = sigmoid(load(g, gOff + j))", FLOAT_VECTOR)
-              .addStatement("$T z = sigmoid(load(g, gOff + HIDDEN + j))", FLOAT_VECTOR)
-              .addStatement("$T n = tanh(r.fma(load(g, gOff + 3 * HIDDEN + j), load(x, xOff + 2 * HIDDEN + j)))",
-                  FLOAT_VECTOR)
-              .addStatement("r.intoArray(g, gOff + j)")
-              .addStatement("z.intoArray(g, gOff + HIDDEN + j)")
-              .addStatement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
-              .addStatement("z.fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
+          new VectorCode()
+              .sigmoid("r", "load(g, gOff + j)")
+              .sigmoid("z", "load(g, gOff + HIDDEN + j)")
+              .tanh("n", "r.fma(load(g, gOff + 3 * HIDDEN + j), load(x, xOff + 2 * HIDDEN + j))")
+              .statement("r.intoArray(g, gOff + j)")
+              .statement("z.intoArray(g, gOff + HIDDEN + j)")
+              .statement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
+              .statement("z.fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
               .build()));
     } else {
       kernels.add(new CellKernel("gruGates",
@@ -595,11 +574,12 @@ final class KernelEmitter {
               .addStatement("g[gOff + HIDDEN + j] = sigmoid(g[gOff + HIDDEN + j])")
               .addStatement("rh[rhOff + j] = r * h[hOff + j]")
               .build(),
-          CodeBlock.builder()
-              .addStatement("$T r = sigmoid(load(g, gOff + j))", FLOAT_VECTOR)
-              .addStatement("r.intoArray(g, gOff + j)")
-              .addStatement("sigmoid(load(g, gOff + HIDDEN + j)).intoArray(g, gOff + HIDDEN + j)")
-              .addStatement("r.mul(load(h, hOff + j)).intoArray(rh, rhOff + j)")
+          new VectorCode()
+              .sigmoid("r", "load(g, gOff + j)")
+              .statement("r.intoArray(g, gOff + j)")
+              .sigmoid("z", "load(g, gOff + HIDDEN + j)")
+              .statement("z.intoArray(g, gOff + HIDDEN + j)")
+              .statement("r.mul(load(h, hOff + j)).intoArray(rh, rhOff + j)")
               .build()));
       kernels.add(new CellKernel("gruCell",
           "GRU (reset before) second phase: n = tanh(pre-activation at 2H), h = (1 - z)*n + z*h; leaves n in g.\n",
@@ -609,10 +589,10 @@ final class KernelEmitter {
               .addStatement("g[gOff + 2 * HIDDEN + j] = n")
               .addStatement("h[hOff + j] = Math.fma(g[gOff + HIDDEN + j], h[hOff + j] - n, n)")
               .build(),
-          CodeBlock.builder()
-              .addStatement("$T n = tanh(load(g, gOff + 2 * HIDDEN + j))", FLOAT_VECTOR)
-              .addStatement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
-              .addStatement("load(g, gOff + HIDDEN + j).fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
+          new VectorCode()
+              .tanh("n", "load(g, gOff + 2 * HIDDEN + j)")
+              .statement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
+              .statement("load(g, gOff + HIDDEN + j).fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
               .build()));
     }
     return kernels;
