@@ -83,6 +83,16 @@ record Call(int batch, int steps, int[] lengths, float[] input, int[] tokens, fl
     return lengths == null ? steps : lengths[b];
   }
 
+  /** The same arrays under another shape: for calls that must be rejected before any array is read. */
+  Call reshaped(int newBatch, int newSteps, int[] newLengths) {
+    return new Call(newBatch, newSteps, newLengths, input, tokens, h0, c0);
+  }
+
+  /** The same call with other initial states. */
+  Call withState(float[] newH0, float[] newC0) {
+    return new Call(batch, steps, lengths, input, tokens, newH0, newC0);
+  }
+
   /** Valid steps of sequence {@code b}. */
   int length(int b) {
     return length(lengths, b, steps);

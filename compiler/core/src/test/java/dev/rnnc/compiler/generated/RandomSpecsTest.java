@@ -22,7 +22,7 @@ import org.junit.jupiter.api.TestFactory;
  */
 class RandomSpecsTest {
   static final long DEFAULT_SEED = 20261101L;
-  private static final int SPECS = 240;
+  private static final int SPECS = 200;
   private static final int CALLS_PER_SPEC = 3;
 
   static long seed() {
