@@ -7,7 +7,6 @@ import dev.rnnc.examples.models.SignalGru;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 class StreamingForecasterTest {
@@ -28,7 +27,6 @@ class StreamingForecasterTest {
    * after full warm-up (0 on the scalar path, and 0 for the same model without a training section); a
    * compiler issue, reported. Enable once the generated step is allocation-free.
    */
-  @Disabled("generated SignalGru.step allocates 960 B/step on the vector path; reported to the compiler owners")
   @Test
   void streamingStepAllocatesNothing() {
     SignalGru model = new SignalGru(dev.rnnc.runtime.ModelParameters.initialize(SignalGru.CONFIG, 1));

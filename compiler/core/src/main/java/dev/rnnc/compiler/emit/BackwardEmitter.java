@@ -231,12 +231,7 @@ final class BackwardEmitter {
   private MethodSpec computeGradients() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("computeGradients").addAnnotation(Override.class)
         .addModifiers(Modifier.PUBLIC).returns(float.class).addParameter(BATCH, "data")
-        .addStatement("begin(data.batch, data.steps, data.lengths, data.h0, data.c0)")
-        .addStatement("int stateSize = LAYERS * DIRECTIONS * data.batch * HIDDEN")
-        .addStatement("System.arraycopy(hN, 0, h0Store, 0, stateSize)");
-    if (plan.isLstm()) {
-      m.addStatement("System.arraycopy(cN, 0, c0Store, 0, stateSize)");
-    }
+        .addStatement("begin(data.batch, data.steps, data.lengths)");
     if (config.hasEmbedding()) {
       m.addStatement("requireLength($S, data.tokens, data.batch * data.steps)", "tokens")
           .addStatement("embed(data.tokens, data.batch, data.steps)")
@@ -244,6 +239,12 @@ final class BackwardEmitter {
     } else {
       m.addStatement("requireLength($S, data.input, data.batch * data.steps * INPUT_SIZE)", "input")
           .addStatement("float[] in = data.input");
+    }
+    m.addStatement("loadInitialState(data.h0, data.c0)")
+        .addStatement("int stateSize = LAYERS * DIRECTIONS * data.batch * HIDDEN")
+        .addStatement("System.arraycopy(hN, 0, h0Store, 0, stateSize)");
+    if (plan.isLstm()) {
+      m.addStatement("System.arraycopy(cN, 0, c0Store, 0, stateSize)");
     }
     m.addStatement("training = true")
         .addStatement("trainingLayers(in)")

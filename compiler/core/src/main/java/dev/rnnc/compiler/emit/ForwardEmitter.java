@@ -50,6 +50,7 @@ final class ForwardEmitter {
     type.addMethod(forward());
     type.addMethod(forwardTokens());
     type.addMethod(begin());
+    type.addMethod(loadInitialState());
     type.addMethod(runLayers());
     for (LayerRun run : plan.runs()) {
       type.addMethod(cell(run));
@@ -79,8 +80,9 @@ final class ForwardEmitter {
           "this model reads token ids (it has an embedding): call forwardTokens");
       return m.build();
     }
-    m.addStatement("begin(batch, steps, lengths, h0, c0)");
+    m.addStatement("begin(batch, steps, lengths)");
     m.addStatement("requireLength($S, input, batch * steps * INPUT_SIZE)", "input");
+    m.addStatement("loadInitialState(h0, c0)");
     m.addStatement("runLayers(input)");
     return m.build();
   }
@@ -95,18 +97,18 @@ final class ForwardEmitter {
           "this model reads dense features (it has no embedding): call forward");
       return m.build();
     }
-    m.addStatement("begin(batch, steps, lengths, h0, c0)");
+    m.addStatement("begin(batch, steps, lengths)");
     m.addStatement("requireLength($S, tokens, batch * steps)", "tokens");
     m.addStatement("embed(tokens, batch, steps)");
+    m.addStatement("loadInitialState(h0, c0)");
     m.addStatement("runLayers(embedded)");
     return m.build();
   }
 
   private MethodSpec begin() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("begin").addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Validates a call's sizes and loads the initial state into hN/cN, which then carry the running state.\n")
+        .addJavadoc("Validates a call's sizes and lengths and lists its valid rows; touches no result or state.\n")
         .addParameter(int.class, "batch").addParameter(int.class, "steps").addParameter(INTS, "lengths")
-        .addParameter(FLOATS, "h0").addParameter(FLOATS, "c0")
         .beginControlFlow("if (batch < 1 || batch > maxBatch)")
         .addStatement("throw new IllegalArgumentException(\"batch must be in [1, \" + maxBatch + \"], got \" + batch)")
         .endControlFlow()
@@ -136,15 +138,27 @@ final class ForwardEmitter {
         .endControlFlow()
         .endControlFlow()
         .addStatement("this.validCount = count")
-        .addStatement("this.longest = longest")
-        .addStatement("int stateSize = LAYERS * DIRECTIONS * batch * HIDDEN")
-        .addStatement("loadState($S, h0, hN, stateSize)", "h0");
+        .addStatement("this.longest = longest");
+    return m.build();
+  }
+
+  private MethodSpec loadInitialState() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("loadInitialState").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Loads h0/c0 (or zeros) into hN/cN, which then carry the running state.\n")
+        .addParameter(FLOATS, "h0").addParameter(FLOATS, "c0")
+        .addStatement("int stateSize = LAYERS * DIRECTIONS * batch * HIDDEN");
     if (plan.isLstm()) {
-      m.addStatement("loadState($S, c0, cN, stateSize)", "c0");
+      m.beginControlFlow("if (c0 != null)")
+          .addStatement("requireLength($S, c0, stateSize)", "c0")
+          .endControlFlow();
     } else {
       m.beginControlFlow("if (c0 != null)")
           .addStatement("throw new IllegalArgumentException($S)", "c0 is only for LSTM models")
           .endControlFlow();
+    }
+    m.addStatement("loadState($S, h0, hN, stateSize)", "h0");
+    if (plan.isLstm()) {
+      m.addStatement("loadState($S, c0, cN, stateSize)", "c0");
     }
     return m.build();
   }

@@ -87,6 +87,15 @@ final class KernelEmitter {
     tanh
         .addStatement("return x * p / q");
     type.addMethod(tanh.build());
+    for (String kind : new String[] {"sigmoid", "tanh"}) {
+      type.addMethod(MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
+          .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place.\n", kind)
+          .addParameter(FLOATS, "a").addParameter(int.class, "off").addParameter(int.class, "n")
+          .beginControlFlow("for (int j = off, end = off + n; j < end; j++)")
+          .addStatement("a[j] = $L(a[j])", kind)
+          .endControlFlow()
+          .build());
+    }
     for (MethodSpec unit : cellUnits()) {
       type.addMethod(unit);
     }
@@ -124,6 +133,7 @@ final class KernelEmitter {
       type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(KERNEL)
           .addJavadoc(kernel.doc)
           .addParameters(kernel.parameters())
+          .addCode(kernel.activationCalls())
           .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
           .addStatement("$L($L)", kernel.unitName(), kernel.unitArguments("j"))
           .endControlFlow()
@@ -175,8 +185,8 @@ final class KernelEmitter {
         .addStatement("int r = rowList[k]")
         .addStatement("int g = r * gStride + gOff + i")
         .addStatement("int xr = r * xStride + xOff + c")
-        .addStatement("$T x0 = load(x, xr)", FLOAT_VECTOR)
-        .addStatement("$T x1 = load(x, xr + L)", FLOAT_VECTOR);
+        .addStatement("$T x0 = FloatVector.fromArray(S, x, xr)", FLOAT_VECTOR)
+        .addStatement("$T x1 = FloatVector.fromArray(S, x, xr + L)", FLOAT_VECTOR);
     for (int ii = 0; ii < 4; ii++) {
       m.addStatement("$T g$L = $T.broadcast(S, dG[g$L])", FLOAT_VECTOR, ii, FLOAT_VECTOR, ii == 0 ? "" : " + " + ii);
       m.addStatement("a$L0 = x0.fma(g$L, a$L0)", ii, ii, ii);
@@ -185,8 +195,8 @@ final class KernelEmitter {
     m.endControlFlow();
     for (int ii = 0; ii < 4; ii++) {
       m.addStatement("int o$L = dwOff + (i + $L) * cols + c", ii, ii);
-      m.addStatement("a$L0.add(load(dW, o$L)).intoArray(dW, o$L)", ii, ii, ii);
-      m.addStatement("a$L1.add(load(dW, o$L + L)).intoArray(dW, o$L + L)", ii, ii, ii);
+      m.addStatement("a$L0.add(FloatVector.fromArray(S, dW, o$L)).intoArray(dW, o$L)", ii, ii, ii);
+      m.addStatement("a$L1.add(FloatVector.fromArray(S, dW, o$L + L)).intoArray(dW, o$L + L)", ii, ii, ii);
     }
     m.endControlFlow()
         .beginControlFlow("for (; c < cols; c++)")
@@ -217,7 +227,7 @@ final class KernelEmitter {
         .addStatement("$T gv = $T.broadcast(S, gi)", FLOAT_VECTOR, FLOAT_VECTOR)
         .addStatement("int c = 0")
         .beginControlFlow("for (; c < bound; c += L)")
-        .addStatement("load(x, xr + c).fma(gv, load(dW, o + c)).intoArray(dW, o + c)")
+        .addStatement("FloatVector.fromArray(S, x, xr + c).fma(gv, FloatVector.fromArray(S, dW, o + c)).intoArray(dW, o + c)")
         .endControlFlow()
         .beginControlFlow("for (; c < cols; c++)")
         .addStatement("dW[o + c] = Math.fma(gi, x[xr + c], dW[o + c])")
@@ -298,9 +308,25 @@ final class KernelEmitter {
     for (int group : GROUPS) {
       type.addMethod(pairGroup(group));
     }
-    type.addMethod(MethodSpec.methodBuilder("load").addModifiers(KERNEL).returns(FLOAT_VECTOR)
-        .addParameter(FLOATS, "a").addParameter(int.class, "i")
-        .addStatement("return $T.fromArray(S, a, i)", FLOAT_VECTOR).build());
+    for (String kind : new String[] {"sigmoid", "tanh"}) {
+      VectorCode body = new VectorCode();
+      if (kind.equals("sigmoid")) {
+        body.sigmoid("v", "FloatVector.fromArray(S, a, j)");
+      } else {
+        body.tanh("v", "FloatVector.fromArray(S, a, j)");
+      }
+      type.addMethod(MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
+          .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place; the tail through the scalar formula.\n", kind)
+          .addParameter(FLOATS, "a").addParameter(int.class, "off").addParameter(int.class, "n")
+          .addStatement("int j = off")
+          .beginControlFlow("for (int end = off + S.loopBound(n); j < end; j += L)")
+          .addCode(body.statement("v.intoArray(a, j)").build())
+          .endControlFlow()
+          .beginControlFlow("for (int end = off + n; j < end; j++)")
+          .addStatement("a[j] = Scalar.$L(a[j])", kind)
+          .endControlFlow()
+          .build());
+    }
     if (plan.training()) {
       type.addMethod(vectorOuter());
       type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
@@ -313,7 +339,7 @@ final class KernelEmitter {
           .addStatement("int g = rowList[k] * gStride + gOff")
           .addStatement("int i = 0")
           .beginControlFlow("for (; i < bound; i += L)")
-          .addStatement("load(db, i).add(load(dG, g + i)).intoArray(db, i)")
+          .addStatement("FloatVector.fromArray(S, db, i).add(FloatVector.fromArray(S, dG, g + i)).intoArray(db, i)")
           .endControlFlow()
           .beginControlFlow("for (; i < n; i++)")
           .addStatement("db[i] += dG[g + i]")
@@ -325,6 +351,7 @@ final class KernelEmitter {
       type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(KERNEL)
           .addJavadoc(kernel.doc)
           .addParameters(kernel.parameters())
+          .addCode(kernel.activationCalls())
           .addStatement("int j = 0")
           .beginControlFlow("for (; j < HIDDEN_BOUND; j += L)")
           .addCode(kernel.vectorBody)
@@ -407,14 +434,14 @@ final class KernelEmitter {
         .addParameter(FLOATS, "y").addParameter(int.class, "yA").addParameter(int.class, "yB");
     for (int k = 0; k < group; k++) {
       String off = k == 0 ? "" : " + " + k + " * L";
-      m.addStatement("$T a$L = load(init, initA$L)", FLOAT_VECTOR, k, off);
-      m.addStatement("$T b$L = load(init, initB$L)", FLOAT_VECTOR, k, off);
+      m.addStatement("$T a$L = FloatVector.fromArray(S, init, initA$L)", FLOAT_VECTOR, k, off);
+      m.addStatement("$T b$L = FloatVector.fromArray(S, init, initB$L)", FLOAT_VECTOR, k, off);
     }
     m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += $L * L)", group);
     m.addStatement("$T xa = $T.broadcast(S, x[xA + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     m.addStatement("$T xb = $T.broadcast(S, x[xB + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
-      m.addStatement("$T w$L = load(w, o$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
+      m.addStatement("$T w$L = FloatVector.fromArray(S, w, o$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
       m.addStatement("a$L = w$L.fma(xa, a$L)", k, k, k);
       m.addStatement("b$L = w$L.fma(xb, b$L)", k, k, k);
     }
@@ -438,12 +465,12 @@ final class KernelEmitter {
         .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff");
     for (int k = 0; k < group; k++) {
-      m.addStatement("$T a$L = load(init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
+      m.addStatement("$T a$L = FloatVector.fromArray(S, init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
     }
     m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += $L * L)", group);
     m.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
-      m.addStatement("a$L = load(w, o$L).fma(xc, a$L)", k, k == 0 ? "" : " + " + k + " * L", k);
+      m.addStatement("a$L = FloatVector.fromArray(S, w, o$L).fma(xc, a$L)", k, k == 0 ? "" : " + " + k + " * L", k);
     }
     m.endControlFlow();
     for (int k = 0; k < group; k++) {
@@ -454,18 +481,25 @@ final class KernelEmitter {
 
   // ------------------------------------------------------------------------------------------ cell kernels
 
-  /** A cell-update kernel: one method per model cell phase, with scalar and vector bodies. */
+  /**
+   * A cell-update kernel: first in-place activations over gate ranges (one small loop each, so no method
+   * grows past what C2 intrinsifies in one compile), then a combine loop per hidden unit.
+   */
   static final class CellKernel {
     final String name;
     final String doc;
     final List<String> floatArrays;
+    /** In-place activations: {kind ("sigmoid" or "tanh"), start offset expression relative to gOff, length expression}. */
+    final List<String[]> activations;
     final CodeBlock scalarBody;
     final CodeBlock vectorBody;
 
-    CellKernel(String name, String doc, List<String> arrays, CodeBlock scalarBody, CodeBlock vectorBody) {
+    CellKernel(String name, String doc, List<String> arrays, List<String[]> activations, CodeBlock scalarBody,
+        CodeBlock vectorBody) {
       this.name = name;
       this.doc = doc;
       this.floatArrays = arrays;
+      this.activations = activations;
       this.scalarBody = scalarBody;
       this.vectorBody = vectorBody;
     }
@@ -490,6 +524,23 @@ final class KernelEmitter {
       }
       return sb.append(index).toString();
     }
+
+    /** Statements applying the activations with the given class's range kernels. */
+    CodeBlock activationCalls() {
+      CodeBlock.Builder code = CodeBlock.builder();
+      for (String[] a : activations) {
+        code.addStatement("$LRange(g, gOff$L, $L)", a[0], a[1].equals("0") ? "" : " + " + a[1], a[2]);
+      }
+      return code.build();
+    }
+  }
+
+  private static List<String[]> ranges(String... triples) {
+    List<String[]> list = new ArrayList<>();
+    for (int i = 0; i < triples.length; i += 3) {
+      list.add(new String[] {triples[i], triples[i + 1], triples[i + 2]});
+    }
+    return list;
   }
 
   /** The cell kernels this model's cell needs. */
@@ -500,99 +551,72 @@ final class KernelEmitter {
       kernels.add(new CellKernel("lstmCell",
           "LSTM update from pre-activation gates [i f g o] in g: activates them in place, c = f*c + i*g, h = o*tanh(c).\n",
           List.of("g", "c", "h"),
+          ranges("sigmoid", "0", "2 * HIDDEN", "tanh", "2 * HIDDEN", "HIDDEN", "sigmoid", "3 * HIDDEN", "HIDDEN"),
           CodeBlock.builder()
-              .addStatement("float i = sigmoid(g[gOff + j])")
-              .addStatement("float f = sigmoid(g[gOff + HIDDEN + j])")
-              .addStatement("float gg = tanh(g[gOff + 2 * HIDDEN + j])")
-              .addStatement("float o = sigmoid(g[gOff + 3 * HIDDEN + j])")
-              .addStatement("g[gOff + j] = i")
-              .addStatement("g[gOff + HIDDEN + j] = f")
-              .addStatement("g[gOff + 2 * HIDDEN + j] = gg")
-              .addStatement("g[gOff + 3 * HIDDEN + j] = o")
-              .addStatement("float cn = Math.fma(f, c[cOff + j], i * gg)")
+              .addStatement("float cn = Math.fma(g[gOff + HIDDEN + j], c[cOff + j], g[gOff + j] * g[gOff + 2 * HIDDEN + j])")
               .addStatement("c[cOff + j] = cn")
-              .addStatement("h[hOff + j] = o * tanh(cn)")
+              .addStatement("h[hOff + j] = g[gOff + 3 * HIDDEN + j] * tanh(cn)")
               .build(),
           new VectorCode()
-              .sigmoid("i", "load(g, gOff + j)")
-              .sigmoid("f", "load(g, gOff + HIDDEN + j)")
-              .tanh("gg", "load(g, gOff + 2 * HIDDEN + j)")
-              .sigmoid("o", "load(g, gOff + 3 * HIDDEN + j)")
-              .statement("i.intoArray(g, gOff + j)")
-              .statement("f.intoArray(g, gOff + HIDDEN + j)")
-              .statement("gg.intoArray(g, gOff + 2 * HIDDEN + j)")
-              .statement("o.intoArray(g, gOff + 3 * HIDDEN + j)")
-              .let("cn", "f.fma(load(c, cOff + j), i.mul(gg))")
+              .let("cn", "FloatVector.fromArray(S, g, gOff + HIDDEN + j).fma(FloatVector.fromArray(S, c, cOff + j), FloatVector.fromArray(S, g, gOff + j).mul(FloatVector.fromArray(S, g, gOff + 2 * HIDDEN + j)))")
               .statement("cn.intoArray(c, cOff + j)")
               .tanh("tc", "cn")
-              .statement("o.mul(tc).intoArray(h, hOff + j)")
+              .statement("FloatVector.fromArray(S, g, gOff + 3 * HIDDEN + j).mul(tc).intoArray(h, hOff + j)")
               .build()));
     } else if (cell == Cell.RNN) {
       boolean relu = plan.config().nonlinearity() == Nonlinearity.RELU;
       kernels.add(new CellKernel("rnnCell",
           "Vanilla RNN update: h = " + (relu ? "relu" : "tanh") + "(pre-activation), also kept in g.\n",
           List.of("g", "h"),
-          CodeBlock.builder()
-              .addStatement(relu ? "float a = Math.max(0f, g[gOff + j])" : "float a = tanh(g[gOff + j])")
-              .addStatement("g[gOff + j] = a")
-              .addStatement("h[hOff + j] = a")
-              .build(),
-          (relu ? new VectorCode().let("a", "load(g, gOff + j).max(0f)") : new VectorCode().tanh("a", "load(g, gOff + j)"))
-              .statement("a.intoArray(g, gOff + j)")
-              .statement("a.intoArray(h, hOff + j)")
-              .build()));
+          relu ? ranges() : ranges("tanh", "0", "HIDDEN"),
+          relu
+              ? CodeBlock.builder()
+                  .addStatement("float a = Math.max(0f, g[gOff + j])")
+                  .addStatement("g[gOff + j] = a")
+                  .addStatement("h[hOff + j] = a")
+                  .build()
+              : CodeBlock.builder().addStatement("h[hOff + j] = g[gOff + j]").build(),
+          relu
+              ? new VectorCode()
+                  .let("a", "FloatVector.fromArray(S, g, gOff + j).max(0f)")
+                  .statement("a.intoArray(g, gOff + j)")
+                  .statement("a.intoArray(h, hOff + j)")
+                  .build()
+              : new VectorCode().statement("FloatVector.fromArray(S, g, gOff + j).intoArray(h, hOff + j)").build()));
     } else if (!plan.isGruResetBefore()) {
       kernels.add(new CellKernel("gruCell",
           "GRU update (reset after, as torch.nn.GRU): g holds [r z] pre-activations and, at 3H, W_hn·h + b_hn;\n"
               + "x holds the input projection (n part at 2H). Leaves r, z, n in g[0, 3H).\n",
           List.of("g", "x", "h"),
+          ranges("sigmoid", "0", "2 * HIDDEN"),
           CodeBlock.builder()
-              .addStatement("float r = sigmoid(g[gOff + j])")
-              .addStatement("float z = sigmoid(g[gOff + HIDDEN + j])")
-              .addStatement("float n = tanh(Math.fma(r, g[gOff + 3 * HIDDEN + j], x[xOff + 2 * HIDDEN + j]))")
-              .addStatement("g[gOff + j] = r")
-              .addStatement("g[gOff + HIDDEN + j] = z")
+              .addStatement("float n = tanh(Math.fma(g[gOff + j], g[gOff + 3 * HIDDEN + j], x[xOff + 2 * HIDDEN + j]))")
               .addStatement("g[gOff + 2 * HIDDEN + j] = n")
-              .addStatement("h[hOff + j] = Math.fma(z, h[hOff + j] - n, n)")
+              .addStatement("h[hOff + j] = Math.fma(g[gOff + HIDDEN + j], h[hOff + j] - n, n)")
               .build(),
           new VectorCode()
-              .sigmoid("r", "load(g, gOff + j)")
-              .sigmoid("z", "load(g, gOff + HIDDEN + j)")
-              .tanh("n", "r.fma(load(g, gOff + 3 * HIDDEN + j), load(x, xOff + 2 * HIDDEN + j))")
-              .statement("r.intoArray(g, gOff + j)")
-              .statement("z.intoArray(g, gOff + HIDDEN + j)")
+              .tanh("n", "FloatVector.fromArray(S, g, gOff + j).fma(FloatVector.fromArray(S, g, gOff + 3 * HIDDEN + j), FloatVector.fromArray(S, x, xOff + 2 * HIDDEN + j))")
               .statement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
-              .statement("z.fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
+              .statement("FloatVector.fromArray(S, g, gOff + HIDDEN + j).fma(FloatVector.fromArray(S, h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
               .build()));
     } else {
       kernels.add(new CellKernel("gruGates",
           "GRU (reset before) first phase: activates r and z in g[0, 2H) and writes r*h to rh for W_hn·(r*h).\n",
           List.of("g", "h", "rh"),
-          CodeBlock.builder()
-              .addStatement("float r = sigmoid(g[gOff + j])")
-              .addStatement("g[gOff + j] = r")
-              .addStatement("g[gOff + HIDDEN + j] = sigmoid(g[gOff + HIDDEN + j])")
-              .addStatement("rh[rhOff + j] = r * h[hOff + j]")
-              .build(),
-          new VectorCode()
-              .sigmoid("r", "load(g, gOff + j)")
-              .statement("r.intoArray(g, gOff + j)")
-              .sigmoid("z", "load(g, gOff + HIDDEN + j)")
-              .statement("z.intoArray(g, gOff + HIDDEN + j)")
-              .statement("r.mul(load(h, hOff + j)).intoArray(rh, rhOff + j)")
-              .build()));
+          ranges("sigmoid", "0", "2 * HIDDEN"),
+          CodeBlock.builder().addStatement("rh[rhOff + j] = g[gOff + j] * h[hOff + j]").build(),
+          new VectorCode().statement("FloatVector.fromArray(S, g, gOff + j).mul(FloatVector.fromArray(S, h, hOff + j)).intoArray(rh, rhOff + j)").build()));
       kernels.add(new CellKernel("gruCell",
           "GRU (reset before) second phase: n = tanh(pre-activation at 2H), h = (1 - z)*n + z*h; leaves n in g.\n",
           List.of("g", "h"),
+          ranges("tanh", "2 * HIDDEN", "HIDDEN"),
           CodeBlock.builder()
-              .addStatement("float n = tanh(g[gOff + 2 * HIDDEN + j])")
-              .addStatement("g[gOff + 2 * HIDDEN + j] = n")
+              .addStatement("float n = g[gOff + 2 * HIDDEN + j]")
               .addStatement("h[hOff + j] = Math.fma(g[gOff + HIDDEN + j], h[hOff + j] - n, n)")
               .build(),
           new VectorCode()
-              .tanh("n", "load(g, gOff + 2 * HIDDEN + j)")
-              .statement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
-              .statement("load(g, gOff + HIDDEN + j).fma(load(h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
+              .let("n", "FloatVector.fromArray(S, g, gOff + 2 * HIDDEN + j)")
+              .statement("FloatVector.fromArray(S, g, gOff + HIDDEN + j).fma(FloatVector.fromArray(S, h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
               .build()));
     }
     return kernels;

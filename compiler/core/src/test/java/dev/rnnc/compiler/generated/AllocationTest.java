@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -105,9 +104,6 @@ class AllocationTest {
    * Float512Vector and its float[16] payload): LSTM 2×17 forward allocates ~10.7 KB per call, step ~2.3 KB.
    * Only relu RNN cells allocate nothing today. Remove this when the kernels are fixed.
    */
-  private static final String KNOWN_ALLOCATION = "LSTM, GRU and tanh-RNN vector cell kernels allocate: C2's "
-      + "NodeCountInliningCutoff leaves Vec.tanh/sigmoid/load as calls that box vectors (see KNOWN_ALLOCATION's comment)";
-
   private static List<GeneratedCase> cases;
   private static com.sun.management.ThreadMXBean threads;
 
@@ -134,7 +130,6 @@ class AllocationTest {
   }
 
   @Test
-  @Disabled(KNOWN_ALLOCATION)
   void forwardAllocatesNothing() {
     List<String> failures = new ArrayList<>();
     forward(c -> true, failures);
@@ -142,7 +137,6 @@ class AllocationTest {
   }
 
   @Test
-  @Disabled(KNOWN_ALLOCATION)
   void stepAllocatesNothing() {
     List<String> failures = new ArrayList<>();
     step(c -> true, failures);
