@@ -55,7 +55,8 @@ final class InfoCommand extends RnncCommand {
     return ExitCodes.OK;
   }
 
-  private static String describe(ModelConfig c) {
+  /** One line: cell, input, sizes, layers, direction, mode and head. */
+  static String describe(ModelConfig c) {
     StringBuilder s = new StringBuilder(c.cell().name().toLowerCase(Locale.ROOT));
     if (c.cell() == ModelConfig.Cell.RNN) {
       s.append(" (").append(c.nonlinearity().name().toLowerCase(Locale.ROOT)).append(")");

@@ -31,6 +31,9 @@ final class ModelLoader {
   private Class<?> type;
   private Constructor<?> weightsConstructor;
   private Constructor<?> modelConstructor;
+  /** Time the compilation took: source generation, then javac and class loading (0 until compiled). */
+  private long generationNanos;
+  private long javacNanos;
 
   private ModelLoader(Spec spec, boolean reference, boolean scalar) {
     this.spec = spec;
@@ -47,6 +50,11 @@ final class ModelLoader {
    */
   static ModelLoader load(Path specFile, boolean reference, boolean scalar) {
     return new ModelLoader(SpecParser.parse(specFile), reference, scalar);
+  }
+
+  /** Like {@link #load(Path, boolean, boolean)}, for a spec parsed elsewhere (a built-in one, for example). */
+  static ModelLoader of(Spec spec, boolean reference, boolean scalar) {
+    return new ModelLoader(spec, reference, scalar);
   }
 
   /**
@@ -67,7 +75,9 @@ final class ModelLoader {
     if (reference || type != null) {
       return;
     }
+    long start = System.nanoTime();
     GeneratedSource source = new RnnCompiler().compile(spec);
+    long generated = System.nanoTime();
     CompiledClasses classes = javac().compile(Map.of(source.qualifiedName(), source.source()));
     // Generated classes read rnnc.vector once, when initialised: set it just for that moment.
     String previous = System.getProperty("rnnc.vector");
@@ -85,6 +95,8 @@ final class ModelLoader {
         }
       }
     }
+    generationNanos = generated - start;
+    javacNanos = System.nanoTime() - generated;
     try {
       Class<?> weights = Class.forName(type.getName() + "$Weights", true, type.getClassLoader());
       weightsConstructor = weights.getConstructor(ModelParameters.class);
@@ -96,6 +108,18 @@ final class ModelLoader {
 
   Spec spec() {
     return spec;
+  }
+
+  /** Compiles the generated class if needed; returns how long generating its source took, in nanoseconds. */
+  long generationNanos() {
+    compile();
+    return generationNanos;
+  }
+
+  /** Compiles the generated class if needed; returns how long javac and loading it took, in nanoseconds. */
+  long javacNanos() {
+    compile();
+    return javacNanos;
   }
 
   ModelConfig config() {

@@ -195,9 +195,6 @@ final class BackwardEmitter {
       type.addMethod(backOne(run));
       type.addMethod(backPair(run));
     }
-    for (MethodSpec kernel : cellBackwardKernels()) {
-      type.addMethod(kernel);
-    }
     type.addField(FieldSpec.builder(int.class, "ROW_SCRATCH", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Padded length of one input or feature gradient row.\n")
         .initializer("$T.paddedRows(Math.max(INPUT_SIZE, FEATURES), LANES) + LANES", Types.PACKING).build());
@@ -362,10 +359,19 @@ final class BackwardEmitter {
       m.addStatement("outerAccumulate(dLogits, 0, HEAD_SIZE, output, 0, FEATURES, validRows, validCount, HEAD_SIZE, "
               + "FEATURES, gradHeadWeight, 0)")
           .addStatement("sumRows(dLogits, 0, HEAD_SIZE, validRows, validCount, HEAD_SIZE, gradHeadBias)")
-          .beginControlFlow("for (int k = 0; k < validCount; k++)")
-          .addStatement("int row = validRows[k]")
-          .addStatement("matvec(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, row * HEAD_SIZE, zeros, 0, rowScratch, 0)")
-          .addStatement("System.arraycopy(rowScratch, 0, $L, row * FEATURES, FEATURES)", last)
+          .addStatement("int k = 0")
+          .beginControlFlow("for (; k + 1 < validCount; k += 2)")
+          .addStatement("int a = validRows[k]")
+          .addStatement("int b = validRows[k + 1]")
+          .addStatement("matvec2(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, a * HEAD_SIZE, b * HEAD_SIZE, zeros, 0, 0, "
+              + "rowScratch, 0, ROW_SCRATCH)")
+          .addStatement("System.arraycopy(rowScratch, 0, $L, a * FEATURES, FEATURES)", last)
+          .addStatement("System.arraycopy(rowScratch, ROW_SCRATCH, $L, b * FEATURES, FEATURES)", last)
+          .endControlFlow()
+          .beginControlFlow("if (k < validCount)")
+          .addStatement("int a = validRows[k]")
+          .addStatement("matvec(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, a * HEAD_SIZE, zeros, 0, rowScratch, 0)")
+          .addStatement("System.arraycopy(rowScratch, 0, $L, a * FEATURES, FEATURES)", last)
           .endControlFlow();
     }
     return m.build();
@@ -481,14 +487,16 @@ final class BackwardEmitter {
             + "row$L * HIDDEN, HIDDEN)", x, x, dirOffset, x)
         .addStatement("addInto(dh, d$L, dOut, row$L * FEATURES + $L)", x, x, dirOffset);
     if (plan.isLstm()) {
-      m.addStatement("lstmBackward(g$L, ($L * maxRows + row$L) * HIDDEN, s == 0 ? c0Store : cellStore, "
-          + "s == 0 ? state$L : ($L * maxRows + prev$L) * HIDDEN, dg$L, d$L)", x, stateIndex, x, x, stateIndex, x, x, x);
+      m.addStatement("lstmBackward(gateStore, g$L, cellStore, ($L * maxRows + row$L) * HIDDEN, s == 0 ? c0Store : cellStore, "
+          + "s == 0 ? state$L : ($L * maxRows + prev$L) * HIDDEN, dh, dc, d$L, dGates, dg$L)", x, stateIndex, x, x,
+          stateIndex, x, x, x);
     } else if (!plan.isGru()) {
-      m.addStatement("rnnBackward(g$L, dg$L, d$L)", x, x, x);
+      m.addStatement("rnnBackward(gateStore, g$L, dh, d$L, dGates, dg$L)", x, x, x);
     } else if (!plan.isGruResetBefore()) {
-      m.addStatement("gruBackward(g$L, row$L * HIDDEN, dg$L, d$L)", x, x, x, x);
+      m.addStatement("gruBackward(gateStore, g$L, hPrev, row$L * HIDDEN, dh, dhDirect, d$L, dGates, dGatesHh, dg$L)",
+          x, x, x, x);
     } else {
-      m.addStatement("gruBackwardCandidate(g$L, row$L * HIDDEN, dg$L, d$L)", x, x, x, x);
+      m.addStatement("gruBackwardCandidate(gateStore, g$L, hPrev, row$L * HIDDEN, dh, d$L, dGates, dg$L)", x, x, x, x);
     }
   }
 
@@ -506,7 +514,7 @@ final class BackwardEmitter {
     } else {
       m.addStatement("matvec(w.$L, HIDDEN, HIDDEN, dGates, dg + 2 * HIDDEN, zeros, 0, resetGrad, d)",
               WeightsEmitter.hhNT(run))
-          .addStatement("gruBackwardReset(g, row * HIDDEN, dg, d)")
+          .addStatement("gruBackwardReset(gateStore, g, hPrev, row * HIDDEN, dh, resetGrad, dhDirect, d, dGates, dg, rhPrev)")
           .addStatement("matvec(w.$L, HIDDEN, 2 * HIDDEN, dGates, dg, dhDirect, d, dh, d)", WeightsEmitter.hhRzT(run));
     }
     return m.build();
@@ -528,99 +536,13 @@ final class BackwardEmitter {
     } else {
       m.addStatement("matvec2(w.$L, HIDDEN, HIDDEN, dGates, dgA + 2 * HIDDEN, dgB + 2 * HIDDEN, zeros, 0, 0, resetGrad, dA, dB)",
               WeightsEmitter.hhNT(run))
-          .addStatement("gruBackwardReset(gA, rowA * HIDDEN, dgA, dA)")
-          .addStatement("gruBackwardReset(gB, rowB * HIDDEN, dgB, dB)")
+          .addStatement("gruBackwardReset(gateStore, gA, hPrev, rowA * HIDDEN, dh, resetGrad, dhDirect, dA, dGates, dgA, rhPrev)")
+          .addStatement("gruBackwardReset(gateStore, gB, hPrev, rowB * HIDDEN, dh, resetGrad, dhDirect, dB, dGates, dgB, rhPrev)")
           .addStatement("matvec2(w.$L, HIDDEN, 2 * HIDDEN, dGates, dgA, dgB, dhDirect, dA, dB, dh, dA, dB)",
               WeightsEmitter.hhRzT(run));
     }
     return m.build();
   }
 
-  /** Elementwise backward of the cell: from dh (and dc) to the gate pre-activation gradients. */
-  private List<MethodSpec> cellBackwardKernels() {
-    List<MethodSpec> kernels = new ArrayList<>();
-    if (plan.isLstm()) {
-      kernels.add(MethodSpec.methodBuilder("lstmBackward").addModifiers(Modifier.PRIVATE)
-          .addJavadoc("LSTM: dc += dh*o*(1 - tanh²c); gate gradients through σ' and tanh'; dc ← dc*f for the step before.\n")
-          .addParameter(int.class, "g").addParameter(int.class, "cOff")
-          .addParameter(FLOATS, "cPrev").addParameter(int.class, "cPrevOff").addParameter(int.class, "dg")
-          .addParameter(int.class, "d")
-          .addStatement("float[] a = gateStore")
-          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
-          .addStatement("float i = a[g + j]")
-          .addStatement("float f = a[g + HIDDEN + j]")
-          .addStatement("float gg = a[g + 2 * HIDDEN + j]")
-          .addStatement("float o = a[g + 3 * HIDDEN + j]")
-          .addStatement("float tc = Scalar.tanh(cellStore[cOff + j])")
-          .addStatement("float dhj = dh[d + j]")
-          .addStatement("float dcj = dc[d + j] + dhj * o * (1f - tc * tc)")
-          .addStatement("dGates[dg + j] = dcj * gg * i * (1f - i)")
-          .addStatement("dGates[dg + HIDDEN + j] = dcj * cPrev[cPrevOff + j] * f * (1f - f)")
-          .addStatement("dGates[dg + 2 * HIDDEN + j] = dcj * i * (1f - gg * gg)")
-          .addStatement("dGates[dg + 3 * HIDDEN + j] = dhj * tc * o * (1f - o)")
-          .addStatement("dc[d + j] = dcj * f")
-          .endControlFlow().build());
-    } else if (!plan.isGru()) {
-      boolean relu = config.nonlinearity() == ModelConfig.Nonlinearity.RELU;
-      kernels.add(MethodSpec.methodBuilder("rnnBackward").addModifiers(Modifier.PRIVATE)
-          .addJavadoc("RNN: through the activation's derivative, computed from its output.\n")
-          .addParameter(int.class, "g").addParameter(int.class, "dg").addParameter(int.class, "d")
-          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
-          .addStatement("float a = gateStore[g + j]")
-          .addStatement(relu ? "dGates[dg + j] = a > 0f ? dh[d + j] : 0f" : "dGates[dg + j] = dh[d + j] * (1f - a * a)")
-          .endControlFlow().build());
-    } else if (!plan.isGruResetBefore()) {
-      kernels.add(MethodSpec.methodBuilder("gruBackward").addModifiers(Modifier.PRIVATE)
-          .addJavadoc("GRU (reset after): h = n + z*(h_prev - n), n = tanh(x_n + r*(W_hn·h_prev + b_hn)).\n"
-              + "Input side gets [dr dz dn]; the recurrent side [dr dz dn*r]; dhDirect = dh*z.\n")
-          .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
-          .addParameter(int.class, "d")
-          .addStatement("float[] a = gateStore")
-          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
-          .addStatement("float r = a[g + j]")
-          .addStatement("float z = a[g + HIDDEN + j]")
-          .addStatement("float n = a[g + 2 * HIDDEN + j]")
-          .addStatement("float nh = a[g + 3 * HIDDEN + j]")
-          .addStatement("float dhj = dh[d + j]")
-          .addStatement("float dan = dhj * (1f - z) * (1f - n * n)")
-          .addStatement("float dar = dan * nh * r * (1f - r)")
-          .addStatement("float daz = dhj * (hPrev[hp + j] - n) * z * (1f - z)")
-          .addStatement("dGates[dg + j] = dar")
-          .addStatement("dGates[dg + HIDDEN + j] = daz")
-          .addStatement("dGates[dg + 2 * HIDDEN + j] = dan")
-          .addStatement("dGatesHh[dg + j] = dar")
-          .addStatement("dGatesHh[dg + HIDDEN + j] = daz")
-          .addStatement("dGatesHh[dg + 2 * HIDDEN + j] = dan * r")
-          .addStatement("dhDirect[d + j] = dhj * z")
-          .endControlFlow().build());
-    } else {
-      kernels.add(MethodSpec.methodBuilder("gruBackwardCandidate").addModifiers(Modifier.PRIVATE)
-          .addJavadoc("GRU (reset before), first half: dz and dn (the candidate's pre-activation gradient).\n")
-          .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
-          .addParameter(int.class, "d")
-          .addStatement("float[] a = gateStore")
-          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
-          .addStatement("float z = a[g + HIDDEN + j]")
-          .addStatement("float n = a[g + 2 * HIDDEN + j]")
-          .addStatement("float dhj = dh[d + j]")
-          .addStatement("dGates[dg + HIDDEN + j] = dhj * (hPrev[hp + j] - n) * z * (1f - z)")
-          .addStatement("dGates[dg + 2 * HIDDEN + j] = dhj * (1f - z) * (1f - n * n)")
-          .endControlFlow().build());
-      kernels.add(MethodSpec.methodBuilder("gruBackwardReset").addModifiers(Modifier.PRIVATE)
-          .addJavadoc("GRU (reset before), second half: with resetGrad = W_hn^T·dn = d(r*h_prev), dr and the direct dh_prev\n"
-              + "part dh*z + resetGrad*r; also keeps r*h_prev for dW_hn.\n")
-          .addParameter(int.class, "g").addParameter(int.class, "hp").addParameter(int.class, "dg")
-          .addParameter(int.class, "d")
-          .addStatement("float[] a = gateStore")
-          .beginControlFlow("for (int j = 0; j < HIDDEN; j++)")
-          .addStatement("float r = a[g + j]")
-          .addStatement("float z = a[g + HIDDEN + j]")
-          .addStatement("float h = hPrev[hp + j]")
-          .addStatement("dGates[dg + j] = resetGrad[d + j] * h * r * (1f - r)")
-          .addStatement("dhDirect[d + j] = dh[d + j] * z + resetGrad[d + j] * r")
-          .addStatement("rhPrev[hp + j] = r * h")
-          .endControlFlow().build());
-    }
-    return kernels;
-  }
+
 }

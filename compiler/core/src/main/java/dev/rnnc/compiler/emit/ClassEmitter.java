@@ -168,6 +168,9 @@ public final class ClassEmitter {
         .endControlFlow();
     type.addMethod(matvec2.build());
     if (plan.training()) {
+      for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
+        type.addMethod(BackwardKernels.dispatch(kernel));
+      }
       type.addMethod(MethodSpec.methodBuilder("outerAccumulate").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
           .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
           .addParameter(FLOATS, "x").addParameter(int.class, "xOff").addParameter(int.class, "xStride")
@@ -238,7 +241,7 @@ public final class ClassEmitter {
     if (config.hasHead()) {
       type.addField(field(FLOATS, "logits", "Head logits."));
       type.addField(field(FLOATS, "prediction", "Head activations."));
-      type.addField(field(FLOATS, "headScratch", "Padded head output of one row."));
+      type.addField(field(FLOATS, "headScratch", "Padded head outputs of two rows."));
     }
     if (plan.streaming()) {
       type.addField(field(FLOATS, "stepState", "Streaming hidden state [LAYERS, HIDDEN]."));
@@ -295,7 +298,7 @@ public final class ClassEmitter {
       String rows = config.mode() == ModelConfig.Mode.MANY_TO_ONE ? "maxBatch" : "rows";
       ctor.addStatement("this.logits = new float[Math.multiplyExact($L, HEAD_SIZE)]", rows)
           .addStatement("this.prediction = new float[logits.length]")
-          .addStatement("this.headScratch = new float[HEAD_STRIDE]");
+          .addStatement("this.headScratch = new float[2 * HEAD_STRIDE]");
     }
     if (plan.streaming()) {
       ctor.addStatement("this.stepState = new float[LAYERS * HIDDEN]")

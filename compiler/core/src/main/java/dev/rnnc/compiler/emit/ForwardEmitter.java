@@ -62,6 +62,7 @@ final class ForwardEmitter {
     type.addMethod(finish());
     if (config.hasHead()) {
       type.addMethod(head());
+      type.addMethod(headActivation());
     }
     if (plan.streaming()) {
       emitStreaming(type);
@@ -377,12 +378,22 @@ final class ForwardEmitter {
             .addStatement("head(features, b * FEATURES, logits, b * HEAD_SIZE, prediction, b * HEAD_SIZE)")
             .endControlFlow();
       } else {
+        m.addComment("the head over every valid step, two steps per sweep over head.weight")
+            .addStatement("int k = 0")
+            .beginControlFlow("for (; k + 1 < validCount; k += 2)")
+            .addStatement("int a = validRows[k]")
+            .addStatement("int c = validRows[k + 1]")
+            .addStatement("matvec2(weights.headWeight, HEAD_SIZE, FEATURES, output, a * FEATURES, c * FEATURES, "
+                + "weights.headBias, 0, 0, headScratch, 0, HEAD_STRIDE)")
+            .addStatement("headActivation(0, logits, a * HEAD_SIZE, prediction, a * HEAD_SIZE)")
+            .addStatement("headActivation(HEAD_STRIDE, logits, c * HEAD_SIZE, prediction, c * HEAD_SIZE)")
+            .endControlFlow()
+            .beginControlFlow("if (k < validCount)")
+            .addStatement("int a = validRows[k]")
+            .addStatement("head(output, a * FEATURES, logits, a * HEAD_SIZE, prediction, a * HEAD_SIZE)")
+            .endControlFlow();
         m.beginControlFlow("for (int b = 0; b < batch; b++)")
             .addStatement("int len = lengths[b]")
-            .beginControlFlow("for (int t = 0; t < len; t++)")
-            .addStatement("int row = b * steps + t")
-            .addStatement("head(output, row * FEATURES, logits, row * HEAD_SIZE, prediction, row * HEAD_SIZE)")
-            .endControlFlow()
             .addStatement("java.util.Arrays.fill(logits, (b * steps + len) * HEAD_SIZE, (b + 1) * steps * HEAD_SIZE, 0f)")
             .addStatement("java.util.Arrays.fill(prediction, (b * steps + len) * HEAD_SIZE, (b + 1) * steps * HEAD_SIZE, 0f)")
             .endControlFlow();
@@ -392,30 +403,41 @@ final class ForwardEmitter {
   }
 
   private MethodSpec head() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("head").addModifiers(Modifier.PRIVATE)
+    return MethodSpec.methodBuilder("head").addModifiers(Modifier.PRIVATE)
         .addJavadoc("logits = head.weight·f + head.bias, prediction = $L(logits).\n",
             config.headActivation().name().toLowerCase(java.util.Locale.ROOT))
         .addParameter(FLOATS, "f").addParameter(int.class, "fOff")
         .addParameter(FLOATS, "logits").addParameter(int.class, "lOff")
         .addParameter(FLOATS, "prediction").addParameter(int.class, "pOff")
         .addStatement("matvec(weights.headWeight, HEAD_SIZE, FEATURES, f, fOff, weights.headBias, 0, headScratch, 0)")
-        .addStatement("System.arraycopy(headScratch, 0, logits, lOff, HEAD_SIZE)");
+        .addStatement("headActivation(0, logits, lOff, prediction, pOff)")
+        .build();
+  }
+
+  private MethodSpec headActivation() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("headActivation").addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Copies the logits from headScratch[s, s + HEAD_SIZE) out and applies the head's activation.\n")
+        .addParameter(int.class, "s")
+        .addParameter(FLOATS, "logits").addParameter(int.class, "lOff")
+        .addParameter(FLOATS, "prediction").addParameter(int.class, "pOff")
+        .addStatement("float[] z = headScratch")
+        .addStatement("System.arraycopy(z, s, logits, lOff, HEAD_SIZE)");
     HeadActivation activation = config.headActivation();
     if (activation == HeadActivation.LINEAR) {
-      m.addStatement("System.arraycopy(headScratch, 0, prediction, pOff, HEAD_SIZE)");
+      m.addStatement("System.arraycopy(z, s, prediction, pOff, HEAD_SIZE)");
     } else if (activation == HeadActivation.SIGMOID) {
       m.beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
-          .addStatement("prediction[pOff + k] = Scalar.sigmoid(headScratch[k])")
+          .addStatement("prediction[pOff + k] = Scalar.sigmoid(z[s + k])")
           .endControlFlow();
     } else {
       m.addComment("softmax, shifted by the maximum so exp cannot overflow")
-          .addStatement("float max = headScratch[0]")
+          .addStatement("float max = z[s]")
           .beginControlFlow("for (int k = 1; k < HEAD_SIZE; k++)")
-          .addStatement("max = Math.max(max, headScratch[k])")
+          .addStatement("max = Math.max(max, z[s + k])")
           .endControlFlow()
           .addStatement("float sum = 0f")
           .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
-          .addStatement("float e = (float) Math.exp(headScratch[k] - max)")
+          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
           .addStatement("prediction[pOff + k] = e")
           .addStatement("sum += e")
           .endControlFlow()

@@ -100,6 +100,9 @@ final class KernelEmitter {
       type.addMethod(unit);
     }
     if (plan.training()) {
+      for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
+        type.addMethod(BackwardKernels.scalar(kernel));
+      }
       type.addMethod(MethodSpec.methodBuilder("outerAccumulate").addModifiers(KERNEL)
           .addJavadoc(OUTER_DOC)
           .addParameters(outerParameters())
@@ -170,36 +173,45 @@ final class KernelEmitter {
   private MethodSpec vectorOuter() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("outerAccumulate").addModifiers(KERNEL)
         .addJavadoc(OUTER_DOC)
+        .addJavadoc("Register-blocked: 4 gradient rows × 4 vectors of columns stay in 16 accumulators over all listed\n"
+            + "rows (4 broadcasts and 4 loads feed 16 FMAs), so each dW element is loaded and stored once per call.\n")
         .addParameters(outerParameters())
         .addStatement("int bound = S.loopBound(cols)")
         .addStatement("int i = 0")
         .beginControlFlow("for (; i + 4 <= rows; i += 4)")
-        .addStatement("int c = 0")
-        .beginControlFlow("for (; c + 2 * L <= bound; c += 2 * L)");
-    for (int ii = 0; ii < 4; ii++) {
-      for (int cc = 0; cc < 2; cc++) {
-        m.addStatement("$T a$L$L = $T.zero(S)", FLOAT_VECTOR, ii, cc, FLOAT_VECTOR);
+        .addStatement("int c = 0");
+    for (int vectors : new int[] {4, 1}) {
+      m.beginControlFlow("for (; c + $L <= bound; c += $L)", vectors == 1 ? "L" : vectors + " * L",
+          vectors == 1 ? "L" : vectors + " * L");
+      for (int ii = 0; ii < 4; ii++) {
+        for (int cc = 0; cc < vectors; cc++) {
+          m.addStatement("$T a$L$L = $T.zero(S)", FLOAT_VECTOR, ii, cc, FLOAT_VECTOR);
+        }
       }
+      m.beginControlFlow("for (int k = 0; k < count; k++)")
+          .addStatement("int r = rowList[k]")
+          .addStatement("int g = r * gStride + gOff + i")
+          .addStatement("int xr = r * xStride + xOff + c");
+      for (int cc = 0; cc < vectors; cc++) {
+        m.addStatement("$T x$L = $T.fromArray(S, x, xr$L)", FLOAT_VECTOR, cc, FLOAT_VECTOR, cc == 0 ? "" : " + " + cc + " * L");
+      }
+      for (int ii = 0; ii < 4; ii++) {
+        m.addStatement("$T g$L = $T.broadcast(S, dG[g$L])", FLOAT_VECTOR, ii, FLOAT_VECTOR, ii == 0 ? "" : " + " + ii);
+        for (int cc = 0; cc < vectors; cc++) {
+          m.addStatement("a$L$L = x$L.fma(g$L, a$L$L)", ii, cc, cc, ii, ii, cc);
+        }
+      }
+      m.endControlFlow();
+      for (int ii = 0; ii < 4; ii++) {
+        m.addStatement("int o$L = dwOff + (i + $L) * cols + c", ii, ii);
+        for (int cc = 0; cc < vectors; cc++) {
+          String off = cc == 0 ? "" : " + " + cc + " * L";
+          m.addStatement("a$L$L.add($T.fromArray(S, dW, o$L$L)).intoArray(dW, o$L$L)", ii, cc, FLOAT_VECTOR, ii, off, ii, off);
+        }
+      }
+      m.endControlFlow();
     }
-    m.beginControlFlow("for (int k = 0; k < count; k++)")
-        .addStatement("int r = rowList[k]")
-        .addStatement("int g = r * gStride + gOff + i")
-        .addStatement("int xr = r * xStride + xOff + c")
-        .addStatement("$T x0 = FloatVector.fromArray(S, x, xr)", FLOAT_VECTOR)
-        .addStatement("$T x1 = FloatVector.fromArray(S, x, xr + L)", FLOAT_VECTOR);
-    for (int ii = 0; ii < 4; ii++) {
-      m.addStatement("$T g$L = $T.broadcast(S, dG[g$L])", FLOAT_VECTOR, ii, FLOAT_VECTOR, ii == 0 ? "" : " + " + ii);
-      m.addStatement("a$L0 = x0.fma(g$L, a$L0)", ii, ii, ii);
-      m.addStatement("a$L1 = x1.fma(g$L, a$L1)", ii, ii, ii);
-    }
-    m.endControlFlow();
-    for (int ii = 0; ii < 4; ii++) {
-      m.addStatement("int o$L = dwOff + (i + $L) * cols + c", ii, ii);
-      m.addStatement("a$L0.add(FloatVector.fromArray(S, dW, o$L)).intoArray(dW, o$L)", ii, ii, ii);
-      m.addStatement("a$L1.add(FloatVector.fromArray(S, dW, o$L + L)).intoArray(dW, o$L + L)", ii, ii, ii);
-    }
-    m.endControlFlow()
-        .beginControlFlow("for (; c < cols; c++)")
+    m.beginControlFlow("for (; c < cols; c++)")
         .addComment("column tail: plain dot products over the listed rows")
         .addStatement("float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f")
         .beginControlFlow("for (int k = 0; k < count; k++)")
@@ -227,7 +239,8 @@ final class KernelEmitter {
         .addStatement("$T gv = $T.broadcast(S, gi)", FLOAT_VECTOR, FLOAT_VECTOR)
         .addStatement("int c = 0")
         .beginControlFlow("for (; c < bound; c += L)")
-        .addStatement("FloatVector.fromArray(S, x, xr + c).fma(gv, FloatVector.fromArray(S, dW, o + c)).intoArray(dW, o + c)")
+        .addStatement("$T.fromArray(S, x, xr + c).fma(gv, $T.fromArray(S, dW, o + c)).intoArray(dW, o + c)", FLOAT_VECTOR,
+            FLOAT_VECTOR)
         .endControlFlow()
         .beginControlFlow("for (; c < cols; c++)")
         .addStatement("dW[o + c] = Math.fma(gi, x[xr + c], dW[o + c])")
@@ -250,7 +263,7 @@ final class KernelEmitter {
       + "and scalar paths compute the same formula, so they agree.\n";
   private static final String SIGMOID_DOC = "σ(v) = 0.5 + 0.5·tanh(v/2): max error 1.7e-7, through the same tanh.\n";
 
-  /** The approximation's constants, emitted once into the generated class. */
+  /** The approximation's clamp, emitted once into the generated class. */
   static List<FieldSpec> activationConstants() {
     List<FieldSpec> fields = new ArrayList<>();
     fields.add(FieldSpec.builder(float.class, "TANH_CLAMP", Modifier.STATIC, Modifier.FINAL)
@@ -328,6 +341,9 @@ final class KernelEmitter {
           .build());
     }
     if (plan.training()) {
+      for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
+        type.addMethod(BackwardKernels.vector(kernel));
+      }
       type.addMethod(vectorOuter());
       type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
           .addJavadoc("db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n")

@@ -25,6 +25,12 @@ final class VectorCode {
     return this;
   }
 
+  /** A statement with JavaPoet placeholders ({@code $T} for types, so they are imported). */
+  VectorCode statement(String format, Object... args) {
+    code.addStatement(format, args);
+    return this;
+  }
+
   /** {@code name = tanh(input)} with the clamped rational approximation of {@link KernelEmitter}. */
   VectorCode tanh(String name, String input) {
     String x = name + "X";

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.Test;
 class AllocationTest {
   private static final int WARM_UP = 20_000;
   private static final int MEASURED = 10_000;
+  /** How long to keep measuring while the JIT may still be compiling. */
+  private static final long MAX_WAIT_NANOS = 20_000_000_000L;
   private static final int ROUNDS = 3;
 
   private static final List<String> SPECS = List.of("""
@@ -187,7 +189,11 @@ class AllocationTest {
       call.run();
     }
     StringBuilder rounds = new StringBuilder();
-    for (int round = 0; round < ROUNDS; round++) {
+    // On a loaded machine C2 may still be compiling after the warm-up; keep measuring rounds (bounded in time)
+    // until one is allocation-free. A real allocation in the generated code never reaches zero.
+    long deadline = System.nanoTime() + MAX_WAIT_NANOS;
+    int round = 0;
+    for (; round < ROUNDS || System.nanoTime() < deadline; round++) {
       long before = threads.getCurrentThreadAllocatedBytes();
       for (int i = 0; i < MEASURED; i++) {
         call.run();
@@ -196,10 +202,12 @@ class AllocationTest {
       if (bytes < MEASURED) {
         return; // below 1 byte per call: no allocation in the code (see the class comment)
       }
-      rounds.append(round == 0 ? "" : ", ").append(bytes).append(" bytes (")
-          .append(String.format("%.1f", bytes / (double) MEASURED)).append(" per call)");
+      if (round < 3) {
+        rounds.append(round == 0 ? "" : ", ").append(bytes).append(" bytes (")
+            .append(String.format("%.1f", bytes / (double) MEASURED)).append(" per call)");
+      }
     }
     failures.add(what + " allocates after " + WARM_UP + " warm-up calls: " + MEASURED
-        + " calls allocated " + rounds + " in each of " + ROUNDS + " rounds\n" + c.context());
+        + " calls allocated " + rounds + "... in each of " + round + " rounds\n" + c.context());
   }
 }
