@@ -3,7 +3,7 @@
 
 Usage: report.py RESULTS_DIR
 Reads RESULTS_DIR/jmh.json (required) and RESULTS_DIR/jmh-no-oob-check.json (optional), each with its
-*-machine.json written by run.sh, and writes RESULTS_DIR/results.md and RESULTS_DIR/step_time.svg.
+*-machine.json written by run.sh, appends RESULTS_DIR/notes.md (optional, hand-written analysis), and writes RESULTS_DIR/results.md and RESULTS_DIR/step_time.svg.
 The chart is drawn as plain SVG so the report needs nothing beyond python3.
 """
 
@@ -335,6 +335,9 @@ def main(argv):
         md += ["", "## Vector API bounds checks off (`-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0`)", "",
                "Not enabled by default: it removes the Vector API's index checks, so an out-of-range access "
                "would read or write outside the array instead of throwing.", ""] + oob_table(scores, unchecked)
+    notes = results / "notes.md"
+    if notes.exists():
+        md += ["", "## Notes (hand-written, `results/notes.md`)", "", notes.read_text().rstrip()]
     (results / "results.md").write_text("\n".join(md) + "\n")
 
     note = "measured by run.sh on " + (machine["started"][:10] if machine else "?") + \
