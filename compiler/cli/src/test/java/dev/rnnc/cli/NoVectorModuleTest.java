@@ -202,9 +202,15 @@ class NoVectorModuleTest {
     assertEquals(vector.keySet(), scalar.keySet(), "both JVMs print the same results");
     assertTrue(vector.keySet().stream().anyMatch(k -> k.endsWith(".step.logits")), "the LSTM streamed");
     assertTrue(vector.keySet().stream().anyMatch(k -> k.contains(".grad.")), "gradients were computed");
+    int compared = 0;
     for (Map.Entry<String, float[]> entry : vector.entrySet()) {
-      compare(entry.getKey(), entry.getValue(), scalar.get(entry.getKey()));
+      String key = entry.getKey();
+      if (!key.equals("vector-module") && !key.endsWith(".vector-kernels")) {
+        compare(key, entry.getValue(), scalar.get(key));
+        compared += entry.getValue().length;
+      }
     }
+    assertTrue(compared > 10_000, "outputs, states and every gradient compared: " + compared + " values");
   }
 
   /** The probe in this JVM (vector kernels), through a class loader over the compiled classes. */
