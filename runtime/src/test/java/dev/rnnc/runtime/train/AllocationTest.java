@@ -26,8 +26,12 @@ class AllocationTest {
     for (int k = 0; k < logits.length; k++) {
       logits[k] = (k * 37 % 50) / 10f;
     }
-    for (int round = 0; round < 4; round++) { // early rounds warm up: optimiser state, and
-      // transient allocations while the JIT replaces interpreted frames (measured: gone by the third round)
+    // Early rounds warm up: optimiser state, and transient allocations while the JIT replaces interpreted
+    // frames. On a loaded machine compilation can lag, so keep measuring (bounded in time) until a round is
+    // allocation-free; a real allocation in these paths never reaches zero.
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    long allocated = -1;
+    for (int round = 0; round < 4 || System.nanoTime() < deadline; round++) {
       long before = threads.getCurrentThreadAllocatedBytes();
       for (int i = 0; i < 2000; i++) {
         for (Optimizer optimizer : optimizers) {
@@ -40,10 +44,11 @@ class AllocationTest {
         sampler.sample(logits, 1.0, 0);
         sampler.sample(logits, 0.0, 0);
       }
-      long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-      if (round == 3) {
-        assertEquals(0, allocated, "bytes allocated by 2000 steps");
+      allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      if (round >= 3 && allocated == 0) {
+        break;
       }
     }
+    assertEquals(0, allocated, "bytes allocated by 2000 steps");
   }
 }
