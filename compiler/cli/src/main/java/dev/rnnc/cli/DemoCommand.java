@@ -79,25 +79,13 @@ final class DemoCommand extends RnncCommand {
         ? SpecParser.parse(BUILT_IN_SPEC + " (built in)", resource(BUILT_IN_SPEC))
         : SpecParser.parse(specFile);
     ModelLoader loader = ModelLoader.of(spec, false, false);
-    ModelConfig config = spec.config();
-    PrintWriter out = out();
-    out.println("rnnc demo: " + (specFile == null
+    out().println("rnnc demo: " + (specFile == null
         ? "a character-level language model, from spec to trained model in a few seconds."
         : spec.modelName() + " from " + specFile + ", with random weights (seed " + SEED + ")."));
+    summarize(spec);
+    compile(loader);
 
-    section("1. Spec", specFile == null ? BUILT_IN_SPEC + ", built in" : specFile.toString());
-    out.println("   model       " + spec.modelName() + ": " + InfoCommand.describe(config));
-    out.printf(Locale.ROOT, "   parameters  %,d (%,d bytes as float32)%n", config.parameterCount(), 4 * config.parameterCount());
-    out.printf(Locale.ROOT, "   FLOPs/step  %,d (one timestep of one sequence)%n", config.flopsPerStep());
-
-    section("2. Compile", "Java source generated and compiled in memory");
-    long generation = loader.generationNanos();
-    out.printf(Locale.ROOT, "   %s: source generated in %s, javac and class loading %s%n", spec.qualifiedName(),
-        duration(generation), duration(loader.javacNanos()));
-    out.println("   kernels     " + (VectorSupport.available() ? "Vector API (" + VectorSupport.MODULE + ")"
-        : "scalar (" + VectorSupport.MODULE + " is not loaded; add --add-modules " + VectorSupport.MODULE + ")"));
-
-    ModelParameters parameters = ModelParameters.initialize(config, SEED);
+    ModelParameters parameters = ModelParameters.initialize(spec.config(), SEED);
     Corpus corpus = Corpus.load();
     String skip = whyNotTrainable(loader, corpus);
     if (skip == null) {
@@ -105,17 +93,35 @@ final class DemoCommand extends RnncCommand {
       sample(loader, parameters, corpus);
     } else {
       section("3. Train and sample", "skipped");
-      out.println("   " + skip);
+      out().println("   " + skip);
     }
-
     benchmark(loader, parameters, corpus);
 
-    out.println();
-    out.println("Next steps");
-    nextStep("./rnnc compile SPEC -d src/main/java", "generate the Java class of your own spec (./rnnc --help: every command)");
+    out().println();
+    out().println("Next steps");
+    nextStep("./rnnc compile SPEC -d src/main/java",
+        "generate the Java class of your own spec (./rnnc --help: every command)");
     nextStep("rnnc-maven-plugin (goal rnnc:generate)", "generate classes from src/main/rnnc/*.yaml in a Maven build");
     nextStep("README.md", "the spec format, the runtime API, the examples");
     return ExitCodes.OK;
+  }
+
+  private void summarize(Spec spec) {
+    ModelConfig config = spec.config();
+    section("1. Spec", specFile == null ? BUILT_IN_SPEC + ", built in" : specFile.toString());
+    out().println("   model       " + spec.modelName() + ": " + InfoCommand.describe(config));
+    out().printf(Locale.ROOT, "   parameters  %,d (%,d bytes as float32)%n", config.parameterCount(),
+        4 * config.parameterCount());
+    out().printf(Locale.ROOT, "   FLOPs/step  %,d (one timestep of one sequence)%n", config.flopsPerStep());
+  }
+
+  private void compile(ModelLoader loader) {
+    section("2. Compile", "Java source generated and compiled in memory");
+    long generation = loader.generationNanos();
+    out().printf(Locale.ROOT, "   %s: source generated in %s, javac and class loading %s%n",
+        loader.spec().qualifiedName(), duration(generation), duration(loader.javacNanos()));
+    out().println("   kernels     " + (VectorSupport.available() ? "Vector API (" + VectorSupport.MODULE + ")"
+        : "scalar (" + VectorSupport.MODULE + " is not loaded; add --add-modules " + VectorSupport.MODULE + ")"));
   }
 
   /** Why the built-in text cannot train this model (one line), or null when it can. */
@@ -151,8 +157,9 @@ final class DemoCommand extends RnncCommand {
     PrintWriter out = out();
     ModelConfig config = loader.config();
     Dataset dataset = corpus.dataset(config);
-    section("3. Train", String.format(Locale.ROOT, "generated BPTT, Adam lr %s, %d windows of %d characters, batches of %d, %s",
-        LEARNING_RATE, dataset.size(), LENGTH, BATCH, duration((long) (seconds * 1e9))));
+    section("3. Train", String.format(Locale.ROOT,
+        "generated BPTT, Adam lr %s, %d windows of %d characters, batches of %d, %s", LEARNING_RATE, dataset.size(),
+        LENGTH, BATCH, duration((long) (seconds * 1e9))));
     TrainableModel model = loader.newTrainable(parameters, BATCH, LENGTH);
     Trainer trainer = new Trainer(model, parameters, Adam.adam(LEARNING_RATE), dataset,
         Trainer.Options.miniBatches(BATCH, SEED).withClipNorm(CLIP_NORM));
@@ -170,8 +177,8 @@ final class DemoCommand extends RnncCommand {
       lossCount++;
       elapsed = System.nanoTime() - start;
       if (elapsed >= nextReport || elapsed >= budget) {
-        out.printf(Locale.ROOT, "   %5.1f s  step %5d  loss %.3f%n", elapsed * 1e-9, trainer.steps(), lossSum / lossCount);
-        out.flush();
+        out.printf(Locale.ROOT, "   %5.1f s  step %5d  loss %.3f%n", elapsed * 1e-9, trainer.steps(),
+            lossSum / lossCount);
         lossSum = 0;
         lossCount = 0;
         nextReport = elapsed + budget / PROGRESS_LINES;
@@ -186,7 +193,8 @@ final class DemoCommand extends RnncCommand {
     ModelConfig config = loader.config();
     section("4. Sample", "temperature " + TEMPERATURE + ", one character at a time through the streaming step");
     if (!loader.streaming()) {
-      out().println("   skipped: a bidirectional model reads whole sequences, so it cannot write one character at a time.");
+      out().println("   skipped: a bidirectional model reads whole sequences, so it cannot write one character"
+          + " at a time.");
       return;
     }
     StreamingModel model = (StreamingModel) loader.newInstance(parameters, 1, 1);

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the ones the built-in text can train and saying in one line why it skips the others.
  */
 class DemoCommandTest {
-  private static final Pattern LOSS = Pattern.compile("loss (\\d+\\.\\d+) -> (\\d+\\.\\d+) nats/char on the whole text after (\\d+) steps");
+  private static final Pattern LOSS =
+      Pattern.compile("loss (\\d+\\.\\d+) -> (\\d+\\.\\d+) nats/char on the whole text after (\\d+) steps");
   private static final Pattern BENCH = Pattern.compile("([\\d,]+) ns/step median, p99 ([\\d,]+) ns, [\\d.]+ GFLOP/s, ");
   private static final Pattern SAMPLE = Pattern.compile("^   \"(.*)\"$", Pattern.MULTILINE);
 

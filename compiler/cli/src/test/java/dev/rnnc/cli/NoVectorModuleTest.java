@@ -248,7 +248,8 @@ class NoVectorModuleTest {
     }
     String out = Files.readString(dir.resolve("child.out"), StandardCharsets.UTF_8);
     String err = Files.readString(dir.resolve("child.err"), StandardCharsets.UTF_8);
-    assertEquals(0, child.exitValue(), () -> "child JVM " + command + " failed\n--- stdout\n" + out + "--- stderr\n" + err);
+    assertEquals(0, child.exitValue(),
+        () -> "child JVM " + command + " failed\n--- stdout\n" + out + "--- stderr\n" + err);
     assertFalse(err.contains("incubator"), () -> "the child must not load the incubator module:\n" + err);
     return out;
   }
