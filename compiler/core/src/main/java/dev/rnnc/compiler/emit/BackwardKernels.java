@@ -28,13 +28,6 @@ final class BackwardKernels {
 
   /** One kernel: name, documentation, parameters, and per-unit (index j) scalar and per-vector bodies. */
   record Kernel(String name, String doc, List<ParameterSpec> parameters, CodeBlock scalar, CodeBlock vector) {
-    String arguments() {
-      List<String> names = new ArrayList<>();
-      for (ParameterSpec p : parameters) {
-        names.add(p.name());
-      }
-      return String.join(", ", names);
-    }
   }
 
   private static List<ParameterSpec> params(String... spec) {
@@ -215,15 +208,5 @@ final class BackwardKernels {
         .build();
   }
 
-  /** The dispatcher in the model class. */
-  static MethodSpec dispatch(Kernel k) {
-    return MethodSpec.methodBuilder(k.name()).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-        .addParameters(k.parameters())
-        .beginControlFlow("if (VECTOR)")
-        .addStatement("Vec.$L($L)", k.name(), k.arguments())
-        .nextControlFlow("else")
-        .addStatement("Scalar.$L($L)", k.name(), k.arguments())
-        .endControlFlow()
-        .build();
-  }
+
 }

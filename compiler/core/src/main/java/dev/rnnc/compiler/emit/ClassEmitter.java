@@ -10,11 +10,14 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import dev.rnnc.compiler.plan.ModelPlan;
 import dev.rnnc.runtime.ModelConfig;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -147,61 +150,35 @@ public final class ClassEmitter {
         .build();
   }
 
+  /**
+   * One static dispatcher per kernel: {@code VECTOR} is a constant, so the JIT keeps only one branch, and
+   * the Vec class (which needs jdk.incubator.vector) is never loaded on the scalar path.
+   */
   private void addKernelDispatch(TypeSpec.Builder type) {
-    MethodSpec.Builder matvec = MethodSpec.methodBuilder("matvec").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-        .addParameter(FLOATS, "w").addParameter(int.class, "rows").addParameter(int.class, "cols")
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .beginControlFlow("if (VECTOR)")
-        .addStatement("Vec.matvec(w, rows, cols, x, xOff, init, initOff, y, yOff)")
-        .nextControlFlow("else")
-        .addStatement("Scalar.matvec(w, rows, cols, x, xOff, init, initOff, y, yOff)")
-        .endControlFlow();
-    type.addMethod(matvec.build());
-    MethodSpec.Builder matvec2 = MethodSpec.methodBuilder("matvec2").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-        .addParameters(KernelEmitter.pairParameters())
-        .beginControlFlow("if (VECTOR)")
-        .addStatement("Vec.matvec2(w, rows, cols, x, xA, xB, init, initA, initB, y, yA, yB)")
-        .nextControlFlow("else")
-        .addStatement("Scalar.matvec2(w, rows, cols, x, xA, xB, init, initA, initB, y, yA, yB)")
-        .endControlFlow();
-    type.addMethod(matvec2.build());
+    type.addMethod(dispatch("matvec", KernelEmitter.matvecParameters()));
+    type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
-        type.addMethod(BackwardKernels.dispatch(kernel));
+        type.addMethod(dispatch(kernel.name(), kernel.parameters()));
       }
-      type.addMethod(MethodSpec.methodBuilder("outerAccumulate").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
-          .addParameter(FLOATS, "x").addParameter(int.class, "xOff").addParameter(int.class, "xStride")
-          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "rows")
-          .addParameter(int.class, "cols").addParameter(FLOATS, "dW").addParameter(int.class, "dwOff")
-          .beginControlFlow("if (VECTOR)")
-          .addStatement("Vec.outerAccumulate(dG, gOff, gStride, x, xOff, xStride, rowList, count, rows, cols, dW, dwOff)")
-          .nextControlFlow("else")
-          .addStatement("Scalar.outerAccumulate(dG, gOff, gStride, x, xOff, xStride, rowList, count, rows, cols, dW, dwOff)")
-          .endControlFlow().build());
-      type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
-          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "n")
-          .addParameter(FLOATS, "db")
-          .beginControlFlow("if (VECTOR)")
-          .addStatement("Vec.sumRows(dG, gOff, gStride, rowList, count, n, db)")
-          .nextControlFlow("else")
-          .addStatement("Scalar.sumRows(dG, gOff, gStride, rowList, count, n, db)")
-          .endControlFlow().build());
+      type.addMethod(dispatch("outerAccumulate", KernelEmitter.outerParameters()));
+      type.addMethod(dispatch("sumRows", KernelEmitter.sumRowsParameters()));
     }
     for (KernelEmitter.CellKernel kernel : new KernelEmitter(plan).cellKernels()) {
-      String args = kernel.unitArguments("").replaceAll(", $", "");
-      type.addMethod(MethodSpec.methodBuilder(kernel.name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-          .addParameters(kernel.parameters())
-          .beginControlFlow("if (VECTOR)")
-          .addStatement("Vec.$L($L)", kernel.name, args)
-          .nextControlFlow("else")
-          .addStatement("Scalar.$L($L)", kernel.name, args)
-          .endControlFlow()
-          .build());
+      type.addMethod(dispatch(kernel.name, kernel.parameters()));
     }
+  }
+
+  private static MethodSpec dispatch(String name, List<ParameterSpec> parameters) {
+    String arguments = parameters.stream().map(ParameterSpec::name).collect(Collectors.joining(", "));
+    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addParameters(parameters)
+        .beginControlFlow("if (VECTOR)")
+        .addStatement("Vec.$L($L)", name, arguments)
+        .nextControlFlow("else")
+        .addStatement("Scalar.$L($L)", name, arguments)
+        .endControlFlow()
+        .build();
   }
 
   private static FieldSpec field(TypeName type, String name, String doc) {

@@ -120,10 +120,8 @@ final class KernelEmitter {
           .endControlFlow()
           .build());
       type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
-          .addJavadoc("db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n")
-          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
-          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "n")
-          .addParameter(FLOATS, "db")
+          .addJavadoc(SUM_ROWS_DOC)
+          .addParameters(sumRowsParameters())
           .beginControlFlow("for (int k = 0; k < count; k++)")
           .addStatement("int g = rowList[k] * gStride + gOff")
           .beginControlFlow("for (int i = 0; i < n; i++)")
@@ -149,7 +147,22 @@ final class KernelEmitter {
       "dW[dwOff + i * cols + c] += Σ over the listed rows r of dG[r * gStride + gOff + i] * x[r * xStride + xOff + c]:\n"
       + "a weight gradient as one matrix product over every valid step (i < rows, c < cols).\n";
 
-  private static List<com.palantir.javapoet.ParameterSpec> outerParameters() {
+  private static final String SUM_ROWS_DOC =
+      "db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n";
+
+  static List<com.palantir.javapoet.ParameterSpec> sumRowsParameters() {
+    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "dG").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gOff").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gStride").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(INTS, "rowList").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "count").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "n").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "db").build());
+    return params;
+  }
+
+  static List<com.palantir.javapoet.ParameterSpec> outerParameters() {
     List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
     params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "dG").build());
     params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gOff").build());
@@ -272,7 +285,7 @@ final class KernelEmitter {
     return fields;
   }
 
-  private static List<com.palantir.javapoet.ParameterSpec> matvecParameters() {
+  static List<com.palantir.javapoet.ParameterSpec> matvecParameters() {
     List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
     params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
     params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
@@ -346,10 +359,8 @@ final class KernelEmitter {
       }
       type.addMethod(vectorOuter());
       type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
-          .addJavadoc("db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n")
-          .addParameter(FLOATS, "dG").addParameter(int.class, "gOff").addParameter(int.class, "gStride")
-          .addParameter(INTS, "rowList").addParameter(int.class, "count").addParameter(int.class, "n")
-          .addParameter(FLOATS, "db")
+          .addJavadoc(SUM_ROWS_DOC)
+          .addParameters(sumRowsParameters())
           .addStatement("int bound = S.loopBound(n)")
           .beginControlFlow("for (int k = 0; k < count; k++)")
           .addStatement("int g = rowList[k] * gStride + gOff")
