@@ -8,6 +8,7 @@ import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.StreamingModel;
 import dev.rnnc.runtime.TrainableModel;
 import dev.rnnc.runtime.VectorSupport;
+import dev.rnnc.runtime.train.DataParallel;
 import dev.rnnc.runtime.train.Sgd;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -28,7 +29,9 @@ import picocli.CommandLine.Parameters;
  *   <li>{@code sequence}: {@link RnnModel#forward} of {@code batch × length}; time per timestep = call time / T
  *       (the whole batch advances one step in that time).</li>
  *   <li>{@code train}: {@link TrainableModel#computeGradients} + an SGD step + {@code setParameters} per
- *       iteration over synthetic {@code batch × length} data; time per iteration.</li>
+ *       iteration over synthetic {@code batch × length} data; time per iteration. With {@code --threads N > 1}
+ *       the model is a {@link DataParallel} splitting each batch over N threads; bytes allocated then count
+ *       the calling thread only.</li>
  * </ul>
  * GFLOP/s counts {@link ModelConfig#flopsPerStep()} × batch per timestep, and for training three times that
  * (backward ≈ twice forward, the usual convention).
@@ -39,13 +42,13 @@ import picocli.CommandLine.Parameters;
     footer = {
         "  rnnc bench specs/lstm_64_128.yaml                       (streaming, one step at a time)",
         "  rnnc bench specs/sentiment_gru.yaml --mode sequence --batch 32 --length 100 --json",
-        "  rnnc bench specs/char_lstm.yaml --mode train --batch 32 --length 64",
+        "  rnnc bench specs/char_lstm.yaml --mode train --batch 32 --length 64 --threads 2",
         "",
         "Weights and data are random (seeded). The warm-up lets the JIT compile the kernels (default 2 s);",
         "then calls are timed individually (tiny calls in small groups) for --seconds.",
-        "JSON keys: mode, spec, model, batch, length, ns_per_step (step/sequence), ms_per_iteration (train), p50_ns,",
-        "p99_ns, p999_ns (per step, or per iteration in train mode), gflops, bytes_allocated_per_step,",
-        "bytes_allocated_per_call, calls, seconds, vector.",
+        "JSON keys: mode, spec, model, batch, length, threads, ns_per_step (step/sequence), ms_per_iteration (train),",
+        "p50_ns, p99_ns, p999_ns (per step, or per iteration in train mode), gflops, bytes_allocated_per_step,",
+        "bytes_allocated_per_call (of the calling thread), calls, seconds, vector.",
         ExitCodes.FOOTER})
 final class BenchCommand extends RnncCommand {
   enum Mode { STEP, SEQUENCE, TRAIN }
@@ -68,6 +71,10 @@ final class BenchCommand extends RnncCommand {
   @Option(names = "--warmup", description = "Warm-up time in seconds (default: 2, or --seconds when shorter).")
   Double warmup;
 
+  @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
+      description = "Train mode: threads computing each batch's gradients, the batch split between them (default: ${DEFAULT-VALUE}).")
+  int threads;
+
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and data (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -85,6 +92,12 @@ final class BenchCommand extends RnncCommand {
     double warmupSeconds = warmup != null ? warmup : Math.min(2.0, seconds);
     if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
       throw new RnncException("--warmup must be a number >= 0, got " + warmupSeconds);
+    }
+    if (threads < 1) {
+      throw new RnncException("--threads must be >= 1, got " + threads);
+    }
+    if (threads != 1 && mode != Mode.TRAIN) {
+      throw new RnncException("--threads applies to --mode train only");
     }
     ModelLoader loader = ModelLoader.load(spec, false, scalar);
     ModelConfig config = loader.config();
@@ -150,7 +163,8 @@ final class BenchCommand extends RnncCommand {
   private void benchTrain(ModelLoader loader, ModelParameters parameters, int b, int t, SplittableRandom random,
       Measurement measurement, double warmupSeconds) {
     ModelConfig config = loader.config();
-    TrainableModel model = loader.newTrainable(parameters, b, t);
+    TrainableModel model = threads == 1 ? loader.newTrainable(parameters, b, t)
+        : new DataParallel(threads, () -> loader.newTrainable(parameters, b, t));
     Batch data = new Batch();
     data.batch = b;
     data.steps = t;
@@ -171,11 +185,17 @@ final class BenchCommand extends RnncCommand {
     }
     // A tiny learning rate keeps the weights (and so the work per iteration) realistic for the whole run.
     Sgd sgd = new Sgd(1e-6);
-    measurement.run(() -> {
-      model.computeGradients(data);
-      sgd.step(parameters, model.gradients());
-      model.setParameters(parameters);
-    }, warmupSeconds, seconds);
+    try {
+      measurement.run(() -> {
+        model.computeGradients(data);
+        sgd.step(parameters, model.gradients());
+        model.setParameters(parameters);
+      }, warmupSeconds, seconds);
+    } finally {
+      if (model instanceof DataParallel parallel) {
+        parallel.close();
+      }
+    }
   }
 
   private void report(ModelConfig config, String modelName, int b, int t, Measurement m) {
@@ -198,6 +218,7 @@ final class BenchCommand extends RnncCommand {
       fields.put("model", modelName);
       fields.put("batch", b);
       fields.put("length", t);
+      fields.put("threads", threads);
       if (train) {
         fields.put("ms_per_iteration", p50 / 1e6);
       } else {
@@ -215,8 +236,8 @@ final class BenchCommand extends RnncCommand {
       out().println(JsonLine.of(fields));
       return;
     }
-    out().printf(Locale.ROOT, "%s %s: mode %s, batch %d, length %d, %s kernels%n", modelName, spec, modeName, b, t,
-        !scalar && VectorSupport.available() ? "vector" : "scalar");
+    out().printf(Locale.ROOT, "%s %s: mode %s, batch %d, length %d, %s kernels%s%n", modelName, spec, modeName, b, t,
+        !scalar && VectorSupport.available() ? "vector" : "scalar", threads == 1 ? "" : ", " + threads + " threads");
     if (train) {
       out().printf(Locale.ROOT, "  %.3f ms/iteration (median), p99 %.3f ms, p99.9 %.3f ms%n", p50 / 1e6, p99 / 1e6,
           p999 / 1e6);

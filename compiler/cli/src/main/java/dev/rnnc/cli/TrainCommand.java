@@ -6,6 +6,7 @@ import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.TrainableModel;
 import dev.rnnc.runtime.train.Adam;
 import dev.rnnc.runtime.train.Checkpoint;
+import dev.rnnc.runtime.train.DataParallel;
 import dev.rnnc.runtime.train.Dataset;
 import dev.rnnc.runtime.train.Optimizer;
 import dev.rnnc.runtime.train.Sgd;
@@ -84,6 +85,11 @@ final class TrainCommand extends RnncCommand {
   @Option(names = "--batch", defaultValue = "0", description = "Sequences per step, shuffled each epoch; 0 = the whole dataset (default).")
   int batch;
 
+  @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
+      description = "Threads computing each batch's gradients, the batch split between them; with dropout the masks"
+          + " (not their statistics) differ from a 1-thread run (default: ${DEFAULT-VALUE}).")
+  int threads;
+
   @Option(names = "--seed", defaultValue = "0", description = "Seeds initial weights, shuffling and dropout (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -100,6 +106,9 @@ final class TrainCommand extends RnncCommand {
   int execute() {
     if (steps < 0) {
       throw new RnncException("--steps must be >= 0, got " + steps);
+    }
+    if (threads < 1) {
+      throw new RnncException("--threads must be >= 1, got " + threads);
     }
     ModelLoader loader = ModelLoader.load(spec, reference, false);
     ModelConfig config = loader.config();
@@ -120,12 +129,20 @@ final class TrainCommand extends RnncCommand {
     int capacity = batch == 0 ? dataset.size() : Math.min(batch, dataset.size());
     int truncate = config.training().truncate();
     int window = truncate > 0 ? Math.min(truncate, dataset.steps()) : dataset.steps();
-    TrainableModel model = loader.newTrainable(parameters, capacity, window);
-    Trainer.Options options = new Trainer.Options(batch, seed, clipNorm, clipValue);
-    Trainer trainer = new Trainer(model, parameters, opt, dataset, options);
-    Progress progress = Progress.create(out(), steps, done, logEvery);
-    double loss = trainer.train(steps, progress);
-    progress.finish();
+    TrainableModel model = threads == 1 ? loader.newTrainable(parameters, capacity, window)
+        : new DataParallel(threads, () -> loader.newTrainable(parameters, capacity, window));
+    double loss;
+    try {
+      Trainer.Options options = new Trainer.Options(batch, seed, clipNorm, clipValue);
+      Trainer trainer = new Trainer(model, parameters, opt, dataset, options);
+      Progress progress = Progress.create(out(), steps, done, logEvery);
+      loss = trainer.train(steps, progress);
+      progress.finish();
+    } finally {
+      if (model instanceof DataParallel parallel) {
+        parallel.close();
+      }
+    }
     Checkpoint.save(output, parameters, opt);
     out().println(String.format(Locale.ROOT, "trained %d steps (%s, lr %s): last loss %.6g; wrote %s", steps,
         opt.kind(), opt.hyperParameters().get("lr"), loss, output));

@@ -32,6 +32,9 @@ import java.util.SplittableRandom;
  * output cannot be cut into independent windows).
  *
  * <p>Clipping, when both are set, clamps values first and then rescales the norm.
+ *
+ * <p>To use several cores, give it a {@link DataParallel} model: each batch (window) is then split across
+ * threads with the same loss and gradients (up to float rounding; dropout masks differ).
  */
 public final class Trainer {
 

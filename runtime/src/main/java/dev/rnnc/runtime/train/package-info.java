@@ -2,7 +2,8 @@
  * Training runtime: optimisers with {@code torch.optim} semantics ({@link dev.rnnc.runtime.train.Sgd},
  * {@link dev.rnnc.runtime.train.Adam}), gradient clipping, the non-finite guard, the {@link
  * dev.rnnc.runtime.train.Trainer} loop (full-batch, shuffled mini-batches, truncated BPTT) over a {@link
- * dev.rnnc.runtime.train.Dataset}, checkpoints (weights + optimiser state in one safetensors file) and
+ * dev.rnnc.runtime.train.Dataset}, {@link dev.rnnc.runtime.train.DataParallel} (a batch's gradients split over
+ * threads), checkpoints (weights + optimiser state in one safetensors file) and
  * sampling from a {@link dev.rnnc.runtime.StreamingModel}.
  *
  * <p>Everything here allocates on construction (or on the first step) and never again per step, so a
