@@ -66,7 +66,7 @@ final class DemoCommand extends RnncCommand {
       description = "Use this spec (YAML) instead of the built-in character LSTM, with random seeded weights.")
   Path specFile;
 
-  @Option(names = "--seconds", defaultValue = "5", paramLabel = "S",
+  @Option(names = "--seconds", defaultValue = "4", paramLabel = "S",
       description = "Training time in seconds (default: ${DEFAULT-VALUE}); the benchmark takes about half as long.")
   double seconds;
 
