@@ -274,7 +274,12 @@ class DataParallelTest {
       assertTrue(worker.isDaemon(), worker.getName());
     }
     Sgd sgd = new Sgd(1e-6);
-    for (int round = 0; round < 5; round++) { // early rounds warm up the JIT (transient allocations)
+    // early rounds warm up the JIT (transient allocations); on a loaded machine compilation can lag, so keep
+    // measuring (bounded in time) until a round is allocation-free — a real allocation never gets there
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    boolean clean = false;
+    String last = "";
+    for (int round = 0; !clean && (round < 5 || System.nanoTime() < deadline); round++) {
       long[] workersBefore = allocated(threads, workers); // allocates: before the caller's count starts
       long before = threads.getCurrentThreadAllocatedBytes();
       for (int i = 0; i < 2000; i++) {
@@ -285,13 +290,19 @@ class DataParallelTest {
       }
       long caller = threads.getCurrentThreadAllocatedBytes() - before;
       long[] workersAfter = allocated(threads, workers);
-      if (round == 4) {
-        assertEquals(0, caller, "bytes allocated by the caller in 2000 steps");
+      if (round >= 4) {
+        StringBuilder counts = new StringBuilder("caller " + caller);
+        boolean zero = caller == 0;
         for (int w = 0; w < workers.size(); w++) {
-          assertEquals(0, workersAfter[w] - workersBefore[w], "bytes allocated by " + workers.get(w).getName());
+          long bytes = workersAfter[w] - workersBefore[w];
+          counts.append(", ").append(workers.get(w).getName()).append(' ').append(bytes);
+          zero &= bytes == 0;
         }
+        clean = zero;
+        last = counts.toString();
       }
     }
+    assertTrue(clean, "bytes allocated in 2000 steps: " + last);
     parallel.close();
     for (Thread worker : workers) {
       worker.join(5000);
