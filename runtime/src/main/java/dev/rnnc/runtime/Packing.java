@@ -76,6 +76,43 @@ public final class Packing {
   }
 
   /**
+   * Packs the column-wise concatenation {@code [a | b]} of two row-major matrices with the same rows
+   * ({@code a} is {@code [rows, aCols]}, {@code b} is {@code [rows, bCols]}) without building it: the streaming
+   * step multiplies {@code [W_ih | W_hh]} by {@code [x; h]} in one sweep, so the gate accumulators are
+   * loaded and stored once per step instead of twice.
+   */
+  public static void packConcatInto(float[] packed, float[] a, int aCols, float[] b, int bCols, int rows, int lanes,
+      int maxGroup) {
+    int cols = aCols + bCols;
+    int panels = (rows + lanes - 1) / lanes;
+    if (packed.length < panels * lanes * cols) {
+      throw new IllegalArgumentException("packed array too small: " + packed.length);
+    }
+    int panel = 0;
+    int out = 0;
+    int group = maxGroup;
+    while (panel < panels) {
+      while (panel + group > panels) {
+        group >>= 1;
+      }
+      for (int c = 0; c < cols; c++) {
+        for (int k = 0; k < group; k++) {
+          int rowBase = (panel + k) * lanes;
+          for (int j = 0; j < lanes; j++) {
+            int row = rowBase + j;
+            float value = 0f;
+            if (row < rows) {
+              value = c < aCols ? a[row * aCols + c] : b[row * bCols + c - aCols];
+            }
+            packed[out++] = value;
+          }
+        }
+      }
+      panel += group;
+    }
+  }
+
+  /**
    * A vector of {@code length} values padded with zeros to {@code paddedLength}: biases are read as
    * whole vectors by the kernels.
    */

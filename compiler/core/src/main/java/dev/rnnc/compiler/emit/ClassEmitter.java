@@ -224,6 +224,9 @@ public final class ClassEmitter {
       type.addField(field(FLOATS, "stepState", "Streaming hidden state [LAYERS, HIDDEN]."));
       type.addField(field(FLOATS, "stepCell", plan.isLstm() ? "Streaming cell state [LAYERS, HIDDEN]." : "Unused."));
       type.addField(field(FLOATS, "stepProjection", "Streaming input projection of the current layer."));
+      if (WeightsEmitter.fusedStep(plan)) {
+        type.addField(field(FLOATS, "stepInput", "[x; h] of the current layer, the input of the fused step product."));
+      }
       type.addField(field(FLOATS, "stepOutput", "Streaming last-layer output [HIDDEN]."));
       if (config.hasHead()) {
         type.addField(field(FLOATS, "stepLogits", "Streaming head logits [HEAD_SIZE]."));
@@ -280,7 +283,11 @@ public final class ClassEmitter {
     if (plan.streaming()) {
       ctor.addStatement("this.stepState = new float[LAYERS * HIDDEN]")
           .addStatement(plan.isLstm() ? "this.stepCell = new float[LAYERS * HIDDEN]" : "this.stepCell = null")
-          .addStatement("this.stepProjection = new float[GX_STRIDE]")
+          .addStatement("this.stepProjection = new float[GX_STRIDE]");
+      if (WeightsEmitter.fusedStep(plan)) {
+        ctor.addStatement("this.stepInput = new float[Math.max(INPUT_SIZE, FEATURES) + HIDDEN]");
+      }
+      ctor
           .addStatement("this.stepOutput = new float[HIDDEN]");
       if (config.hasHead()) {
         ctor.addStatement("this.stepLogits = new float[HEAD_SIZE]")

@@ -452,10 +452,13 @@ final class ForwardEmitter {
   // -------------------------------------------------------------------------------------------- streaming
 
   private void emitStreaming(TypeSpec.Builder type) {
-    type.addMethod(MethodSpec.methodBuilder("resetState").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
-        .addStatement("java.util.Arrays.fill(stepState, 0f)")
-        .addStatement(plan.isLstm() ? "java.util.Arrays.fill(stepCell, 0f)" : "// no cell state")
-        .build());
+    MethodSpec.Builder reset = MethodSpec.methodBuilder("resetState").addAnnotation(Override.class)
+        .addModifiers(Modifier.PUBLIC)
+        .addStatement("java.util.Arrays.fill(stepState, 0f)");
+    if (plan.isLstm()) {
+      reset.addStatement("java.util.Arrays.fill(stepCell, 0f)");
+    }
+    type.addMethod(reset.build());
     MethodSpec.Builder setState = MethodSpec.methodBuilder("setState").addAnnotation(Override.class)
         .addModifiers(Modifier.PUBLIC)
         .addParameter(FLOATS, "h0").addParameter(FLOATS, "c0")
@@ -500,10 +503,23 @@ final class ForwardEmitter {
     for (LayerRun run : plan.runs()) {
       String src = run.layer() == 0 ? "x" : "stepState";
       String srcOff = run.layer() == 0 ? "offset" : (run.layer() - 1) + " * HIDDEN";
-      layers.addStatement("matvec(w.$L, GATE_ROWS, $L, $L, $L, w.$L, 0, stepProjection, 0)",
-          WeightsEmitter.ih(run), run.inputSize(), src, srcOff, WeightsEmitter.ihBias(run));
-      layers.addStatement("$L(stepState, $L * HIDDEN, $L, $L * HIDDEN, stepProjection, 0, gates, 0)",
-          cellMethod(run), run.layer(), plan.isLstm() ? "stepCell" : "null", run.layer());
+      if (WeightsEmitter.fusedStep(plan)) {
+        layers.addComment("layer $L: gates = [W_ih | W_hh]·[x; h] + b in one sweep", run.layer())
+            .addStatement("System.arraycopy($L, $L, stepInput, 0, $L)", src, srcOff, run.inputSize())
+            .addStatement("System.arraycopy(stepState, $L * HIDDEN, stepInput, $L, HIDDEN)", run.layer(), run.inputSize())
+            .addStatement("matvec(w.$L, GATE_ROWS, $L + HIDDEN, stepInput, 0, w.$L, 0, gates, 0)",
+                WeightsEmitter.stepFused(run), run.inputSize(), WeightsEmitter.ihBias(run));
+        if (plan.isLstm()) {
+          layers.addStatement("lstmCell(gates, 0, stepCell, $L * HIDDEN, stepState, $L * HIDDEN)", run.layer(), run.layer());
+        } else {
+          layers.addStatement("rnnCell(gates, 0, stepState, $L * HIDDEN)", run.layer());
+        }
+      } else {
+        layers.addStatement("matvec(w.$L, GATE_ROWS, $L, $L, $L, w.$L, 0, stepProjection, 0)",
+            WeightsEmitter.ih(run), run.inputSize(), src, srcOff, WeightsEmitter.ihBias(run));
+        layers.addStatement("$L(stepState, $L * HIDDEN, $L, $L * HIDDEN, stepProjection, 0, gates, 0)",
+            cellMethod(run), run.layer(), plan.isLstm() ? "stepCell" : "null", run.layer());
+      }
     }
     layers.addStatement("System.arraycopy(stepState, (LAYERS - 1) * HIDDEN, stepOutput, 0, HIDDEN)");
     if (config.hasHead()) {

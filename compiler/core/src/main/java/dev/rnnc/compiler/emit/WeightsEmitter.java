@@ -68,6 +68,15 @@ final class WeightsEmitter {
     return "hhNT" + run.suffix();
   }
 
+  static String stepFused(LayerRun run) {
+    return "step" + run.suffix();
+  }
+
+  /** Whether the streaming step multiplies one fused [W_ih | W_hh] by [x; h] (every gate adds both products). */
+  static boolean fusedStep(ModelPlan plan) {
+    return plan.streaming() && !plan.isGru();
+  }
+
   static String bhn(LayerRun run) {
     return "bhn" + run.suffix();
   }
@@ -117,6 +126,12 @@ final class WeightsEmitter {
           arrays.add(matrix(hhNT(run), "W_hn^T of " + where, whh, "2 * HIDDEN", "HIDDEN", "HIDDEN", true));
         }
       } else {
+        if (fusedStep(plan)) {
+          arrays.add(new Packed(stepFused(run), "[W_ih | W_hh] of " + where + ", packed for the streaming step",
+              CodeBlock.of("$T.packedSize(GATE_ROWS, $L + HIDDEN, LANES)", PACKING, run.inputSize()),
+              CodeBlock.of("$T.packConcatInto($L, parameters.get($S), $L, parameters.get($S), HIDDEN, GATE_ROWS, LANES, GROUP)",
+                  PACKING, stepFused(run), wih, run.inputSize(), whh)));
+        }
         arrays.add(matrix(hh(run), "W_hh of " + where, whh, "0", "GATE_ROWS", "HIDDEN", false));
         if (training) {
           arrays.add(matrix(hhT(run), "W_hh^T of " + where, whh, "0", "GATE_ROWS", "HIDDEN", true));
