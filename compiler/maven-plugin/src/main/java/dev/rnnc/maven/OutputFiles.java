@@ -1,11 +1,12 @@
 package dev.rnnc.maven;
 
+import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.io.AtomicFile;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.ByteBuffer;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 
 /** File writes that keep timestamps of unchanged files and never leave a half-written file behind. */
@@ -24,16 +25,16 @@ final class OutputFiles {
       return false;
     }
     Files.createDirectories(file.getParent());
-    Path temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
     try {
-      Files.write(temp, content);
-      try {
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temp);
+      // the runtime's atomic write: temp file beside the target, fsync, rename; normal (umask) permissions
+      AtomicFile.write(file, channel -> {
+        ByteBuffer bytes = ByteBuffer.wrap(content);
+        while (bytes.hasRemaining()) {
+          channel.write(bytes);
+        }
+      });
+    } catch (RnncException e) {
+      throw new IOException(e.getMessage(), e.getCause());
     }
     return true;
   }
