@@ -5,6 +5,7 @@ import static dev.rnnc.compiler.emit.Types.FLOATS;
 import static dev.rnnc.compiler.emit.Types.INTS;
 import static dev.rnnc.compiler.emit.Types.MODEL_PARAMETERS;
 
+import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
@@ -38,6 +39,16 @@ final class BackwardEmitter {
     this.config = plan.config();
     this.dropout = config.training().dropout() > 0;
     this.manyToOne = config.mode() == ModelConfig.Mode.MANY_TO_ONE;
+  }
+
+  /**
+   * Cross-entropy on a softmax head is computed in the generated class from the forward pass's softmax and
+   * log-sum-exp (no second pass of exp): loss = mean(lse - logit[target]), dlogits = (softmax - onehot) / N.
+   */
+  static boolean fusedCrossEntropy(ModelPlan plan) {
+    ModelConfig config = plan.config();
+    return config.training() != null && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY
+        && config.hasHead() && config.headActivation() == ModelConfig.HeadActivation.SOFTMAX;
   }
 
   /** Per-run gradient array fields, cached from the gradients' ModelParameters. */
@@ -120,6 +131,10 @@ final class BackwardEmitter {
       }
     }
     buffers.add(new Buffer("batchRows", INTS, "0, 1, ..., maxBatch - 1.", "java.util.stream.IntStream.range(0, maxBatch).toArray()"));
+    if (fusedCrossEntropy(plan)) {
+      buffers.add(new Buffer("logSumExp", FLOATS, "log Σ exp(logits) of every head row, from the softmax.",
+          "new float[logits.length / HEAD_SIZE]"));
+    }
     buffers.add(new Buffer("gradients", MODEL_PARAMETERS, "Gradients of the last call, PyTorch layout.",
         "ModelParameters.zeros(CONFIG)"));
     return buffers;
@@ -184,6 +199,9 @@ final class BackwardEmitter {
         .returns(int.class).addParameter(int.class, "stateIndex").addParameter(int.class, "row")
         .addStatement("return (stateIndex * maxRows + row) * GATE_STRIDE").build());
     type.addMethod(computeGradients());
+    if (fusedCrossEntropy(plan)) {
+      type.addMethod(crossEntropy());
+    }
     type.addMethod(trainingLayers());
     if (dropout) {
       type.addMethod(applyDropout());
@@ -248,15 +266,48 @@ final class BackwardEmitter {
         .addStatement("training = false");
     String logits = config.hasHead() ? "logits" : (manyToOne ? "features" : "output");
     String prediction = config.hasHead() ? "prediction" : logits;
-    m.addStatement("float loss = $T.compute($T.Loss.$L, $T.HeadActivation.$L, $L, $L, data.batch, data.steps, lengths, $L, $L, "
-            + "data.classTargets, data.valueTargets, dLogits)", Types.LOSSES, Types.MODEL_CONFIG,
-        config.training().loss().name(), Types.MODEL_CONFIG,
-        config.hasHead() ? config.headActivation().name() : "LINEAR", logits, prediction,
-        config.hasHead() ? "HEAD_SIZE" : "FEATURES", !manyToOne);
+    if (fusedCrossEntropy(plan)) {
+      m.addStatement("float loss = crossEntropy(data.classTargets)");
+    } else {
+      m.addStatement("float loss = $T.compute($T.Loss.$L, $T.HeadActivation.$L, $L, $L, data.batch, data.steps, lengths, $L, $L, "
+              + "data.classTargets, data.valueTargets, dLogits)", Types.LOSSES, Types.MODEL_CONFIG,
+          config.training().loss().name(), Types.MODEL_CONFIG,
+          config.hasHead() ? config.headActivation().name() : "LINEAR", logits, prediction,
+          config.hasHead() ? "HEAD_SIZE" : "FEATURES", !manyToOne);
+    }
     m.addStatement("backward(in, $L)", config.hasEmbedding() ? "data.tokens" : "null")
         .addStatement("dropoutCalls++")
         .addStatement("return loss");
     return m.build();
+  }
+
+  private MethodSpec crossEntropy() {
+    String rows = manyToOne ? "batchRows" : "validRows";
+    String count = manyToOne ? "batch" : "validCount";
+    return MethodSpec.methodBuilder("crossEntropy").addModifiers(Modifier.PRIVATE).returns(float.class)
+        .addJavadoc("Mean cross-entropy over the valid $L and dLoss/dlogits = (softmax - onehot) / N, from the forward\n"
+            + "pass's softmax and log-sum-exp.\n", manyToOne ? "sequences" : "steps")
+        .addParameter(INTS, "targets")
+        .addStatement("int count = $L", count)
+        .addStatement("requireLength($S, targets, $L)", "classTargets", manyToOne ? "batch" : "batch * steps")
+        .addStatement("float scale = 1f / count")
+        .addStatement("double sum = 0")
+        .beginControlFlow("for (int k = 0; k < count; k++)")
+        .addStatement("int row = $L[k]", rows)
+        .addStatement("int target = targets[row]")
+        .beginControlFlow("if (target < 0 || target >= HEAD_SIZE)")
+        .addStatement("throw new $T(\"class target at row \" + row + \" must be in [0, \" + HEAD_SIZE + \"), got \" + target)",
+            ClassName.get("dev.rnnc.runtime", "RnncException"))
+        .endControlFlow()
+        .addStatement("int o = row * HEAD_SIZE")
+        .addStatement("sum += logSumExp[row] - logits[o + target]")
+        .beginControlFlow("for (int j = 0; j < HEAD_SIZE; j++)")
+        .addStatement("dLogits[o + j] = prediction[o + j] * scale")
+        .endControlFlow()
+        .addStatement("dLogits[o + target] -= scale")
+        .endControlFlow()
+        .addStatement("return (float) (sum / count)")
+        .build();
   }
 
   private String trainingInput(int layer) {

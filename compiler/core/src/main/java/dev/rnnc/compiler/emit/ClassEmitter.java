@@ -167,6 +167,13 @@ public final class ClassEmitter {
     for (KernelEmitter.CellKernel kernel : new KernelEmitter(plan).cellKernels()) {
       type.addMethod(dispatch(kernel.name, kernel.parameters()));
     }
+    if (config.hasHead() && config.headActivation() == ModelConfig.HeadActivation.SOFTMAX) {
+      type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+          .returns(float.class)
+          .addParameter(FLOATS, "z").addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(int.class, "o")
+          .addStatement("return VECTOR ? Vec.softmax(z, s, out, o) : Scalar.softmax(z, s, out, o)")
+          .build());
+    }
   }
 
   private static MethodSpec dispatch(String name, List<ParameterSpec> parameters) {

@@ -430,21 +430,11 @@ final class ForwardEmitter {
           .addStatement("prediction[pOff + k] = Scalar.sigmoid(z[s + k])")
           .endControlFlow();
     } else {
-      m.addComment("softmax, shifted by the maximum so exp cannot overflow")
-          .addStatement("float max = z[s]")
-          .beginControlFlow("for (int k = 1; k < HEAD_SIZE; k++)")
-          .addStatement("max = Math.max(max, z[s + k])")
-          .endControlFlow()
-          .addStatement("float sum = 0f")
-          .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
-          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
-          .addStatement("prediction[pOff + k] = e")
-          .addStatement("sum += e")
-          .endControlFlow()
-          .addStatement("float inv = 1f / sum")
-          .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
-          .addStatement("prediction[pOff + k] *= inv")
-          .endControlFlow();
+      if (BackwardEmitter.fusedCrossEntropy(plan)) {
+        m.addStatement("logSumExp[pOff / HEAD_SIZE] = softmax(z, s, prediction, pOff)");
+      } else {
+        m.addStatement("softmax(z, s, prediction, pOff)");
+      }
     }
     return m.build();
   }

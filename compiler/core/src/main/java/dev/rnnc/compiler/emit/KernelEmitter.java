@@ -96,6 +96,27 @@ final class KernelEmitter {
           .endControlFlow()
           .build());
     }
+    if (plan.config().hasHead() && plan.config().headActivation() == dev.rnnc.runtime.ModelConfig.HeadActivation.SOFTMAX) {
+      type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(KERNEL).returns(float.class)
+          .addJavadoc(SOFTMAX_DOC)
+          .addParameter(FLOATS, "z").addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(int.class, "o")
+          .addStatement("float max = z[s]")
+          .beginControlFlow("for (int k = 1; k < HEAD_SIZE; k++)")
+          .addStatement("max = Math.max(max, z[s + k])")
+          .endControlFlow()
+          .addStatement("float sum = 0f")
+          .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
+          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
+          .addStatement("out[o + k] = e")
+          .addStatement("sum += e")
+          .endControlFlow()
+          .addStatement("float inv = 1f / sum")
+          .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
+          .addStatement("out[o + k] *= inv")
+          .endControlFlow()
+          .addStatement("return max + (float) Math.log(sum)")
+          .build());
+    }
     for (MethodSpec unit : cellUnits()) {
       type.addMethod(unit);
     }
@@ -146,6 +167,10 @@ final class KernelEmitter {
   private static final String OUTER_DOC =
       "dW[dwOff + i * cols + c] += Σ over the listed rows r of dG[r * gStride + gOff + i] * x[r * xStride + xOff + c]:\n"
       + "a weight gradient as one matrix product over every valid step (i < rows, c < cols).\n";
+
+  private static final String SOFTMAX_DOC =
+      "out[o, o + HEAD_SIZE) = softmax(z[s, s + HEAD_SIZE)), shifted by the maximum so exp cannot overflow;\n"
+      + "returns the log-sum-exp (max + log Σ exp), from which cross-entropy needs no second pass of exp.\n";
 
   private static final String SUM_ROWS_DOC =
       "db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n";
@@ -329,6 +354,41 @@ final class KernelEmitter {
     type.addMethod(matvecDispatch());
     for (int group : GROUPS) {
       type.addMethod(matvecGroup(group));
+    }
+    if (plan.config().hasHead() && plan.config().headActivation() == dev.rnnc.runtime.ModelConfig.HeadActivation.SOFTMAX) {
+      type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(KERNEL).returns(float.class)
+          .addJavadoc(SOFTMAX_DOC)
+          .addParameter(FLOATS, "z").addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(int.class, "o")
+          .addStatement("int bound = S.loopBound(HEAD_SIZE)")
+          .addStatement("float max = z[s]")
+          .addStatement("int k = 0")
+          .beginControlFlow("for (; k < bound; k += L)")
+          .addStatement("max = Math.max(max, $T.fromArray(S, z, s + k).reduceLanes($T.MAX))", FLOAT_VECTOR, VECTOR_OPERATORS)
+          .endControlFlow()
+          .beginControlFlow("for (; k < HEAD_SIZE; k++)")
+          .addStatement("max = Math.max(max, z[s + k])")
+          .endControlFlow()
+          .addStatement("float sum = 0f")
+          .beginControlFlow("for (k = 0; k < bound; k += L)")
+          .addStatement("$T e = $T.fromArray(S, z, s + k).sub(max).lanewise($T.EXP)", FLOAT_VECTOR, FLOAT_VECTOR,
+              VECTOR_OPERATORS)
+          .addStatement("e.intoArray(out, o + k)")
+          .addStatement("sum += e.reduceLanes($T.ADD)", VECTOR_OPERATORS)
+          .endControlFlow()
+          .beginControlFlow("for (; k < HEAD_SIZE; k++)")
+          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
+          .addStatement("out[o + k] = e")
+          .addStatement("sum += e")
+          .endControlFlow()
+          .addStatement("float inv = 1f / sum")
+          .beginControlFlow("for (k = 0; k < bound; k += L)")
+          .addStatement("$T.fromArray(S, out, o + k).mul(inv).intoArray(out, o + k)", FLOAT_VECTOR)
+          .endControlFlow()
+          .beginControlFlow("for (; k < HEAD_SIZE; k++)")
+          .addStatement("out[o + k] *= inv")
+          .endControlFlow()
+          .addStatement("return max + (float) Math.log(sum)")
+          .build());
     }
     type.addMethod(pairDispatch());
     for (int group : GROUPS) {
