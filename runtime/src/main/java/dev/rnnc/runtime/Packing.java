@@ -42,11 +42,34 @@ public final class Packing {
    */
   public static void packInto(float[] packed, float[] matrix, int rowStart, int rows, int cols, int lanes,
       int maxGroup, boolean transposed) {
+    if (transposed) {
+      packCore(packed, matrix, rowStart, cols, null, 0, true, cols, rows, lanes, maxGroup);
+    } else {
+      packCore(packed, matrix, rowStart, cols, null, 0, false, rows, cols, lanes, maxGroup);
+    }
+  }
+
+  /**
+   * Packs the column-wise concatenation {@code [a | b]} of two row-major matrices with the same rows
+   * ({@code a} is {@code [rows, aCols]}, {@code b} is {@code [rows, bCols]}) without building it: the streaming
+   * step multiplies {@code [W_ih | W_hh]} by {@code [x; h]} in one sweep, so the gate accumulators are
+   * loaded and stored once per step instead of twice.
+   */
+  public static void packConcatInto(float[] packed, float[] a, int aCols, float[] b, int bCols, int rows, int lanes,
+      int maxGroup) {
+    packCore(packed, a, 0, aCols, b, bCols, false, rows, aCols + bCols, lanes, maxGroup);
+  }
+
+  /**
+   * The one packing loop: writes the {@code outRows × outCols} matrix whose element (r, c) is
+   * {@code a[(aRow0 + r) * aCols + c]} (or, {@code transposed}, {@code a[(aRow0 + c) * aCols + r]}), with
+   * columns at and beyond {@code aCols} taken from {@code b} when it is given. Allocates nothing.
+   */
+  private static void packCore(float[] packed, float[] a, int aRow0, int aCols, float[] b, int bCols,
+      boolean transposed, int outRows, int outCols, int lanes, int maxGroup) {
     if (lanes < 1 || maxGroup < 1 || Integer.bitCount(maxGroup) != 1) {
       throw new IllegalArgumentException("lanes " + lanes + ", group " + maxGroup);
     }
-    int outRows = transposed ? cols : rows;
-    int outCols = transposed ? rows : cols;
     int panels = (outRows + lanes - 1) / lanes;
     if (packed.length < panels * lanes * outCols) {
       throw new IllegalArgumentException("packed array too small: " + packed.length);
@@ -65,44 +88,13 @@ public final class Packing {
             int row = rowBase + j;
             float value = 0f;
             if (row < outRows) {
-              value = transposed ? matrix[(rowStart + c) * cols + row] : matrix[(rowStart + row) * cols + c];
-            }
-            packed[out++] = value;
-          }
-        }
-      }
-      panel += group;
-    }
-  }
-
-  /**
-   * Packs the column-wise concatenation {@code [a | b]} of two row-major matrices with the same rows
-   * ({@code a} is {@code [rows, aCols]}, {@code b} is {@code [rows, bCols]}) without building it: the streaming
-   * step multiplies {@code [W_ih | W_hh]} by {@code [x; h]} in one sweep, so the gate accumulators are
-   * loaded and stored once per step instead of twice.
-   */
-  public static void packConcatInto(float[] packed, float[] a, int aCols, float[] b, int bCols, int rows, int lanes,
-      int maxGroup) {
-    int cols = aCols + bCols;
-    int panels = (rows + lanes - 1) / lanes;
-    if (packed.length < panels * lanes * cols) {
-      throw new IllegalArgumentException("packed array too small: " + packed.length);
-    }
-    int panel = 0;
-    int out = 0;
-    int group = maxGroup;
-    while (panel < panels) {
-      while (panel + group > panels) {
-        group >>= 1;
-      }
-      for (int c = 0; c < cols; c++) {
-        for (int k = 0; k < group; k++) {
-          int rowBase = (panel + k) * lanes;
-          for (int j = 0; j < lanes; j++) {
-            int row = rowBase + j;
-            float value = 0f;
-            if (row < rows) {
-              value = c < aCols ? a[row * aCols + c] : b[row * bCols + c - aCols];
+              if (transposed) {
+                value = a[(aRow0 + c) * aCols + row];
+              } else if (b == null || c < aCols) {
+                value = a[(aRow0 + row) * aCols + c];
+              } else {
+                value = b[row * bCols + c - aCols];
+              }
             }
             packed[out++] = value;
           }

@@ -460,21 +460,9 @@ final class BackwardEmitter {
       m.addStatement("java.util.Arrays.fill(dc, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)");
     }
     m.endControlFlow()
-        .beginControlFlow("for (int s = longest - 1; s >= 0; s--)")
-        .addStatement("int count = 0")
-        .beginControlFlow("for (int b = 0; b < batch; b++)")
-        .beginControlFlow("if (lengths[b] > s)")
-        .addStatement("running[count++] = b")
-        .endControlFlow()
-        .endControlFlow()
-        .addStatement("int i = 0")
-        .beginControlFlow("for (; i + 1 < count; i += 2)")
-        .addStatement("$L(running[i], running[i + 1], s, out, dOut)", backPairMethod(run))
-        .endControlFlow()
-        .beginControlFlow("if (i < count)")
-        .addStatement("$L(running[i], s, out, dOut)", backOneMethod(run))
-        .endControlFlow()
-        .endControlFlow()
+        .beginControlFlow("for (int s = longest - 1; s >= 0; s--)");
+    ForwardEmitter.emitRunningPairs(m, backPairMethod(run), backOneMethod(run), "out, dOut");
+    m.endControlFlow()
         .beginControlFlow("for (int b = 0; b < batch; b++)")
         .addStatement("int state = ($L * batch + b) * HIDDEN", run.stateIndex(config.directions()))
         .addStatement("System.arraycopy(dh, b * HIDDEN_STRIDE, dH0, state, HIDDEN)");

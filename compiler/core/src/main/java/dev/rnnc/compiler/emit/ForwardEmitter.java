@@ -277,8 +277,18 @@ final class ForwardEmitter {
         .addStatement("matvec(w.$L, GATE_ROWS, $L, in, a * $L, w.$L, 0, inputProjection, a * GX_STRIDE)",
             WeightsEmitter.ih(run), run.inputSize(), run.inputSize(), WeightsEmitter.ihBias(run))
         .endControlFlow()
-        .beginControlFlow("for (int s = 0; s < longest; s++)")
-        .addStatement("int count = 0")
+        .beginControlFlow("for (int s = 0; s < longest; s++)");
+    emitRunningPairs(m, stepPairMethod(run), stepOneMethod(run), "out");
+    m.endControlFlow();
+    return m.build();
+  }
+
+  /**
+   * Inside a loop over processing step {@code s}: lists the sequences still running at {@code s} and calls
+   * {@code pair(a, b, s, args)} for them two at a time, {@code one(b, s, args)} for an odd one out.
+   */
+  static void emitRunningPairs(MethodSpec.Builder m, String pair, String one, String args) {
+    m.addStatement("int count = 0")
         .beginControlFlow("for (int b = 0; b < batch; b++)")
         .beginControlFlow("if (lengths[b] > s)")
         .addStatement("running[count++] = b")
@@ -286,13 +296,11 @@ final class ForwardEmitter {
         .endControlFlow()
         .addStatement("int i = 0")
         .beginControlFlow("for (; i + 1 < count; i += 2)")
-        .addStatement("$L(running[i], running[i + 1], s, out)", stepPairMethod(run))
+        .addStatement("$L(running[i], running[i + 1], s, $L)", pair, args)
         .endControlFlow()
         .beginControlFlow("if (i < count)")
-        .addStatement("$L(running[i], s, out)", stepOneMethod(run))
-        .endControlFlow()
+        .addStatement("$L(running[i], s, $L)", one, args)
         .endControlFlow();
-    return m.build();
   }
 
   private String rowOf(LayerRun run, String b, String s) {
