@@ -28,6 +28,8 @@ public final class GoldenCheck {
   public static final double FORWARD_REL = 1e-4;
   public static final double GRADIENT_ABS = 1e-4;
   public static final double GRADIENT_REL = 1e-3;
+  /** Absolute band of a gradient comparison relative to the tensor's largest magnitude (tighter than 1e-4). */
+  public static final double GRADIENT_SCALED_ABS = 1e-3;
 
   /** Mismatching elements listed per tensor before the rest are only counted. */
   private static final int MAX_REPORTED = 5;
@@ -230,7 +232,15 @@ public final class GoldenCheck {
     }
 
     void gradient(GoldenCase c, String tensorName, float[] actual) {
-      compare(tensorName, c.tensor(tensorName), actual, i -> true, GRADIENT_ABS, GRADIENT_REL);
+      // Mean-reduced losses give small gradients (median ~1e-3), so the absolute band of the tolerance
+      // alone would let a wrong small gradient pass: the band also shrinks with the tensor's own scale.
+      Tensor expected = c.tensor(tensorName);
+      double scale = 0;
+      for (float v : expected.toFloatArray()) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      double abs = Math.min(GRADIENT_ABS, GRADIENT_SCALED_ABS * scale + 1e-7);
+      compare(tensorName, expected, actual, i -> true, abs, GRADIENT_REL);
     }
 
     void compare(String what, Tensor expected, float[] actual, IntPredicate include, double abs, double rel) {
