@@ -100,8 +100,6 @@ final class BackwardEmitter {
     }
     buffers.add(new Buffer("zeros", FLOATS, "Zero initial value for products that start from nothing.",
         "new float[GX_STRIDE + FEATURES + INPUT_SIZE + HIDDEN_STRIDE]"));
-    buffers.add(new Buffer("rowScratch", FLOATS, "Two padded rows of an input or feature gradient.",
-        "new float[2 * ROW_SCRATCH]"));
     for (int layer = 0; layer < config.layers(); layer++) {
       buffers.add(new Buffer("dLayerOutput" + layer, FLOATS, "dLoss/d(output of layer " + layer + ").",
           "new float[bufferSize(\"output gradients\", (long) maxRows * FEATURES + LANES)]"));
@@ -213,9 +211,6 @@ final class BackwardEmitter {
       type.addMethod(backOne(run));
       type.addMethod(backPair(run));
     }
-    type.addField(FieldSpec.builder(int.class, "ROW_SCRATCH", Modifier.STATIC, Modifier.FINAL)
-        .addJavadoc("Padded length of one input or feature gradient row.\n")
-        .initializer("$T.paddedRows(Math.max(INPUT_SIZE, FEATURES), LANES) + LANES", Types.PACKING).build());
     type.addMethod(MethodSpec.methodBuilder("addInto").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
         .addJavadoc("acc[accOff + j] += v[vOff + j] for j < HIDDEN.\n")
         .addParameter(FLOATS, "acc").addParameter(int.class, "accOff").addParameter(FLOATS, "v").addParameter(int.class, "vOff")
@@ -402,28 +397,16 @@ final class BackwardEmitter {
       m.addStatement("outerAccumulate(dLogits, 0, HEAD_SIZE, features, 0, FEATURES, batchRows, batch, HEAD_SIZE, "
               + "FEATURES, gradHeadWeight, 0)")
           .addStatement("sumRows(dLogits, 0, HEAD_SIZE, batchRows, batch, HEAD_SIZE, gradHeadBias)")
-          .beginControlFlow("for (int b = 0; b < batch; b++)")
-          .addStatement("matvec(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, b * HEAD_SIZE, zeros, 0, rowScratch, 0)")
-          .addStatement("System.arraycopy(rowScratch, 0, dFeatures, b * FEATURES, FEATURES)")
-          .endControlFlow();
+          .addStatement("java.util.Arrays.fill(dFeatures, 0, batch * FEATURES, 0f)")
+          .addStatement("rowsTimes(dLogits, 0, HEAD_SIZE, batchRows, batch, weights.headWeightRows, HEAD_SIZE, FEATURES, "
+              + "dFeatures, FEATURES)");
     } else {
       m.addStatement("outerAccumulate(dLogits, 0, HEAD_SIZE, output, 0, FEATURES, validRows, validCount, HEAD_SIZE, "
               + "FEATURES, gradHeadWeight, 0)")
           .addStatement("sumRows(dLogits, 0, HEAD_SIZE, validRows, validCount, HEAD_SIZE, gradHeadBias)")
-          .addStatement("int k = 0")
-          .beginControlFlow("for (; k + 1 < validCount; k += 2)")
-          .addStatement("int a = validRows[k]")
-          .addStatement("int b = validRows[k + 1]")
-          .addStatement("matvec2(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, a * HEAD_SIZE, b * HEAD_SIZE, zeros, 0, 0, "
-              + "rowScratch, 0, ROW_SCRATCH)")
-          .addStatement("System.arraycopy(rowScratch, 0, $L, a * FEATURES, FEATURES)", last)
-          .addStatement("System.arraycopy(rowScratch, ROW_SCRATCH, $L, b * FEATURES, FEATURES)", last)
-          .endControlFlow()
-          .beginControlFlow("if (k < validCount)")
-          .addStatement("int a = validRows[k]")
-          .addStatement("matvec(weights.headWeightT, FEATURES, HEAD_SIZE, dLogits, a * HEAD_SIZE, zeros, 0, rowScratch, 0)")
-          .addStatement("System.arraycopy(rowScratch, 0, $L, a * FEATURES, FEATURES)", last)
-          .endControlFlow();
+          .addComment("the last layer's output gradient is zero before this: dF = dLogits · head.weight")
+          .addStatement("rowsTimes(dLogits, 0, HEAD_SIZE, validRows, validCount, weights.headWeightRows, HEAD_SIZE, FEATURES, "
+              + "$L, FEATURES)", last);
     }
     return m.build();
   }
@@ -489,22 +472,9 @@ final class BackwardEmitter {
           grad("Whh", run));
       m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
     }
-    m.addComment("input gradient, accumulated over both directions; two steps per sweep over W_ih^T")
-        .addStatement("int k = 0")
-        .beginControlFlow("for (; k + 1 < validCount; k += 2)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("int b = validRows[k + 1]")
-        .addStatement("matvec2(w.$L, $L, GATE_ROWS, dGates, a * GX_STRIDE, b * GX_STRIDE, dIn, a * $L, b * $L, rowScratch, 0, "
-            + "ROW_SCRATCH)", WeightsEmitter.ihT(run), in, in, in)
-        .addStatement("System.arraycopy(rowScratch, 0, dIn, a * $L, $L)", in, in)
-        .addStatement("System.arraycopy(rowScratch, ROW_SCRATCH, dIn, b * $L, $L)", in, in)
-        .endControlFlow()
-        .beginControlFlow("if (k < validCount)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("matvec(w.$L, $L, GATE_ROWS, dGates, a * GX_STRIDE, dIn, a * $L, rowScratch, 0)",
-            WeightsEmitter.ihT(run), in, in)
-        .addStatement("System.arraycopy(rowScratch, 0, dIn, a * $L, $L)", in, in)
-        .endControlFlow();
+    m.addComment("input gradient, accumulated over both directions: dIn += dGates · W_ih over every valid step")
+        .addStatement("rowsTimes(dGates, 0, GX_STRIDE, validRows, validCount, w.$L, GATE_ROWS, $L, dIn, $L)",
+            WeightsEmitter.ihT(run), in, in);
     return m.build();
   }
 

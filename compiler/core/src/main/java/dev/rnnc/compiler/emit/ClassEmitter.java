@@ -163,6 +163,7 @@ public final class ClassEmitter {
       }
       type.addMethod(dispatch("outerAccumulate", KernelEmitter.outerParameters()));
       type.addMethod(dispatch("sumRows", KernelEmitter.sumRowsParameters()));
+      type.addMethod(dispatch("rowsTimes", KernelEmitter.rowsTimesParameters()));
     }
     for (KernelEmitter.CellKernel kernel : new KernelEmitter(plan).cellKernels()) {
       type.addMethod(dispatch(kernel.name, kernel.parameters()));

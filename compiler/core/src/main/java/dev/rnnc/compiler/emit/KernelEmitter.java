@@ -140,6 +140,22 @@ final class KernelEmitter {
           .endControlFlow()
           .endControlFlow()
           .build());
+      type.addMethod(MethodSpec.methodBuilder("rowsTimes").addModifiers(KERNEL)
+          .addJavadoc(ROWS_TIMES_DOC)
+          .addParameters(rowsTimesParameters())
+          .beginControlFlow("for (int k = 0; k < count; k++)")
+          .addStatement("int r = rowList[k]")
+          .addStatement("int ar = r * aStride + aOff")
+          .addStatement("int o = r * outStride")
+          .beginControlFlow("for (int c = 0; c < cols; c++)")
+          .addStatement("float t = out[o + c]")
+          .beginControlFlow("for (int i = 0; i < inner; i++)")
+          .addStatement("t = Math.fma(a[ar + i], w[i * cols + c], t)")
+          .endControlFlow()
+          .addStatement("out[o + c] = t")
+          .endControlFlow()
+          .endControlFlow()
+          .build());
       type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
           .addJavadoc(SUM_ROWS_DOC)
           .addParameters(sumRowsParameters())
@@ -171,6 +187,110 @@ final class KernelEmitter {
   private static final String SOFTMAX_DOC =
       "out[o, o + HEAD_SIZE) = softmax(z[s, s + HEAD_SIZE)), shifted by the maximum so exp cannot overflow;\n"
       + "returns the log-sum-exp (max + log Σ exp), from which cross-entropy needs no second pass of exp.\n";
+
+  private static final String ROWS_TIMES_DOC =
+      "out[r * outStride + c] += Σ_{i < inner} a[r * aStride + aOff + i] · w[i * cols + c] for every listed row r and\n"
+      + "c < cols, w row-major [inner, cols] (PyTorch layout): input and feature gradients, dX = dGates · W, as one\n"
+      + "matrix product over all valid steps.\n";
+
+  static List<com.palantir.javapoet.ParameterSpec> rowsTimesParameters() {
+    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "a").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "aOff").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "aStride").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(INTS, "rowList").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "count").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "inner").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "out").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "outStride").build());
+    return params;
+  }
+
+  /**
+   * dX = A · W register-blocked: 4 listed rows × 4 vectors of columns in 16 accumulators over the inner
+   * dimension (4 broadcasts and 4 loads feed 16 FMAs), each output element loaded and stored once.
+   */
+  private MethodSpec vectorRowsTimes() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("rowsTimes").addModifiers(KERNEL)
+        .addJavadoc(ROWS_TIMES_DOC)
+        .addParameters(rowsTimesParameters())
+        .addStatement("int bound = S.loopBound(cols)")
+        .addStatement("int k = 0")
+        .beginControlFlow("for (; k + 4 <= count; k += 4)");
+    for (int rr = 0; rr < 4; rr++) {
+      m.addStatement("int r$L = rowList[k + $L]", rr, rr);
+      m.addStatement("int a$L = r$L * aStride + aOff", rr, rr);
+      m.addStatement("int o$L = r$L * outStride", rr, rr);
+    }
+    m.addStatement("int c = 0");
+    for (int vectors : new int[] {4, 1}) {
+      String step = vectors == 1 ? "L" : vectors + " * L";
+      m.beginControlFlow("for (; c + $L <= bound; c += $L)", step, step);
+      for (int rr = 0; rr < 4; rr++) {
+        for (int cc = 0; cc < vectors; cc++) {
+          m.addStatement("$T s$L$L = $T.fromArray(S, out, o$L + c$L)", FLOAT_VECTOR, rr, cc, FLOAT_VECTOR, rr,
+              cc == 0 ? "" : " + " + cc + " * L");
+        }
+      }
+      m.beginControlFlow("for (int i = 0, wi = c; i < inner; i++, wi += cols)");
+      for (int cc = 0; cc < vectors; cc++) {
+        m.addStatement("$T w$L = $T.fromArray(S, w, wi$L)", FLOAT_VECTOR, cc, FLOAT_VECTOR, cc == 0 ? "" : " + " + cc + " * L");
+      }
+      for (int rr = 0; rr < 4; rr++) {
+        m.addStatement("$T g$L = $T.broadcast(S, a[a$L + i])", FLOAT_VECTOR, rr, FLOAT_VECTOR, rr);
+        for (int cc = 0; cc < vectors; cc++) {
+          m.addStatement("s$L$L = w$L.fma(g$L, s$L$L)", rr, cc, cc, rr, rr, cc);
+        }
+      }
+      m.endControlFlow();
+      for (int rr = 0; rr < 4; rr++) {
+        for (int cc = 0; cc < vectors; cc++) {
+          m.addStatement("s$L$L.intoArray(out, o$L + c$L)", rr, cc, rr, cc == 0 ? "" : " + " + cc + " * L");
+        }
+      }
+      m.endControlFlow();
+    }
+    m.beginControlFlow("for (; c < cols; c++)")
+        .addStatement("float t0 = out[o0 + c], t1 = out[o1 + c], t2 = out[o2 + c], t3 = out[o3 + c]")
+        .beginControlFlow("for (int i = 0; i < inner; i++)")
+        .addStatement("float wc = w[i * cols + c]")
+        .addStatement("t0 = Math.fma(a[a0 + i], wc, t0)")
+        .addStatement("t1 = Math.fma(a[a1 + i], wc, t1)")
+        .addStatement("t2 = Math.fma(a[a2 + i], wc, t2)")
+        .addStatement("t3 = Math.fma(a[a3 + i], wc, t3)")
+        .endControlFlow()
+        .addStatement("out[o0 + c] = t0")
+        .addStatement("out[o1 + c] = t1")
+        .addStatement("out[o2 + c] = t2")
+        .addStatement("out[o3 + c] = t3")
+        .endControlFlow()
+        .endControlFlow()
+        .beginControlFlow("for (; k < count; k++)")
+        .addComment("remaining rows one at a time")
+        .addStatement("int r = rowList[k]")
+        .addStatement("int ar = r * aStride + aOff")
+        .addStatement("int o = r * outStride")
+        .addStatement("int c = 0")
+        .beginControlFlow("for (; c < bound; c += L)")
+        .addStatement("$T sum = $T.fromArray(S, out, o + c)", FLOAT_VECTOR, FLOAT_VECTOR)
+        .beginControlFlow("for (int i = 0; i < inner; i++)")
+        .addStatement("sum = $T.fromArray(S, w, i * cols + c).fma($T.broadcast(S, a[ar + i]), sum)", FLOAT_VECTOR,
+            FLOAT_VECTOR)
+        .endControlFlow()
+        .addStatement("sum.intoArray(out, o + c)")
+        .endControlFlow()
+        .beginControlFlow("for (; c < cols; c++)")
+        .addStatement("float t = out[o + c]")
+        .beginControlFlow("for (int i = 0; i < inner; i++)")
+        .addStatement("t = Math.fma(a[ar + i], w[i * cols + c], t)")
+        .endControlFlow()
+        .addStatement("out[o + c] = t")
+        .endControlFlow()
+        .endControlFlow();
+    return m.build();
+  }
 
   private static final String SUM_ROWS_DOC =
       "db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n";
@@ -418,6 +538,7 @@ final class KernelEmitter {
         type.addMethod(BackwardKernels.vector(kernel));
       }
       type.addMethod(vectorOuter());
+      type.addMethod(vectorRowsTimes());
       type.addMethod(MethodSpec.methodBuilder("sumRows").addModifiers(KERNEL)
           .addJavadoc(SUM_ROWS_DOC)
           .addParameters(sumRowsParameters())

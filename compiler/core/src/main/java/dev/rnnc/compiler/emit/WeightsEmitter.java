@@ -37,7 +37,7 @@ final class WeightsEmitter {
   }
 
   static String ihT(LayerRun run) {
-    return "ihT" + run.suffix();
+    return "ihRows" + run.suffix();
   }
 
   static String ihBias(LayerRun run) {
@@ -104,7 +104,10 @@ final class WeightsEmitter {
       String where = "layer " + run.layer() + (run.reverse() ? " (reverse)" : "");
       arrays.add(matrix(ih(run), "W_ih of " + where, wih, "0", "GATE_ROWS", run.inputSize(), false));
       if (training) {
-        arrays.add(matrix(ihT(run), "W_ih^T of " + where, wih, "0", "GATE_ROWS", run.inputSize(), true));
+        arrays.add(new Packed(ihT(run), "W_ih of " + where + ", row-major as in PyTorch, for dX = dGates · W_ih",
+            CodeBlock.of("GATE_ROWS * $L", run.inputSize()),
+            CodeBlock.of("$T.copyInto($L, 0, parameters.get($S), 0, GATE_ROWS * $L)", PACKING, ihT(run), wih,
+                run.inputSize())));
       }
       arrays.add(new Packed(ihBias(run), "biases added to the input projection of " + where,
           CodeBlock.of("GX_STRIDE"),
@@ -141,7 +144,10 @@ final class WeightsEmitter {
     if (config.hasHead()) {
       arrays.add(matrix("headWeight", "head.weight", ModelConfig.HEAD_WEIGHT, "0", "HEAD_SIZE", "FEATURES", false));
       if (training) {
-        arrays.add(matrix("headWeightT", "head.weight^T", ModelConfig.HEAD_WEIGHT, "0", "HEAD_SIZE", "FEATURES", true));
+        arrays.add(new Packed("headWeightRows", "head.weight, row-major as in PyTorch, for dF = dLogits · W",
+            CodeBlock.of("HEAD_SIZE * FEATURES"),
+            CodeBlock.of("$T.copyInto(headWeightRows, 0, parameters.get($S), 0, HEAD_SIZE * FEATURES)", PACKING,
+                ModelConfig.HEAD_WEIGHT)));
       }
       arrays.add(new Packed("headBias", "head.bias, padded", CodeBlock.of("HEAD_STRIDE"),
           CodeBlock.of("$T.copyInto(headBias, 0, parameters.get($S), 0, HEAD_SIZE)", PACKING, ModelConfig.HEAD_BIAS)));
