@@ -210,6 +210,9 @@ final class BackwardEmitter {
       type.addMethod(backRun(run));
       type.addMethod(backOne(run));
       type.addMethod(backPair(run));
+      if (ForwardEmitter.quads(plan)) {
+        type.addMethod(backQuad(run));
+      }
     }
     type.addMethod(MethodSpec.methodBuilder("addInto").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
         .addJavadoc("acc[accOff + j] += v[vOff + j] for j < HIDDEN.\n")
@@ -415,6 +418,10 @@ final class BackwardEmitter {
     return "backOne" + run.suffix();
   }
 
+  private static String backQuadMethod(LayerRun run) {
+    return "backQuad" + run.suffix();
+  }
+
   private static String backPairMethod(LayerRun run) {
     return "backPair" + run.suffix();
   }
@@ -444,7 +451,8 @@ final class BackwardEmitter {
     }
     m.endControlFlow()
         .beginControlFlow("for (int s = longest - 1; s >= 0; s--)");
-    ForwardEmitter.emitRunningPairs(m, backPairMethod(run), backOneMethod(run), "out, dOut");
+    ForwardEmitter.emitRunningGroups(m, ForwardEmitter.quads(plan) ? backQuadMethod(run) : null, backPairMethod(run),
+        backOneMethod(run), "out, dOut");
     m.endControlFlow()
         .beginControlFlow("for (int b = 0; b < batch; b++)")
         .addStatement("int state = ($L * batch + b) * HIDDEN", run.stateIndex(config.directions()))
@@ -526,6 +534,22 @@ final class BackwardEmitter {
           .addStatement("gruBackwardReset(gateStore, g, hPrev, row * HIDDEN, dh, resetGrad, dhDirect, d, dGates, dg, rhPrev)")
           .addStatement("matvec(w.$L, HIDDEN, 2 * HIDDEN, dGates, dg, dhDirect, d, dh, d)", WeightsEmitter.hhRzT(run));
     }
+    return m.build();
+  }
+
+  private MethodSpec backQuad(LayerRun run) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder(backQuadMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("One backward step (s, in processing order) of four sequences, sharing each sweep over W_hh^T.\n");
+    for (String q : KernelEmitter.QUAD) {
+      m.addParameter(int.class, "b" + q);
+    }
+    m.addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(FLOATS, "dOut")
+        .addStatement("Weights w = weights");
+    for (String q : KernelEmitter.QUAD) {
+      emitBackPrologue(m, run, "b" + q, q);
+    }
+    m.addStatement("matvec4(w.$L, HIDDEN, GATE_ROWS, dGates, dg0, dg1, dg2, dg3, zeros, 0, 0, 0, 0, dh, d0, d1, d2, d3)",
+        WeightsEmitter.hhT(run));
     return m.build();
   }
 

@@ -157,6 +157,7 @@ public final class ClassEmitter {
   private void addKernelDispatch(TypeSpec.Builder type) {
     type.addMethod(dispatch("matvec", KernelEmitter.matvecParameters()));
     type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
+    type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
         type.addMethod(dispatch(kernel.name(), kernel.parameters()));
@@ -269,7 +270,7 @@ public final class ClassEmitter {
       ctor.addStatement("this.embedded = new float[Math.multiplyExact(rows, INPUT_SIZE)]");
     }
     ctor.addStatement("this.inputProjection = new float[Math.multiplyExact(rows, GX_STRIDE)]")
-        .addStatement("this.gates = new float[2 * GATE_STRIDE]");
+        .addStatement("this.gates = new float[4 * GATE_STRIDE]");
     if (plan.isGruResetBefore()) {
       ctor.addStatement("this.resetHidden = new float[2 * HIDDEN_STRIDE]");
     }

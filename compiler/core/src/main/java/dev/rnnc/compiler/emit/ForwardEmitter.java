@@ -58,6 +58,10 @@ final class ForwardEmitter {
       type.addMethod(runLayer(run));
       type.addMethod(stepOne(run));
       type.addMethod(stepPair(run));
+      if (quads(plan)) {
+        type.addMethod(cellQuad(run));
+        type.addMethod(stepQuad(run));
+      }
     }
     type.addMethod(finish());
     if (config.hasHead()) {
@@ -214,6 +218,19 @@ final class ForwardEmitter {
     return "stepPair" + run.suffix();
   }
 
+  static String stepQuadMethod(LayerRun run) {
+    return "stepQuad" + run.suffix();
+  }
+
+  static String cellQuadMethod(LayerRun run) {
+    return "cellQuad" + run.suffix();
+  }
+
+  /** Whether the recurrence also runs four sequences per sweep (cells whose step is one matrix product). */
+  static boolean quads(ModelPlan plan) {
+    return !plan.isGru();
+  }
+
   static String cellPairMethod(LayerRun run) {
     return "cellPair" + run.suffix();
   }
@@ -253,9 +270,69 @@ final class ForwardEmitter {
     return m.build();
   }
 
+  /** Four sequences' steps of one layer and direction in one sweep over the recurrent weights. */
+  private MethodSpec cellQuad(LayerRun run) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder(cellQuadMethod(run)).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("$L for four sequences at once: each recurrent weight is loaded once for all four.\n", cellMethod(run));
+    for (String array : new String[] {"h", "c", "gx", "g"}) {
+      m.addParameter(FLOATS, array);
+      for (String q : KernelEmitter.QUAD) {
+        m.addParameter(int.class, array + q);
+      }
+    }
+    m.addStatement("matvec4(weights.$L, GATE_ROWS, HIDDEN, h, h0, h1, h2, h3, gx, gx0, gx1, gx2, gx3, g, g0, g1, g2, g3)",
+        WeightsEmitter.hh(run));
+    for (String q : KernelEmitter.QUAD) {
+      if (plan.isLstm()) {
+        m.addStatement("lstmCell(g, g$L, c, c$L, h, h$L)", q, q, q);
+      } else {
+        m.addStatement("rnnCell(g, g$L, h, h$L)", q, q);
+      }
+    }
+    return m.build();
+  }
+
+  /** Step s (in processing order) of four sequences together. */
+  private MethodSpec stepQuad(LayerRun run) {
+    int stateIndex = run.stateIndex(config.directions());
+    String dirOffset = run.reverse() ? "HIDDEN" : "0";
+    MethodSpec.Builder m = MethodSpec.methodBuilder(stepQuadMethod(run)).addModifiers(Modifier.PRIVATE);
+    for (String q : KernelEmitter.QUAD) {
+      m.addParameter(int.class, "b" + q);
+    }
+    m.addParameter(int.class, "s").addParameter(FLOATS, "out");
+    for (String q : KernelEmitter.QUAD) {
+      m.addStatement("int row$L = $L", q, rowOf(run, "b" + q, "s"));
+      m.addStatement("int state$L = ($L * batch + b$L) * HIDDEN", q, stateIndex, q);
+    }
+    String cellArgs = "hN, state0, state1, state2, state3, cN, state0, state1, state2, state3, inputProjection, "
+        + "row0 * GX_STRIDE, row1 * GX_STRIDE, row2 * GX_STRIDE, row3 * GX_STRIDE, ";
+    String scratch = "gates, 0, GATE_STRIDE, 2 * GATE_STRIDE, 3 * GATE_STRIDE";
+    if (!plan.training()) {
+      m.addStatement("$L($L$L)", cellQuadMethod(run), cellArgs, scratch);
+    } else {
+      m.beginControlFlow("if (training)")
+          .addStatement("$L($Lgate Store)".replace("gate Store", "gateStore, gateOffset(" + stateIndex + ", row0), gateOffset("
+              + stateIndex + ", row1), gateOffset(" + stateIndex + ", row2), gateOffset(" + stateIndex + ", row3)"),
+              cellQuadMethod(run), cellArgs);
+      if (plan.isLstm()) {
+        for (String q : KernelEmitter.QUAD) {
+          m.addStatement("System.arraycopy(cN, state$L, cellStore, ($L * maxRows + row$L) * HIDDEN, HIDDEN)", q, stateIndex, q);
+        }
+      }
+      m.nextControlFlow("else")
+          .addStatement("$L($L$L)", cellQuadMethod(run), cellArgs, scratch)
+          .endControlFlow();
+    }
+    for (String q : KernelEmitter.QUAD) {
+      m.addStatement("System.arraycopy(hN, state$L, out, row$L * FEATURES + $L, HIDDEN)", q, q, dirOffset);
+    }
+    return m.build();
+  }
+
   /**
    * The whole sequence of one layer and direction, step-major so that the sequences still running at a
-   * step go through the recurrent weights two at a time.
+   * step go through the recurrent weights several at a time.
    */
   private MethodSpec runLayer(LayerRun run) {
     MethodSpec.Builder m = MethodSpec.methodBuilder(runMethod(run)).addModifiers(Modifier.PRIVATE)
@@ -265,6 +342,15 @@ final class ForwardEmitter {
         .addParameter(FLOATS, "in").addParameter(FLOATS, "out")
         .addStatement("Weights w = weights")
         .addStatement("int k = 0")
+        .beginControlFlow("for (; k + 3 < validCount; k += 4)")
+        .addStatement("int a = validRows[k]")
+        .addStatement("int b = validRows[k + 1]")
+        .addStatement("int c = validRows[k + 2]")
+        .addStatement("int d = validRows[k + 3]")
+        .addStatement("matvec4(w.$L, GATE_ROWS, $L, in, a * $L, b * $L, c * $L, d * $L, w.$L, 0, 0, 0, 0, inputProjection, "
+            + "a * GX_STRIDE, b * GX_STRIDE, c * GX_STRIDE, d * GX_STRIDE)", WeightsEmitter.ih(run), run.inputSize(),
+            run.inputSize(), run.inputSize(), run.inputSize(), run.inputSize(), WeightsEmitter.ihBias(run))
+        .endControlFlow()
         .beginControlFlow("for (; k + 1 < validCount; k += 2)")
         .addStatement("int a = validRows[k]")
         .addStatement("int b = validRows[k + 1]")
@@ -278,24 +364,30 @@ final class ForwardEmitter {
             WeightsEmitter.ih(run), run.inputSize(), run.inputSize(), WeightsEmitter.ihBias(run))
         .endControlFlow()
         .beginControlFlow("for (int s = 0; s < longest; s++)");
-    emitRunningPairs(m, stepPairMethod(run), stepOneMethod(run), "out");
+    emitRunningGroups(m, quads(plan) ? stepQuadMethod(run) : null, stepPairMethod(run), stepOneMethod(run), "out");
     m.endControlFlow();
     return m.build();
   }
 
   /**
    * Inside a loop over processing step {@code s}: lists the sequences still running at {@code s} and calls
-   * {@code pair(a, b, s, args)} for them two at a time, {@code one(b, s, args)} for an odd one out.
+   * {@code quad(a, b, c, d, s, args)} for them four at a time (when given), then {@code pair(a, b, s, args)}
+   * two at a time, and {@code one(b, s, args)} for an odd one out.
    */
-  static void emitRunningPairs(MethodSpec.Builder m, String pair, String one, String args) {
+  static void emitRunningGroups(MethodSpec.Builder m, String quad, String pair, String one, String args) {
     m.addStatement("int count = 0")
         .beginControlFlow("for (int b = 0; b < batch; b++)")
         .beginControlFlow("if (lengths[b] > s)")
         .addStatement("running[count++] = b")
         .endControlFlow()
         .endControlFlow()
-        .addStatement("int i = 0")
-        .beginControlFlow("for (; i + 1 < count; i += 2)")
+        .addStatement("int i = 0");
+    if (quad != null) {
+      m.beginControlFlow("for (; i + 3 < count; i += 4)")
+          .addStatement("$L(running[i], running[i + 1], running[i + 2], running[i + 3], s, $L)", quad, args)
+          .endControlFlow();
+    }
+    m.beginControlFlow("for (; i + 1 < count; i += 2)")
         .addStatement("$L(running[i], running[i + 1], s, $L)", pair, args)
         .endControlFlow()
         .beginControlFlow("if (i < count)")

@@ -67,6 +67,15 @@ final class KernelEmitter {
         .addStatement("matvec(w, rows, cols, x, xA, init, initA, y, yA)")
         .addStatement("matvec(w, rows, cols, x, xB, init, initB, y, yB)")
         .build());
+    type.addMethod(MethodSpec.methodBuilder("matvec4")
+        .addModifiers(KERNEL)
+        .addJavadoc("Four independent products with the same matrix.\n")
+        .addParameters(quadParameters())
+        .addStatement("matvec(w, rows, cols, x, x0, init, init0, y, y0)")
+        .addStatement("matvec(w, rows, cols, x, x1, init, init1, y, y1)")
+        .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
+        .addStatement("matvec(w, rows, cols, x, x3, init, init3, y, y3)")
+        .build());
     type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(float.class)
         .addJavadoc(SIGMOID_DOC)
         .addParameter(float.class, "v")
@@ -514,6 +523,10 @@ final class KernelEmitter {
     for (int group : GROUPS) {
       type.addMethod(pairGroup(group));
     }
+    type.addMethod(quadDispatch());
+    for (int panels : new int[] {4, 2, 1}) {
+      type.addMethod(quadGroup(panels));
+    }
     for (String kind : new String[] {"sigmoid", "tanh"}) {
       VectorCode body = new VectorCode();
       if (kind.equals("sigmoid")) {
@@ -607,6 +620,92 @@ final class KernelEmitter {
       params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, array + "B").build());
     }
     return params;
+  }
+
+  static final String[] QUAD = {"0", "1", "2", "3"};
+
+  static List<com.palantir.javapoet.ParameterSpec> quadParameters() {
+    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
+    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
+    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
+    for (String array : new String[] {"x", "init", "y"}) {
+      params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, array).build());
+      for (String q : QUAD) {
+        params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, array + q).build());
+      }
+    }
+    return params;
+  }
+
+  /** Call arguments of a quad kernel for panel offset expression {@code p}. */
+  private static String quadCall(String p) {
+    return "x, x0, x1, x2, x3, init, init0 + " + p + ", init1 + " + p + ", init2 + " + p + ", init3 + " + p
+        + ", y, y0 + " + p + ", y1 + " + p + ", y2 + " + p + ", y3 + " + p;
+  }
+
+  private MethodSpec quadDispatch() {
+    return MethodSpec.methodBuilder("matvec4").addModifiers(KERNEL)
+        .addJavadoc("Four products with the same matrix: every weight vector loaded once feeds four accumulators.\n"
+            + "An 8-panel group is swept as two halves of 4 panels (16 accumulators each).\n")
+        .addParameters(quadParameters())
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
+        .addStatement("mv4x4(w, o, 8 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("mv4x4(w, o + 4 * L, 8 * L, cols, $L)", quadCall("(p + 4) * L"))
+        .endControlFlow()
+        .beginControlFlow("if (p + 4 <= panels)")
+        .addStatement("mv4x4(w, o, 4 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("p += 4")
+        .addStatement("o += 4 * L * cols")
+        .endControlFlow()
+        .beginControlFlow("if (p + 2 <= panels)")
+        .addStatement("mv2x4(w, o, 2 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("p += 2")
+        .addStatement("o += 2 * L * cols")
+        .endControlFlow()
+        .beginControlFlow("if (p < panels)")
+        .addStatement("mv1x4(w, o, L, cols, $L)", quadCall("p * L"))
+        .endControlFlow()
+        .build();
+  }
+
+  private MethodSpec quadGroup(int panels) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + panels + "x4").addModifiers(KERNEL)
+        .addJavadoc("$L panels (column stride {@code stride}) for four inputs: $L accumulators.\n", panels, 4 * panels)
+        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "stride")
+        .addParameter(int.class, "cols");
+    for (String array : new String[] {"x", "init", "y"}) {
+      m.addParameter(FLOATS, array);
+      for (String q : QUAD) {
+        m.addParameter(int.class, array + q);
+      }
+    }
+    for (String q : QUAD) {
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("$T a$L$L = $T.fromArray(S, init, init$L$L)", FLOAT_VECTOR, q, k, FLOAT_VECTOR, q,
+            k == 0 ? "" : " + " + k + " * L");
+      }
+    }
+    m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += stride)");
+    for (int k = 0; k < panels; k++) {
+      m.addStatement("$T w$L = $T.fromArray(S, w, o$L)", FLOAT_VECTOR, k, FLOAT_VECTOR, k == 0 ? "" : " + " + k + " * L");
+    }
+    for (String q : QUAD) {
+      m.addStatement("$T x$L = $T.broadcast(S, x[x$L + c])", FLOAT_VECTOR, "v" + q, FLOAT_VECTOR, q);
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("a$L$L = w$L.fma(xv$L, a$L$L)", q, k, k, q, q, k);
+      }
+    }
+    m.endControlFlow();
+    for (String q : QUAD) {
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("a$L$L.intoArray(y, y$L$L)", q, k, q, k == 0 ? "" : " + " + k + " * L");
+      }
+    }
+    return m.build();
   }
 
   private MethodSpec pairDispatch() {
