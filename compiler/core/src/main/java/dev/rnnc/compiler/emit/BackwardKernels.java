@@ -30,15 +30,7 @@ final class BackwardKernels {
   record Kernel(String name, String doc, List<ParameterSpec> parameters, CodeBlock scalar, CodeBlock vector) {
   }
 
-  private static List<ParameterSpec> params(String... spec) {
-    List<ParameterSpec> list = new ArrayList<>();
-    for (String s : spec) {
-      boolean array = s.startsWith("[]");
-      String name = array ? s.substring(2) : s;
-      list.add(ParameterSpec.builder(array ? FLOATS : TypeName.INT, name).build());
-    }
-    return list;
-  }
+
 
   private static String v(String array, String index) {
     return "FloatVector.fromArray(S, " + array + ", " + index + ")";
@@ -49,7 +41,7 @@ final class BackwardKernels {
     if (plan.isLstm()) {
       kernels.add(new Kernel("lstmBackward",
           "LSTM: dc += dh·o·(1 - tanh²c); gate gradients through σ' and tanh'; dc ← dc·f for the step before.\n",
-          params("[]a", "g", "[]cs", "cOff", "[]cp", "cpOff", "[]dh", "[]dc", "d", "[]dG", "dg"),
+          Params.of("[]a", "g", "[]cs", "cOff", "[]cp", "cpOff", "[]dh", "[]dc", "d", "[]dG", "dg"),
           CodeBlock.builder()
               .addStatement("float i = a[g + j]")
               .addStatement("float f = a[g + HIDDEN + j]")
@@ -91,7 +83,7 @@ final class BackwardKernels {
       }
       kernels.add(new Kernel("rnnBackward",
           "RNN: through the activation's derivative, computed from its output.\n",
-          params("[]a", "g", "[]dh", "d", "[]dG", "dg"),
+          Params.of("[]a", "g", "[]dh", "d", "[]dG", "dg"),
           CodeBlock.builder()
               .addStatement("float av = a[g + j]")
               .addStatement(relu ? "dG[dg + j] = av > 0f ? dh[d + j] : 0f" : "dG[dg + j] = dh[d + j] * (1f - av * av)")
@@ -101,7 +93,7 @@ final class BackwardKernels {
       kernels.add(new Kernel("gruBackward",
           "GRU (reset after): h = n + z·(h_prev - n), n = tanh(x_n + r·(W_hn·h_prev + b_hn)).\n"
               + "Input side gets [dr dz dn]; the recurrent side [dr dz dn·r]; dhDirect = dh·z.\n",
-          params("[]a", "g", "[]hp", "hpOff", "[]dh", "[]dhDirect", "d", "[]dG", "[]dGh", "dg"),
+          Params.of("[]a", "g", "[]hp", "hpOff", "[]dh", "[]dhDirect", "d", "[]dG", "[]dGh", "dg"),
           CodeBlock.builder()
               .addStatement("float r = a[g + j]")
               .addStatement("float z = a[g + HIDDEN + j]")
@@ -140,7 +132,7 @@ final class BackwardKernels {
     } else {
       kernels.add(new Kernel("gruBackwardCandidate",
           "GRU (reset before), first half: dz and dn (the candidate's pre-activation gradient).\n",
-          params("[]a", "g", "[]hp", "hpOff", "[]dh", "d", "[]dG", "dg"),
+          Params.of("[]a", "g", "[]hp", "hpOff", "[]dh", "d", "[]dG", "dg"),
           CodeBlock.builder()
               .addStatement("float z = a[g + HIDDEN + j]")
               .addStatement("float n = a[g + 2 * HIDDEN + j]")
@@ -159,7 +151,7 @@ final class BackwardKernels {
       kernels.add(new Kernel("gruBackwardReset",
           "GRU (reset before), second half: with resetGrad = W_hn^T·dn = d(r·h_prev), dr and the direct dh_prev\n"
               + "part dh·z + resetGrad·r; also keeps r·h_prev for dW_hn.\n",
-          params("[]a", "g", "[]hp", "hpOff", "[]dh", "[]resetGrad", "[]dhDirect", "d", "[]dG", "dg", "[]rhPrev"),
+          Params.of("[]a", "g", "[]hp", "hpOff", "[]dh", "[]resetGrad", "[]dhDirect", "d", "[]dG", "dg", "[]rhPrev"),
           CodeBlock.builder()
               .addStatement("float r = a[g + j]")
               .addStatement("float z = a[g + HIDDEN + j]")

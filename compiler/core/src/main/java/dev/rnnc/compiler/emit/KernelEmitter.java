@@ -203,19 +203,9 @@ final class KernelEmitter {
       + "matrix product over all valid steps.\n";
 
   static List<com.palantir.javapoet.ParameterSpec> rowsTimesParameters() {
-    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "a").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "aOff").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "aStride").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(INTS, "rowList").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "count").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "inner").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "out").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "outStride").build());
-    return params;
+    return Params.of("[]a", "aOff", "aStride", "#rowList", "count", "[]w", "inner", "cols", "[]out", "outStride");
   }
+
 
   /**
    * dX = A · W register-blocked: 4 listed rows × 4 vectors of columns in 16 accumulators over the inner
@@ -305,38 +295,16 @@ final class KernelEmitter {
       "db[i] += Σ over the listed rows of dG[row * gStride + gOff + i], for i < n (bias gradients).\n";
 
   static List<com.palantir.javapoet.ParameterSpec> sumRowsParameters() {
-    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "dG").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gOff").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gStride").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(INTS, "rowList").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "count").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "n").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "db").build());
-    return params;
+    return Params.of("[]dG", "gOff", "gStride", "#rowList", "count", "n", "[]db");
   }
+
 
   static List<com.palantir.javapoet.ParameterSpec> outerParameters() {
-    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "dG").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gOff").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "gStride").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "x").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "xOff").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "xStride").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(INTS, "rowList").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "count").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "dW").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "dwOff").build());
-    return params;
+    return Params.of("[]dG", "gOff", "gStride", "[]x", "xOff", "xStride", "#rowList", "count", "rows", "cols", "[]dW", "dwOff");
   }
 
-  /**
-   * The weight-gradient product, register-blocked: 4 gradient rows × 2 vectors of columns stay in 8
-   * accumulators over all listed rows, so each dW element is loaded and stored once per call.
-   */
+
+  /** The weight-gradient product, register-blocked (see the generated javadoc). */
   private MethodSpec vectorOuter() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("outerAccumulate").addModifiers(KERNEL)
         .addJavadoc(OUTER_DOC)
@@ -440,18 +408,9 @@ final class KernelEmitter {
   }
 
   static List<com.palantir.javapoet.ParameterSpec> matvecParameters() {
-    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "x").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "xOff").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "init").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "initOff").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "y").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "yOff").build());
-    return params;
+    return Params.of("[]w", "rows", "cols", "[]x", "xOff", "[]init", "initOff", "[]y", "yOff");
   }
+
 
   /** Per-unit cell updates (one hidden unit j), shared by the scalar kernels and the vector tails. */
   private List<MethodSpec> cellUnits() {
@@ -610,33 +569,16 @@ final class KernelEmitter {
   }
 
   static List<com.palantir.javapoet.ParameterSpec> pairParameters() {
-    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
-    for (String array : new String[] {"x", "init", "y"}) {
-      params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, array).build());
-      params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, array + "A").build());
-      params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, array + "B").build());
-    }
-    return params;
+    return Params.of("[]w", "rows", "cols", "[]x", "xA", "xB", "[]init", "initA", "initB", "[]y", "yA", "yB");
   }
+
 
   static final String[] QUAD = {"0", "1", "2", "3"};
 
   static List<com.palantir.javapoet.ParameterSpec> quadParameters() {
-    List<com.palantir.javapoet.ParameterSpec> params = new ArrayList<>();
-    params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, "w").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "rows").build());
-    params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, "cols").build());
-    for (String array : new String[] {"x", "init", "y"}) {
-      params.add(com.palantir.javapoet.ParameterSpec.builder(FLOATS, array).build());
-      for (String q : QUAD) {
-        params.add(com.palantir.javapoet.ParameterSpec.builder(int.class, array + q).build());
-      }
-    }
-    return params;
+    return Params.of("[]w", "rows", "cols", "[]x", "x0", "x1", "x2", "x3", "[]init", "init0", "init1", "init2", "init3", "[]y", "y0", "y1", "y2", "y3");
   }
+
 
   /** Call arguments of a quad kernel for panel offset expression {@code p}. */
   private static String quadCall(String p) {
