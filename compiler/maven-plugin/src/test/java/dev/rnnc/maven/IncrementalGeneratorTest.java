@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rnnc.compiler.RnnCompiler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ class IncrementalGeneratorTest {
   }
 
   private IncrementalGenerator.Result run(String generator) {
-    IncrementalGenerator gen = new IncrementalGenerator(specs, out, state, generator, null);
+    IncrementalGenerator gen = new IncrementalGenerator(specs, out, state, generator, new RnnCompiler());
     return gen.run(SpecFiles.find(specs, List.of("**/*.yaml"), List.of()));
   }
 
