@@ -28,8 +28,10 @@ public interface RnnModel {
    * @param steps   padded length T, 1..maxLength
    * @param lengths valid steps per sequence (each 1..steps), or {@code null} for all {@code steps}
    * @param h0      initial hidden state {@code [layers*dirs, batch, H]}, or {@code null} for zeros
-   * @param c0      initial LSTM cell state {@code [layers*dirs, batch, H]}, or {@code null} for zeros
-   * @throws IllegalArgumentException on sizes out of range or an embedding model
+   * @param c0      initial LSTM cell state {@code [layers*dirs, batch, H]}, or {@code null} for zeros (and
+   *                always {@code null} for other cells)
+   * @throws IllegalArgumentException on sizes out of range, lengths outside {@code [1, steps]}, arrays too
+   *     short, a {@code c0} for a cell without one, or an embedding model; before anything changes
    */
   void forward(float[] input, int batch, int steps, int[] lengths, float[] h0, float[] c0);
 

@@ -13,7 +13,7 @@ public interface StreamingModel {
   /**
    * Sets the state.
    *
-   * @param h0 hidden state {@code [layers, H]}
+   * @param h0 hidden state {@code [layers, H]}, or {@code null} for zeros
    * @param c0 LSTM cell state {@code [layers, H]}, or {@code null} for zeros (ignored by other cells)
    */
   void setState(float[] h0, float[] c0);
