@@ -865,6 +865,14 @@ public final class Trainer {
    * @throws RnncException naming the file when it cannot be written (an existing file is then untouched)
    */
   public void saveCheckpoint(Path file) {
+    saveCheckpoint(file, Map.of());
+  }
+
+  /**
+   * {@link #saveCheckpoint(Path)} with the caller's own metadata beside the trainer's (e.g. the settings of the run,
+   * to resume with); keys must not start with {@code trainer.}.
+   */
+  public void saveCheckpoint(Path file, Map<String, String> extra) {
     Map<String, String> state = new LinkedHashMap<>();
     state.put(STATE + "seed", Long.toString(options.seed()));
     state.put(STATE + "batch_size", Integer.toString(options.batchSize()));
@@ -891,6 +899,12 @@ public final class Trainer {
       if (carryC != null) {
         tensors.put(CARRY_C, Tensor.ofFloats(shape, carryC));
       }
+    }
+    for (Map.Entry<String, String> entry : extra.entrySet()) {
+      if (entry.getKey().startsWith(STATE)) {
+        throw new IllegalArgumentException("metadata key '" + entry.getKey() + "' is reserved by the trainer");
+      }
+      state.put(entry.getKey(), entry.getValue());
     }
     Checkpoint.save(file, params, optimizer, state, tensors);
   }
