@@ -155,8 +155,7 @@ public final class Dataset {
       int[] shape = data.shape();
       int expectedRank = config.hasEmbedding() ? 2 : 3;
       if (shape.length != expectedRank || (!config.hasEmbedding() && shape[2] != config.inputSize())) {
-        throw new RnncException("'" + dataName + "' has shape " + Arrays.toString(shape) + ", expected "
-            + (config.hasEmbedding() ? "[N, T]" : "[N, T, " + config.inputSize() + "]"));
+        throw new RnncException("'" + dataName + "' has shape " + Arrays.toString(shape) + ", expected " + expected);
       }
       int n = shape[0];
       int t = shape[1];

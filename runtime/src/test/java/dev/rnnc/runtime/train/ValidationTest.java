@@ -123,7 +123,7 @@ class ValidationTest {
     rejects("lengths[1] = 4", () -> Dataset.fromTensors(badLength, config, "d"));
     Map<String, Tensor> badShape = new LinkedHashMap<>(tensors);
     badShape.put("input", Tensor.ofFloats(new int[] {2, 3, 5}, new float[30]));
-    rejects("expected [N, T, 2]", () -> Dataset.fromTensors(badShape, config, "d"));
+    rejects("has shape [2, 3, 5], expected F32 [N, T, 2]", () -> Dataset.fromTensors(badShape, config, "d"));
     Map<String, Tensor> extra = new LinkedHashMap<>(tensors);
     extra.put("labels", Tensor.ofFloats(new int[] {1}, new float[1]));
     rejects("d: unexpected tensor [labels]", () -> Dataset.fromTensors(extra, config, "d"));
