@@ -4,6 +4,7 @@ import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.TrainableModel;
+import dev.rnnc.runtime.io.AtomicFile;
 import dev.rnnc.runtime.io.SafeTensors;
 import dev.rnnc.runtime.train.Adam;
 import dev.rnnc.runtime.train.DataParallel;
@@ -246,6 +247,11 @@ final class TrainCommand extends RnncCommand {
           + " uninterrupted one exactly");
     }
 
+    // A process killed while writing a checkpoint leaves its temporary file; the next run clears it away.
+    AtomicFile.removeStaleTemporaries(output);
+    if (best != null) {
+      AtomicFile.removeStaleTemporaries(best);
+    }
     ModelParameters parameters = start.resume != null ? ModelParameters.zeros(config)
         : Weights.loadOrInitialize(start.weights, config, seedValue, err());
     int capacity = batchSize == 0 ? training.size() : Math.min(batchSize, training.size());
@@ -274,7 +280,7 @@ final class TrainCommand extends RnncCommand {
         if (summary.reason() != Trainer.StopReason.INTERRUPTED) {
           trainer.saveCheckpoint(output, used);
         }
-        report(summary, opt, fit, validation != null, config);
+        report(summary, opt, schedule, fit, validation != null, config);
         if (summary.reason() == Trainer.StopReason.INTERRUPTED) {
           err().println("rnnc: stopped by a signal after step " + summary.steps() + "; wrote " + output
               + "; continue with --resume " + output);
@@ -426,7 +432,8 @@ final class TrainCommand extends RnncCommand {
   }
 
   /** The closing lines: why the run ended, a table of the final figures, what was written. */
-  private void report(Trainer.Summary summary, Optimizer opt, Trainer.Fit fit, boolean validated, ModelConfig config) {
+  private void report(Trainer.Summary summary, Optimizer opt, LearningRateSchedule schedule, Trainer.Fit fit,
+      boolean validated, ModelConfig config) {
     if (summary.reason() == Trainer.StopReason.EARLY_STOPPED) {
       out().printf(Locale.ROOT, "stopped early at step %d: validation %s has not improved for %d evaluations%n",
           summary.steps(), fit.monitor(), fit.patience());
@@ -470,8 +477,9 @@ final class TrainCommand extends RnncCommand {
           ? "had stopped early" : "had reached its target") + " at step " + summary.steps() + written);
       return;
     }
-    out().println(String.format(Locale.ROOT, "trained %d steps, %d epochs (%s, lr %s): last loss %.6g%s",
-        summary.steps(), summary.epochs(), opt.kind(), opt.hyperParameters().get("lr"), summary.lastLoss(), written));
+    out().println(String.format(Locale.ROOT, "trained %d steps, %d epochs (%s, lr %s%s): last loss %.6g%s",
+        summary.steps(), summary.epochs(), opt.kind(), used.get(SETTING + "lr"),
+        schedule == null ? "" : ", " + schedule, summary.lastLoss(), written));
   }
 
   private static String[] row(String label, Scores scores, List<Metric> metrics) {

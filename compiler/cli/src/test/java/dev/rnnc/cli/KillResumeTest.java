@@ -126,6 +126,10 @@ class KillResumeTest {
     Child last = Child.start(resumable(output), dir.resolve("last.log"));
     assertEquals(0, last.finish(), last::log);
     assertSameCheckpoint(straight, output);
+    try (var files = Files.list(dir)) {
+      assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".tmp")).toList(),
+          "temporary files of writes the kills interrupted are cleared away");
+    }
   }
 
   @Test
