@@ -37,7 +37,8 @@ abstract class Progress implements Trainer.Progress {
     if (console != null && console.isTerminal()) {
       return new Bar(out, trainer, totalSteps, totalEpochs);
     }
-    long run = totalSteps >= 0 ? totalSteps - trainer.steps() : 0;
+    long run = totalSteps >= 0 ? totalSteps - trainer.steps()
+        : (totalEpochs - trainer.epochs()) * trainer.batchesPerEpoch();
     long every = logEvery != null ? Math.max(1, logEvery) : Math.max(1, run / 10);
     return new Lines(out, trainer, totalSteps, totalEpochs, every);
   }

@@ -209,7 +209,7 @@ final class TrainCommand extends RnncCommand {
     Dataset full = Dataset.load(data, config);
     Dataset training = full;
     Dataset validation = null;
-    double split = setting("validation-split", held.split, Double::parseDouble, 0.0);
+    double split = held.file != null ? 0 : setting("validation-split", held.split, Double::parseDouble, 0.0);
     if (held.file != null) {
       validation = Dataset.load(held.file, config);
     } else if (split != 0) {

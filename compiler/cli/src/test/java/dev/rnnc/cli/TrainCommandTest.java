@@ -75,6 +75,29 @@ class TrainCommandTest {
   }
 
   @Test
+  void trainingFiguresComeFromTheSameOutputsAsTheForwardPass() {
+    // With a learning rate of 0 and no dropout every step sees the initial weights, so the running training figures
+    // (read from the generated class's gradient computation) must be the validation figures of the same data (its
+    // forward pass).
+    Path spec = Cli.write(dir, "lm.yaml", LANGUAGE_MODEL.replace(", dropout: 0.2", ""));
+    Path data = tokens("text.safetensors", 8, 5, 3);
+    Cli.Result r = Cli.run("train", spec, "--data", data, "--validation", data, "--steps", 4, "--batch", 0,
+        "--lr", 0, "--eval-every", 4, "--output", dir.resolve("w.safetensors"));
+    assertEquals(0, r.code(), r::toString);
+    Matcher line = Pattern.compile("train (loss .*)  \\| validation (loss .*?)  \\(best\\)").matcher(r.out());
+    assertTrue(line.find(), r::toString);
+    String[] train = line.group(1).split(" +");
+    String[] validation = line.group(2).split(" +");
+    assertEquals(8, train.length, r::toString);
+    for (int i = 0; i < train.length; i += 2) {
+      assertEquals(validation[i], train[i]);
+      double expected = Double.parseDouble(validation[i + 1]);
+      // Printed to 5 significant digits; the model's float loss and the evaluation's double one differ by ~1e-7.
+      assertEquals(expected, Double.parseDouble(train[i + 1]), 2e-4 * expected, train[i] + "\n" + r);
+    }
+  }
+
+  @Test
   void earlyStoppingKeepsTheBestCheckpoint() {
     Path spec = Cli.write(dir, "lm.yaml", LANGUAGE_MODEL);
     Path data = tokens("text.safetensors", 12, 6, 1);

@@ -1050,6 +1050,11 @@ public final class Trainer {
     return epoch;
   }
 
+  /** Batches per pass over the data (the last one partial); with truncated BPTT a batch takes several steps. */
+  public long batchesPerEpoch() {
+    return (data.size() + capacity - 1) / capacity;
+  }
+
   /** Batches completed, the position to {@link #skipBatches} to when resuming. */
   public long batchesDone() {
     return batchesDone;
