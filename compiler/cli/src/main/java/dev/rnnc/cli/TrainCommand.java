@@ -216,13 +216,13 @@ final class TrainCommand extends RnncCommand {
       if (!(split > 0 && split < 1)) {
         throw new RnncException("--validation-split must be a fraction between 0 and 1, got " + split);
       }
-      int held = (int) Math.ceil(split * full.size());
-      if (held >= full.size()) {
+      int heldOut = (int) Math.ceil(split * full.size());
+      if (heldOut >= full.size()) {
         throw new RnncException("--validation-split " + split + " of " + full.size() + " sequences leaves none to"
             + " train on");
       }
-      training = full.rows(0, full.size() - held);
-      validation = full.rows(full.size() - held, full.size());
+      training = full.rows(0, full.size() - heldOut);
+      validation = full.rows(full.size() - heldOut, full.size());
     }
     int batchSize = setting("batch", batch, Integer::parseInt, 0);
     long seedValue = setting("seed", seed, Long::parseLong, 0L);
