@@ -110,6 +110,8 @@ final class TrainCommand extends RnncCommand {
     if (threads < 1) {
       throw new RnncException("--threads must be >= 1, got " + threads);
     }
+    // --resume X --output X is allowed (continuing in place); writing over the spec, data or initial weights is not.
+    OutputFiles.check("--output", output, "SPEC", spec, "--data", data, "--weights", start.weights);
     ModelLoader loader = ModelLoader.load(spec, reference, false);
     ModelConfig config = loader.config();
     if (config.training() == null) {
