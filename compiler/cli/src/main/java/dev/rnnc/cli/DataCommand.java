@@ -48,7 +48,7 @@ final class DataCommand extends RnncCommand {
   static void write(RnncCommand command, Path output, Map<String, Tensor> tensors, String producer) {
     SafeTensors.write(output, tensors, Map.of("producer", "rnnc data " + producer));
     StringBuilder summary = new StringBuilder("wrote " + output + ":");
-    tensors.forEach((name, tensor) -> summary.append(' ').append(name).append(' ').append(tensor.dtype())
+    tensors.forEach((name, tensor) -> summary.append(' ').append(name).append(' ').append(tensor.dtype()).append(' ')
         .append(Arrays.toString(tensor.shape())));
     command.out().println(summary);
   }

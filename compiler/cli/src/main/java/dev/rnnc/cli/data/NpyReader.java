@@ -137,7 +137,8 @@ public final class NpyReader {
 
   private static Tensor readData(String source, InputStream in, Header header, int count) throws IOException {
     int width = header.dtype.byteSize();
-    ByteBuffer chunk = ByteBuffer.allocate(Math.max(width, Math.min(1 << 16, count * width))).order(header.order);
+    ByteBuffer chunk = ByteBuffer.allocate((int) Math.max(width, Math.min(1 << 16, (long) count * width)))
+        .order(header.order);
     int perChunk = chunk.capacity() / width;
     Object data = switch (header.dtype) {
       case F32 -> new float[count];
