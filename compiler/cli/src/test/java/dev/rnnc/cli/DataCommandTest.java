@@ -314,4 +314,28 @@ class DataCommandTest {
     assertEquals(1, unknown.code(), unknown::toString);
     assertTrue(unknown.err().contains(".npy is not an output format rnnc writes"), unknown::toString);
   }
+
+  @Test
+  void manyToOneResultsAreOneRowPerSequence() throws IOException {
+    Path spec = Cli.write(dir, "encoder.yaml", SPEC.replace("head: {size: 2, activation: softmax}",
+        "mode: many_to_one\nbidirectional: true"));
+    Path jsonl = Cli.write(dir, "x.jsonl", "{\"input\": [[1, 2], [3, 4], [5, 6]]}\n{\"input\": [[0.5, 0]]}\n");
+    assertEquals(0, Cli.run("data", "jsonl", jsonl, "--output", out()).code());
+    Path safetensors = dir.resolve("y.safetensors");
+    Path csv = dir.resolve("y.csv");
+    Path lines = dir.resolve("y.jsonl");
+    for (Path output : List.of(safetensors, csv, lines)) {
+      Cli.Result r = Cli.run("run", spec, "--seed", 5, "--input", out(), "--output", output);
+      assertEquals(0, r.code(), r::toString);
+    }
+    float[] features = Cli.read(safetensors).get("features").floats(); // [2, 6]
+    List<String> rows = Files.readAllLines(csv);
+    assertEquals("sequence,features_0,features_1,features_2,features_3,features_4,features_5", rows.get(0));
+    assertEquals(3, rows.size(), rows::toString);
+    assertTrue(rows.get(2).startsWith("1," + features[6] + "," + features[7] + ","), rows::toString);
+    List<String> objects = Files.readAllLines(lines);
+    assertTrue(objects.get(1).startsWith("{\"sequence\": 1, \"length\": 1, \"output\": [["), objects.get(1));
+    assertTrue(objects.get(1).contains("\"features\": [" + features[6] + ", "), objects.get(1));
+    assertTrue(objects.get(0).contains("\"h_n\": [[") && !objects.get(0).contains("\"c_n\""), objects.get(0));
+  }
 }
