@@ -1,5 +1,6 @@
 package dev.rnnc.cli;
 
+import dev.rnnc.cli.data.ResultWriter;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnncException;
@@ -58,6 +59,11 @@ final class GradCommand extends RnncCommand {
 
   @Override
   int execute() {
+    if (ResultWriter.formatOf(output) != ResultWriter.Format.SAFETENSORS) {
+      throw new RnncException("--output " + output + ": grad writes safetensors only (gradients keep their"
+          + " parameter shapes); use a .safetensors file");
+    }
+    OutputFiles.check("--output", output, "SPEC", spec, "--weights", weights, "--input", input);
     ModelLoader loader = ModelLoader.load(spec, reference, scalar);
     ModelConfig config = loader.config();
     if (config.training() == null) {

@@ -117,6 +117,16 @@ final class ModelInput {
     return new ModelInput(file.toString(), config, tensors, needTarget);
   }
 
+  /** Each sequence's valid length: {@code lengths}, or T for every sequence when the file has none. */
+  int[] validLengths() {
+    if (lengths != null) {
+      return lengths.clone();
+    }
+    int[] all = new int[batch];
+    Arrays.fill(all, steps);
+    return all;
+  }
+
   /** A batch over these arrays (not copied). */
   Batch toBatch() {
     Batch b = new Batch();

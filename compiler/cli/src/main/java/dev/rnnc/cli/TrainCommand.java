@@ -197,6 +197,13 @@ final class TrainCommand extends RnncCommand {
 
   @Override
   int execute() {
+    // --resume X --output X is allowed (continuing in place); writing over the spec, data or initial weights is not.
+    OutputFiles.check("--output", output, "SPEC", spec, "--data", data, "--weights", start.weights,
+        "--validation", held.file);
+    if (best != null) {
+      OutputFiles.check("--best", best, "SPEC", spec, "--data", data, "--weights", start.weights,
+          "--validation", held.file, "--resume", start.resume, "--output", output);
+    }
     ModelLoader loader = ModelLoader.load(spec, reference, false);
     ModelConfig config = loader.config();
     if (config.training() == null) {
