@@ -61,6 +61,54 @@ class Stack(nn.Module):
         return y
 
 
+class LastStep(nn.Module):
+    """many-to-one the way many users write it: the head on y[:, -1] (the final state of a forward stack)."""
+
+    def __init__(self, cell, layers, bidirectional=False):
+        super().__init__()
+        self.rnn = getattr(nn, cell)(INPUT, HIDDEN, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+        self.head = nn.Linear(HIDDEN * (2 if bidirectional else 1), HEAD)
+        self.many_to_one = True
+        self.embedding = None
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.head(y[:, -1])
+
+
+class WithStates(nn.Module):
+    """A stack fed its initial states as inputs (time-major, as nn.GRU/nn.LSTM default to)."""
+
+    def __init__(self, cell, layers, bidirectional):
+        super().__init__()
+        self.rnn = getattr(nn, cell)(INPUT, HIDDEN, num_layers=layers, bidirectional=bidirectional)
+        self.cell = cell
+
+    def forward(self, x, h0, c0=None):
+        if self.cell == "LSTM":
+            y, (h, c) = self.rnn(x, (h0, c0))
+            return y, h, c
+        y, h = self.rnn(x, h0)
+        return y, h
+
+
+def export_with_states(name, module, opset=14):
+    module.eval()
+    dirs = 2 if module.rnn.bidirectional else 1
+    rows = module.rnn.num_layers * dirs
+    args = [torch.randn(3, 2, INPUT), torch.randn(rows, 2, HIDDEN)]
+    names = ["x", "h0"]
+    if module.cell == "LSTM":
+        args.append(torch.randn(rows, 2, HIDDEN))
+        names.append("c0")
+    outputs = ["y", "h_n"] + (["c_n"] if module.cell == "LSTM" else [])
+    axes = {"x": {0: "time", 1: "batch"}, "y": {0: "time", 1: "batch"}}
+    for n in names[1:] + outputs[1:]:
+        axes[n] = {1: "batch"}
+    torch.onnx.export(module, tuple(args), os.path.join(OUT, name + ".onnx"), input_names=names, output_names=outputs,
+                      dynamic_axes=axes, opset_version=opset)
+
+
 def export(name, module, opset=14, tokens=False):
     module.eval()
     if tokens:
@@ -136,6 +184,9 @@ def build(name, op, dirs, attrs, inputs, opset, layout, peepholes, extra_graph_i
     model.ir_version = 7
     path = os.path.join(OUT, name + ".onnx")
     if external:
+        weights = os.path.join(OUT, name + ".weights")
+        if os.path.exists(weights):
+            os.remove(weights)  # onnx appends to an existing external data file
         onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                         location=name + ".weights", size_threshold=0)
     else:
@@ -195,6 +246,10 @@ def main():
     export("torch_rnn_relu_2x_bi_states", Stack("RNN", layers=2, bidirectional=True, nonlinearity="relu"))
     export("torch_lstm_states", Stack("LSTM", layers=2), opset=17)
     export("torch_lstm_embedding_linear", Stack("LSTM", head=HEAD, vocab=11), tokens=True)
+    export("torch_lstm_2x_last_step_linear", LastStep("LSTM", 2))
+    export("bad_bi_last_step", LastStep("GRU", 1, bidirectional=True))
+    export_with_states("torch_gru_2x_bi_h0_time_major", WithStates("GRU", 2, True))
+    export_with_states("torch_lstm_2x_h0_c0_time_major", WithStates("LSTM", 2, False))
 
     single_node("onnx_lstm_peepholes", "LSTM", 1, 4, {}, peepholes=True)
     single_node("onnx_lstm_bi_peepholes_lengths", "LSTM", 2, 4, {}, peepholes=True,

@@ -19,6 +19,19 @@ public sealed interface Factor {
     }
   }
 
+  /** Rows {@code [start, end)} of axis {@code whole} of a graph input (a per-layer Slice of a stacked h0). */
+  record Rows(Free whole, int start, int end) implements Factor {
+    @Override
+    public long size() {
+      return end - start;
+    }
+
+    @Override
+    public String toString() {
+      return whole + "[" + start + ":" + end + "]";
+    }
+  }
+
   /** The batch or time dimension, once known. */
   record Named(String role) implements Factor {
     static final Named BATCH = new Named("batch");

@@ -54,6 +54,8 @@ final class GraphAnalyzer {
   /** What graph input axes turned out to be: batch, time, a stack of states, a feature width. */
   private final Map<Factor, Factor> meaning = new HashMap<>();
   private final Map<String, Binding.Role> inputRoles = new LinkedHashMap<>();
+  /** Rows of stacked initial-state inputs that layers took by Slice: row -> (layer, direction). */
+  private final Map<Factor, Map<Integer, Factor.Slot>> rowSlots = new HashMap<>();
   private final Map<String, List<List<Factor>>> inputAxes = new LinkedHashMap<>();
 
   final List<Layer> layers = new ArrayList<>();
@@ -333,6 +335,14 @@ final class GraphAnalyzer {
     if (data instanceof Data d) {
       int axis = (int) normalizeAxis(axisAttr, d.rank());
       List<Factor> factors = d.axes().get(axis);
+      if (isTimeAxis(d, factors)) {
+        long[] picked = index.longs();
+        if (picked.length != 1 || picked[0] != -1) {
+          throw new Unsupported("Gather of step " + Arrays.toString(picked) + " of the per-step output is not supported"
+              + " (only the last step, of a forward layer)");
+        }
+        return lastStep(d, axis, index.scalar());
+      }
       if (factors.size() != 1 || !(factors.get(0) instanceof Factor.Stack stack)) {
         throw new Unsupported("Gather along axis " + axis + " of " + describe(d)
             + " is not supported (only along the layers/directions axis of states)");
@@ -586,6 +596,18 @@ final class GraphAnalyzer {
         out.set(axis, List.of(new Factor.Stack(picked)));
         continue;
       }
+      if (d.kind() == Kind.GRAPH_INPUT && factors.size() == 1 && factors.get(0) instanceof Factor.Free free
+          && step == 1 && starts[k] >= 0 && ends[k] > starts[k]
+          && (ends[k] < Integer.MAX_VALUE || free.size() >= 0)) {
+        long end = free.size() >= 0 ? Math.min(ends[k], free.size()) : ends[k];
+        out.set(axis, List.of(new Factor.Rows(free, (int) starts[k], (int) end)));
+        continue;
+      }
+      if (isTimeAxis(d, factors) && starts[k] == -1 && step == 1 && ends[k] >= Integer.MAX_VALUE) {
+        d = (Data) lastStep(d.withAxes(out), axis, false);
+        out = new ArrayList<>(d.axes());
+        continue;
+      }
       boolean whole = step == 1 && starts[k] == 0 && ends[k] >= Integer.MAX_VALUE;
       Object size = axisSize(factors);
       if (!whole && !(size instanceof Long n && step == 1 && starts[k] == 0 && ends[k] >= n)) {
@@ -594,6 +616,42 @@ final class GraphAnalyzer {
       }
     }
     return d.withAxes(out);
+  }
+
+  private boolean isTimeAxis(Data d, List<Factor> factors) {
+    return d.kind() == Kind.Y && timeFactor != null && factors.equals(List.of(timeFactor));
+  }
+
+  /**
+   * The last step of a layer's per-step output ({@code y[:, -1]}): for a forward layer without sequence_lens it is
+   * exactly the layer's final hidden state, which is what rnnc's many-to-one features are made of. For a backward
+   * direction it is the state after one step, and with lengths the padded steps are zeros: both refused.
+   */
+  private Value lastStep(Data d, int axis, boolean dropAxis) {
+    for (List<Factor> factors : d.axes()) {
+      for (Factor factor : factors) {
+        if (factor instanceof Factor.Stack stack) {
+          for (Factor.Slot slot : stack.slots()) {
+            Layer layer = layers.get(slot.layer());
+            if (slot.direction() != 0 || layer.directions() != 1) {
+              throw new Unsupported("the last step of a bidirectional layer's output is not its final state"
+                  + " (the backward direction has run one step there); use h_n instead");
+            }
+            if (layer.lengthsInput() != null) {
+              throw new Unsupported("the last step of the per-step output is not the final state when sequence_lens"
+                  + " pads shorter sequences; use Y_h instead");
+            }
+          }
+        }
+      }
+    }
+    List<List<Factor>> axes = new ArrayList<>(d.axes());
+    if (dropAxis) {
+      axes.remove(axis);
+    } else {
+      axes.set(axis, List.of());
+    }
+    return new Data(Kind.H, null, axes);
   }
 
   /** Indices a Slice picks from an axis of {@code size}, with ONNX's clamping rules. */
@@ -1133,10 +1191,26 @@ final class GraphAnalyzer {
       return;
     }
     if (value instanceof Data state && state.kind() == Kind.GRAPH_INPUT && state.rank() == 3
-        && state.axes().stream().allMatch(axis -> axis.size() == 1 && axis.get(0) instanceof Factor.Free)) {
+        && state.axes().stream().allMatch(axis -> axis.size() == 1
+            && (axis.get(0) instanceof Factor.Free || axis.get(0) instanceof Factor.Rows))) {
       List<List<Factor>> axes = state.axes();
       assignRole(state.input(), role);
-      bindMeaning(axes.get(layout == 0 ? 0 : 1).get(0), new Factor.Stack(slots));
+      Factor stackAxis = axes.get(layout == 0 ? 0 : 1).get(0);
+      if (stackAxis instanceof Factor.Rows rows) {
+        // One layer's rows of a stacked [layers*dirs, batch, hidden] input, as torch exports h0 of a stack.
+        if (rows.size() != slots.size()) {
+          throw new Unsupported(what + " takes " + rows.size() + " rows of '" + state.input() + "', the layer has "
+              + slots.size() + " directions");
+        }
+        Map<Integer, Factor.Slot> assigned = rowSlots.computeIfAbsent(rows.whole(), k -> new java.util.TreeMap<>());
+        for (int k = 0; k < slots.size(); k++) {
+          if (assigned.put(rows.start() + k, slots.get(k)) != null) {
+            throw new Unsupported(what + " reuses row " + (rows.start() + k) + " of '" + state.input() + "'");
+          }
+        }
+      } else {
+        bindMeaning(stackAxis, new Factor.Stack(slots));
+      }
       bindMeaning(axes.get(layout == 0 ? 1 : 0).get(0), Factor.Named.BATCH);
       bindMeaning(axes.get(2).get(0), new Factor.Width("hidden", hidden));
       return;
@@ -1281,6 +1355,19 @@ final class GraphAnalyzer {
       List<Factor> resolved = new ArrayList<>();
       for (Factor factor : axis) {
         Factor meant = factor instanceof Factor.Free ? meaning.get(factor) : factor;
+        if (meant == null && rowSlots.containsKey(factor)) {
+          Map<Integer, Factor.Slot> rows = rowSlots.get(factor);
+          List<Factor.Slot> slots = new ArrayList<>();
+          for (int row = 0; rows.containsKey(row); row++) {
+            slots.add(rows.get(row));
+          }
+          if (slots.size() != rows.size() || factor.size() >= 0 && factor.size() != slots.size()) {
+            problems.add("'" + name + "' rows " + rows.keySet() + " feed layers, but not as one run of rows from 0"
+                + (factor.size() >= 0 ? " covering its " + factor.size() + " rows" : ""));
+            return null;
+          }
+          meant = new Factor.Stack(slots);
+        }
         if (meant == null) {
           problems.add("'" + name + "' has an axis " + factor + " whose role (batch, time, feature) rnnc cannot tell");
           return null;

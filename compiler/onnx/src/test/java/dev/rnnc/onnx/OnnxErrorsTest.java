@@ -167,6 +167,13 @@ class OnnxErrorsTest {
         message);
   }
 
+  @Test
+  void lastStepOfABidirectionalOutputIsNotAFinalState() {
+    String message = importError(MODELS.resolve("bad_bi_last_step.onnx"));
+    assertTrue(message.contains("node '/Gather' (Gather): the last step of a bidirectional layer's output is not its"
+        + " final state"), message);
+  }
+
   /** Random corruption of a valid file: the import succeeds or fails with an OnnxException, nothing else. */
   @Test
   void corruptedBytesNeverCrash() throws IOException {
