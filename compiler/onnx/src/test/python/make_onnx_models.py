@@ -193,6 +193,35 @@ def build(name, op, dirs, attrs, inputs, opset, layout, peepholes, extra_graph_i
         onnx.save(model, path)
 
 
+def shape_glue():
+    """Glue as converters other than torch write it: a Reshape whose target is computed from Shape(x), a MatMul
+    head over it, and the final state squeezed to [batch, hidden] as a second output."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", INPUT])
+    const = lambda name, values: numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2]),
+        helper.make_node("LSTM", ["xt", "W", "R", "B"], ["y", "yh"], name="lstm", hidden_size=HIDDEN),
+        helper.make_node("Squeeze", ["y", "one"], ["ys"]),
+        helper.make_node("Transpose", ["ys"], ["yb"], perm=[1, 0, 2]),
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Slice", ["shape", "zero", "two"], ["nt"]),
+        helper.make_node("Concat", ["nt", "width"], ["target"], axis=0),
+        helper.make_node("Reshape", ["yb", "target"], ["features"]),
+        helper.make_node("MatMul", ["features", "Wh"], ["mm"]),
+        helper.make_node("Add", ["mm", "bh"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
+        helper.make_node("Squeeze", ["yh", "zero"], ["final"]),
+    ]
+    initializers = [numpy_helper.from_array(rand(1, 4 * HIDDEN, INPUT), "W"),
+                    numpy_helper.from_array(rand(1, 4 * HIDDEN, HIDDEN), "R"),
+                    numpy_helper.from_array(rand(1, 8 * HIDDEN), "B"),
+                    numpy_helper.from_array(rand(HIDDEN, HEAD), "Wh"), numpy_helper.from_array(rand(HEAD), "bh"),
+                    const("one", [1]), const("zero", [0]), const("two", [2]), const("width", [HIDDEN])]
+    outputs = [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", "T", HEAD]),
+               helper.make_tensor_value_info("final", TensorProto.FLOAT, ["N", HIDDEN])]
+    broken("helper_lstm_shape_glue", nodes, [x], outputs, initializers, opset=13)
+
+
 def broken(name, nodes, inputs, outputs, initializers, opset=14):
     graph = helper.make_graph(nodes, name, inputs, outputs, initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="onnx.helper")
@@ -222,6 +251,10 @@ def broken_files():
     # non-default activations
     broken("bad_activations", [helper.make_node("LSTM", ["X", "W", "R"], ["Y"], name="hard", hidden_size=HIDDEN,
                                                 activations=["HardSigmoid", "Tanh", "Tanh"])], [x], [y], [w, r])
+    # a lone reverse direction
+    broken("bad_reverse", [helper.make_node("GRU", ["X", "Wg", "Rg"], ["Y"], name="backwards", hidden_size=HIDDEN,
+                                            direction="reverse")], [x], [y],
+           [numpy_helper.from_array(rand(1, 3 * HIDDEN, INPUT), "Wg"), numpy_helper.from_array(rand(1, 3 * HIDDEN, HIDDEN), "Rg")])
     # external data pointing outside the model's directory
     ext = onnx.TensorProto()
     ext.name = "R"
@@ -265,6 +298,7 @@ def main():
                 extra_graph_inputs=("sequence_lens",))
     single_node("onnx_lstm_external", "LSTM", 1, 4, {}, external=True)
     single_node("onnx_lstm_no_bias", "LSTM", 1, 4, {}, inputs=("W", "R"))
+    shape_glue()
     broken_files()
 
 

@@ -168,6 +168,12 @@ class OnnxErrorsTest {
   }
 
   @Test
+  void reverseAloneIsRefused() {
+    String message = importError(MODELS.resolve("bad_reverse.onnx"));
+    assertTrue(message.contains("node 'backwards' (GRU): direction 'reverse' alone is not supported"), message);
+  }
+
+  @Test
   void lastStepOfABidirectionalOutputIsNotAFinalState() {
     String message = importError(MODELS.resolve("bad_bi_last_step.onnx"));
     assertTrue(message.contains("node '/Gather' (Gather): the last step of a bidirectional layer's output is not its"
