@@ -54,6 +54,8 @@ class OnnxRuntimeParityTest {
   void generatedClassMatchesOnnxRuntime(String name) throws OrtException {
     ImportedModel imported = OnnxImporter.read(MODELS.resolve(name + ".onnx"));
     assertFalse(imported.outputs().isEmpty(), "bound outputs");
+    assertEquals(imported.config(), dev.rnnc.compiler.spec.SpecParser.parse(name + ".yaml", imported.specYaml()).config(),
+        "the spec text describes the imported configuration");
     compare(name, imported, RnncRunner.generated(imported, BATCH, STEPS));
   }
 
