@@ -25,7 +25,7 @@ class SpecParserFuzzTest {
       "embedding: {vocab: ", "dim: ", "layers: ", "bidirectional: true", "mode: many_to_one", "head:", "size: ",
       "activation: softmax", "sigmoid", "limits:", "max_length: ", "max_batch: ", "training:", "loss: ",
       "cross_entropy", "bce", "mse", "dropout: ", "truncate: ", "nonlinearity: relu", "gru_reset: before",
-      "peepholes: true", "proj_size: ", "65536", "2147483648", "&a ", "*a", "!!str ", "---", "\n  ", "{", "[", "~"})
+      "peepholes: true", "proj_size: ", "65536", "2147483648", "&a ", "*a", "!!str ", "---", "{", "[", "~"})
   void parse(byte[] bytes) {
     Spec spec;
     try {
