@@ -1,11 +1,9 @@
 package dev.rnnc.cli;
 
-import dev.rnnc.compiler.RnnCompiler;
-import dev.rnnc.compiler.RnnCompiler.GeneratedSource;
-import dev.rnnc.compiler.memory.CompiledClasses;
-import dev.rnnc.compiler.memory.InMemoryJavaCompiler;
 import dev.rnnc.compiler.spec.Spec;
 import dev.rnnc.compiler.spec.SpecParser;
+import dev.rnnc.loader.ModelClass;
+import dev.rnnc.loader.RnnModels;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnnModel;
@@ -13,10 +11,7 @@ import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.StreamingModel;
 import dev.rnnc.runtime.TrainableModel;
 import dev.rnnc.runtime.reference.ReferenceModel;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * A spec turned into something that makes model instances: its generated class compiled in memory and loaded,
@@ -28,12 +23,7 @@ final class ModelLoader {
   private final boolean reference;
   private final boolean scalar;
   /** The generated class, compiled on first use (null with the reference implementation). */
-  private Class<?> type;
-  private Constructor<?> weightsConstructor;
-  private Constructor<?> modelConstructor;
-  /** Time the compilation took: source generation, then javac and class loading (0 until compiled). */
-  private long generationNanos;
-  private long javacNanos;
+  private ModelClass type;
 
   private ModelLoader(Spec spec, boolean reference, boolean scalar) {
     this.spec = spec;
@@ -57,53 +47,13 @@ final class ModelLoader {
     return new ModelLoader(spec, reference, scalar);
   }
 
-  /**
-   * One compiler for the process: a command compiles once, but in-process callers (tests, a future REPL) reuse
-   * javac's warmed-up caches. It keeps the class path's jars open until the JVM exits.
-   */
-  private static InMemoryJavaCompiler javac;
-
-  private static synchronized InMemoryJavaCompiler javac() {
-    if (javac == null) {
-      javac = new InMemoryJavaCompiler();
-    }
-    return javac;
-  }
-
   /** Compiles and loads the generated class if that has not been done yet. */
   private void compile() {
     if (reference || type != null) {
       return;
     }
-    long start = System.nanoTime();
-    GeneratedSource source = new RnnCompiler().compile(spec);
-    long generated = System.nanoTime();
-    CompiledClasses classes = javac().compile(Map.of(source.qualifiedName(), source.source()));
-    // Generated classes read rnnc.vector once, when initialised: set it just for that moment.
-    String previous = System.getProperty("rnnc.vector");
-    if (scalar) {
-      System.setProperty("rnnc.vector", "false");
-    }
-    try {
-      type = classes.load(source.qualifiedName());
-    } finally {
-      if (scalar) {
-        if (previous == null) {
-          System.clearProperty("rnnc.vector");
-        } else {
-          System.setProperty("rnnc.vector", previous);
-        }
-      }
-    }
-    generationNanos = generated - start;
-    javacNanos = System.nanoTime() - generated;
-    try {
-      Class<?> weights = Class.forName(type.getName() + "$Weights", true, type.getClassLoader());
-      weightsConstructor = weights.getConstructor(ModelParameters.class);
-      modelConstructor = type.getConstructor(weights, int.class, int.class);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("generated class " + type.getName() + " lacks its Weights constructors", e);
-    }
+    // The CLI compiles afresh (no disk cache): its commands report javac's time and must not write to ~/.cache.
+    type = RnnModels.builder().noDiskCache().scalarKernels(scalar).build().modelClass(spec);
   }
 
   Spec spec() {
@@ -113,13 +63,13 @@ final class ModelLoader {
   /** Compiles the generated class if needed; returns how long generating its source took, in nanoseconds. */
   long generationNanos() {
     compile();
-    return generationNanos;
+    return type == null ? 0 : type.generationNanos();
   }
 
   /** Compiles the generated class if needed; returns how long javac and loading it took, in nanoseconds. */
   long javacNanos() {
     compile();
-    return javacNanos;
+    return type == null ? 0 : type.compileNanos();
   }
 
   ModelConfig config() {
@@ -129,19 +79,19 @@ final class ModelLoader {
   /** The generated class's name, or the reference model's. */
   String implementation() {
     compile();
-    return type == null ? ReferenceModel.class.getName() + " (reference)" : type.getName();
+    return type == null ? ReferenceModel.class.getName() + " (reference)" : type.type().getName();
   }
 
   /** Whether instances implement {@link TrainableModel}. */
   boolean trainable() {
     compile();
-    return type == null || TrainableModel.class.isAssignableFrom(type);
+    return type == null || type.trainable();
   }
 
   /** Whether instances implement {@link StreamingModel}. */
   boolean streaming() {
     compile();
-    return type == null ? !config().bidirectional() : StreamingModel.class.isAssignableFrom(type);
+    return type == null ? !config().bidirectional() : type.streaming();
   }
 
   /** A new instance holding at most {@code maxBatch} sequences of {@code maxLength} steps. */
@@ -150,21 +100,7 @@ final class ModelLoader {
     if (type == null) {
       return new ReferenceModel(parameters, maxBatch, maxLength);
     }
-    try {
-      Object weights = weightsConstructor.newInstance(parameters);
-      return (RnnModel) modelConstructor.newInstance(weights, maxBatch, maxLength);
-    } catch (InvocationTargetException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      if (cause instanceof Error error) {
-        throw error;
-      }
-      throw new IllegalStateException("cannot instantiate " + type.getName(), cause);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot instantiate " + type.getName(), e);
-    }
+    return type.newInstance(parameters, maxBatch, maxLength);
   }
 
   /** A trainable instance, or a clear error when the spec has no training section. */
@@ -174,7 +110,7 @@ final class ModelLoader {
           + " 'loss:' to compute gradients or train)");
     }
     if (!trainable()) {
-      throw new RnncException(spec.sourceName() + ": the generated class " + type.getName()
+      throw new RnncException(spec.sourceName() + ": the generated class " + type.type().getName()
           + " does not implement training in this version of rnnc; run with --reference to use the reference"
           + " implementation");
     }

@@ -16,6 +16,17 @@ public final class CompiledClasses {
     this.classBytes = Collections.unmodifiableMap(new TreeMap<>(classBytes));
   }
 
+  /**
+   * Class files compiled earlier (read back from a cache, say), keyed by binary class name. The arrays are
+   * not copied and must not be modified afterwards.
+   */
+  public static CompiledClasses of(Map<String, byte[]> classBytes) {
+    if (classBytes.isEmpty()) {
+      throw new IllegalArgumentException("no classes");
+    }
+    return new CompiledClasses(classBytes);
+  }
+
   /** Every class compiled, nested and synthetic ones included; the arrays must not be modified. */
   public Map<String, byte[]> classBytes() {
     return classBytes;

@@ -26,6 +26,12 @@ final class YamlDocument {
   /** Aliases are legal YAML but a spec has no use for many; the bound stops "billion laughs" input. */
   private static final int MAX_ALIASES = 50;
 
+  /**
+   * A spec nests three levels deep; SnakeYAML's composer recurses once per level, so thousands of levels (a few
+   * kilobytes of brackets) would overflow the stack. Checked on the parser's event stream, which does not recurse.
+   */
+  private static final int MAX_NESTING = 64;
+
   private static final String EXPECTED = "expected a mapping with at least model, package, cell, "
       + "input (or embedding) and hidden";
 
@@ -73,14 +79,29 @@ final class YamlDocument {
 
   /**
    * Checks with the low-level parser that there is at most one document, so a second one is reported at
-   * its own {@code ---} rather than wherever its content begins.
+   * its own {@code ---} rather than wherever its content begins, and that collections do not nest deeper than
+   * {@link #MAX_NESTING}.
    */
   private static boolean singleDocument(LoadSettings settings, String text, ErrorList errors) {
     int documents = 0;
+    int depth = 0;
     for (Event event : new Parse(settings).parseString(text)) {
-      if (event.getEventId() == Event.ID.DocumentStart && ++documents == 2) {
-        errors.at(event.getStartMark(), "a spec holds one YAML document; remove this second one");
-        return false;
+      switch (event.getEventId()) {
+        case DocumentStart -> {
+          if (++documents == 2) {
+            errors.at(event.getStartMark(), "a spec holds one YAML document; remove this second one");
+            return false;
+          }
+        }
+        case MappingStart, SequenceStart -> {
+          if (++depth > MAX_NESTING) {
+            errors.at(event.getStartMark(), "collections nest more than " + MAX_NESTING
+                + " levels deep here; a spec needs three");
+            return false;
+          }
+        }
+        case MappingEnd, SequenceEnd -> depth--;
+        default -> { }
       }
     }
     return true;
