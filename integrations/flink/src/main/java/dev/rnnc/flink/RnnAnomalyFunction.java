@@ -3,9 +3,7 @@ package dev.rnnc.flink;
 import dev.rnnc.flink.model.SensorForecaster;
 import dev.rnnc.runtime.stream.GenericStreamBank;
 import dev.rnnc.runtime.stream.StreamBank;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -32,7 +30,7 @@ import org.apache.flink.util.Collector;
  * <p>Each reading is stepped as it arrives (a bank step of one stream): lowest latency, and keyed state is only
  * ever touched in its own key's context, as a process function must. Stepping several sensors in one bank call
  * (one matrix–matrix product once the batched bank exists) needs an operator that holds back readings of many
- * keys and writes each key's state in that key's context when it flushes — see the README section "Many streams".
+ * keys and writes each key's state in that key's context when it flushes: {@link BatchedAnomalyOperator}.
  */
 public class RnnAnomalyFunction extends KeyedProcessFunction<String, SensorReading, AnomalyScore> {
   private static final long serialVersionUID = 1L;
@@ -41,12 +39,13 @@ public class RnnAnomalyFunction extends KeyedProcessFunction<String, SensorReadi
   private final int residentSensors;
 
   private transient StreamBank bank;
-  private transient LinkedHashMap<String, Integer> resident;
+  private transient ResidentSensors resident;
   private transient ValueState<byte[]> rnnState;
   private transient ValueState<Float> nextForecast;
   private transient int[] ids;
   private transient float[] input;
   private transient float[] output;
+  private transient LongCounter bankCalls;
 
   /**
    * @param weights         the forecaster's weights, loaded once per task manager
@@ -64,9 +63,11 @@ public class RnnAnomalyFunction extends KeyedProcessFunction<String, SensorReadi
   public void open(OpenContext context) {
     SensorForecaster model = new SensorForecaster(weights.load(), 1, 1);
     bank = new GenericStreamBank(model, residentSensors);
-    resident = new LinkedHashMap<>(16, 0.75f, true);
+    resident = new ResidentSensors(bank);
     rnnState = getRuntimeContext().getState(new ValueStateDescriptor<>("rnn-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     nextForecast = getRuntimeContext().getState(new ValueStateDescriptor<>("next-forecast", Types.FLOAT));
+    bankCalls = new LongCounter();
+    getRuntimeContext().addAccumulator(SensorAnomalyJob.BANK_CALLS, bankCalls);
     ids = new int[1];
     input = new float[bank.inputSize()];
     output = new float[bank.outputSize()];
@@ -78,6 +79,7 @@ public class RnnAnomalyFunction extends KeyedProcessFunction<String, SensorReadi
     ids[0] = streamOf(sensor);
     input[0] = reading.value;
     bank.step(ids, 1, input, output);
+    bankCalls.add(1);
     byte[] snapshot = new byte[bank.snapshotSize()]; // a new array: the state backend keeps the reference
     bank.snapshot(ids[0], snapshot, 0);
     rnnState.update(snapshot);
@@ -89,21 +91,14 @@ public class RnnAnomalyFunction extends KeyedProcessFunction<String, SensorReadi
 
   /** The bank stream holding {@code sensor}'s state, restored from keyed state when it is not resident. */
   private int streamOf(String sensor) throws Exception {
-    Integer id = resident.get(sensor);
-    if (id != null) {
-      return id;
+    int id = resident.find(sensor);
+    if (id < 0) {
+      id = resident.admit(sensor, null);
+      byte[] saved = rnnState.value();
+      if (saved != null) {
+        bank.restore(id, saved, 0);
+      }
     }
-    if (bank.openCount() == bank.capacity()) {
-      Iterator<Map.Entry<String, Integer>> eldest = resident.entrySet().iterator();
-      bank.close(eldest.next().getValue());
-      eldest.remove();
-    }
-    int opened = bank.open();
-    byte[] saved = rnnState.value();
-    if (saved != null) {
-      bank.restore(opened, saved, 0);
-    }
-    resident.put(sensor, opened);
-    return opened;
+    return id;
   }
 }

@@ -24,10 +24,14 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * </pre>
  * Options: {@code --sensors N} (keys), {@code --events N}, {@code --parallelism P} (of the scoring operator; the
  * generator runs as one subtask so each sensor's readings stay in order), {@code --resident N} (sensors a
- * subtask keeps decoded in its bank), {@code --weights FILE} (safetensors; default: the bundled trained weights),
+ * subtask keeps decoded in its bank), {@code --batch N} (1: step each reading as it arrives; more: step the
+ * readings of up to N sensors in one bank call), {@code --weights FILE} (safetensors; default: the bundled trained weights),
  * {@code --seed N}.
  */
 public final class SensorAnomalyJob {
+
+  /** Accumulator counting the scoring operator's {@code StreamBank.step} calls (readings / calls = mean batch). */
+  public static final String BANK_CALLS = "rnn-bank-calls";
 
   private SensorAnomalyJob() {}
 
@@ -45,12 +49,24 @@ public final class SensorAnomalyJob {
         .uid("sensor-readings").setParallelism(1);
   }
 
-  /** Anomaly scores of the readings, keyed by sensor; operator ids fixed so savepoints map onto them. */
+  /**
+   * Anomaly scores of the readings, keyed by sensor; operator ids fixed so savepoints map onto them.
+   *
+   * @param maxBatch 1: {@link RnnAnomalyFunction}, each reading stepped as it arrives; more:
+   *                 {@link BatchedAnomalyOperator}, readings of up to that many sensors stepped in one bank call
+   *                 (waiting at most 10 ms)
+   */
   public static DataStream<AnomalyScore> scores(DataStream<SensorReading> readings, ForecasterWeights weights,
-      int residentSensors) {
-    return readings.keyBy(reading -> reading.sensor, Types.STRING)
-        .process(new RnnAnomalyFunction(weights, residentSensors), TypeInformation.of(AnomalyScore.class))
-        .uid("rnn-anomaly-scores").name("rnn anomaly scores");
+      int residentSensors, int maxBatch) {
+    var keyed = readings.keyBy(reading -> reading.sensor, Types.STRING);
+    TypeInformation<AnomalyScore> type = TypeInformation.of(AnomalyScore.class);
+    if (maxBatch <= 1) {
+      return keyed.process(new RnnAnomalyFunction(weights, residentSensors), type)
+          .uid("rnn-anomaly-scores").name("rnn anomaly scores");
+    }
+    return keyed.transform("rnn anomaly scores, batched", type,
+            new BatchedAnomalyOperator(weights, residentSensors, maxBatch, 10))
+        .uid("rnn-anomaly-scores-batched");
   }
 
   public static void main(String[] args) throws Exception {
@@ -59,18 +75,21 @@ public final class SensorAnomalyJob {
     long events = Long.parseLong(options.getOrDefault("events", "2000000"));
     int parallelism = Integer.parseInt(options.getOrDefault("parallelism", "1"));
     int resident = Integer.parseInt(options.getOrDefault("resident", "1024"));
+    int batch = Integer.parseInt(options.getOrDefault("batch", "1"));
     long seed = Long.parseLong(options.getOrDefault("seed", "1"));
     ForecasterWeights weights = options.containsKey("weights")
         ? ForecasterWeights.file(Path.of(options.get("weights"))) : ForecasterWeights.bundled();
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(parallelism);
-    scores(readings(env, source(sensors, events, seed, 0)), weights, resident).sinkTo(new DiscardingSink<>());
+    scores(readings(env, source(sensors, events, seed, 0)), weights, resident, batch).sinkTo(new DiscardingSink<>());
     JobExecutionResult result = env.execute("rnnc sensor anomaly scores");
     long millis = result.getNetRuntime();
+    long calls = result.<Long>getAccumulatorResult(BANK_CALLS);
     System.out.printf(Locale.ROOT, "%,d readings of %,d sensors scored at parallelism %d in %.2f s: %,.0f events/s "
-        + "(%s, %d resident sensors per subtask)%n", events, sensors, parallelism, millis / 1e3,
-        events * 1e3 / millis, weights, resident);
+        + "(%s, %d resident sensors per subtask, batches of up to %d, %.1f readings per bank step on average)%n",
+        events, sensors, parallelism, millis / 1e3, events * 1e3 / millis, weights, resident, batch,
+        (double) events / calls);
   }
 
   private static Map<String, String> options(String[] args) {

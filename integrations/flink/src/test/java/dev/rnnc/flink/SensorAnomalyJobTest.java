@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -25,7 +26,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,11 +96,11 @@ class SensorAnomalyJobTest {
 
   /** The job of {@link SensorAnomalyJob} with a probe and a collecting sink, submitted to the mini cluster. */
   private static JobClient submit(String run, int parallelism, int sensors, long events, double perSecond,
-      int resident, CollectingSink sink, String savepoint) throws Exception {
+      int resident, int batch, CollectingSink sink, String savepoint) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(parallelism);
     DataStream<AnomalyScore> scores = SensorAnomalyJob.scores(
-        SensorAnomalyJob.readings(env, SensorAnomalyJob.source(sensors, events, SEED, perSecond)), WEIGHTS, resident);
+        SensorAnomalyJob.readings(env, SensorAnomalyJob.source(sensors, events, SEED, perSecond)), WEIGHTS, resident, batch);
     scores.map(new SubtaskProbe(run)).uid("subtask-probe").sinkTo(sink).uid("collect");
     StreamGraph graph = env.getStreamGraph();
     if (savepoint != null) {
@@ -107,21 +109,30 @@ class SensorAnomalyJobTest {
     return env.executeAsync(graph);
   }
 
-  private static void runToEnd(JobClient job) throws Exception {
-    job.getJobExecutionResult().get(60, TimeUnit.SECONDS); // throws when the job failed
+  /** Waits for the job; returns the mean number of readings per bank step. */
+  private static double runToEnd(JobClient job, long events) throws Exception {
+    JobExecutionResult result = job.getJobExecutionResult().get(60, TimeUnit.SECONDS); // throws when the job failed
+    return (double) events / result.<Long>getAccumulatorResult(SensorAnomalyJob.BANK_CALLS);
   }
 
-  @Test
-  void scoresEqualEachSensorSteppedAloneAtParallelismOneAndTwo() throws Exception {
+  @ParameterizedTest(name = "batches of up to {0}")
+  @ValueSource(ints = {1, 6})
+  void scoresEqualEachSensorSteppedAloneAtParallelismOneAndTwo(int batch) throws Exception {
     int sensors = 24;
     long events = 24 * 150;
     Map<String, List<AnomalyScore>> expected = alone(sensors, events);
     // Parallelism 2 with fewer resident sensors than a subtask holds: streams are evicted and restored from keyed
     // state bytes all the time. Parallelism 1 with all of them resident.
     for (int parallelism : new int[] {2, 1}) {
-      String run = "p" + parallelism;
+      String run = "p" + parallelism + "b" + batch;
       CollectingSink sink = new CollectingSink(run);
-      runToEnd(submit(run, parallelism, sensors, events, 0, parallelism == 2 ? 5 : 64, sink, null));
+      double perCall = runToEnd(submit(run, parallelism, sensors, events, 0, parallelism == 2 ? 8 : 64, batch, sink,
+          null), events);
+      if (batch == 1) {
+        assertEquals(1.0, perCall, run + ": readings per bank step");
+      } else {
+        assertTrue(perCall > 3, run + ": only " + perCall + " readings per bank step on average");
+      }
       assertEquals(events, sink.collected().size(), run + ": one score per reading");
       assertEquals(expected, bySensor(sink.collected()), run + ": scores differ from stepping each sensor alone");
       Map<String, Set<Integer>> subtasks = SUBTASKS.get(run);
@@ -135,15 +146,17 @@ class SensorAnomalyJobTest {
     }
   }
 
-  @Test
-  void stopWithSavepointAndResumeLosesNothingAndRepeatsNothing(@TempDir Path savepoints) throws Exception {
+  @ParameterizedTest(name = "batches of up to {0}")
+  @ValueSource(ints = {1, 6})
+  void stopWithSavepointAndResumeLosesNothingAndRepeatsNothing(int batch, @TempDir Path savepoints)
+      throws Exception {
     int sensors = 10;
     long events = 10 * 300;
     Map<String, List<AnomalyScore>> expected = alone(sensors, events);
 
-    CollectingSink first = new CollectingSink("before-savepoint");
+    CollectingSink first = new CollectingSink("before-savepoint-" + batch);
     long start = System.nanoTime();
-    JobClient job = submit("before", 2, sensors, events, 400, 4, first, null);
+    JobClient job = submit("before" + batch, 2, sensors, events, 400, 8, batch, first, null);
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (first.collected().size() < 400) {
       assertTrue(System.nanoTime() < deadline, "the first run produced only " + first.collected().size() + " scores");
@@ -156,8 +169,8 @@ class SensorAnomalyJobTest {
     long stopped = System.nanoTime();
     assertTrue(before < events, "the first run finished before it was stopped (" + before + " scores)");
 
-    CollectingSink second = new CollectingSink("after-savepoint");
-    runToEnd(submit("after", 2, sensors, events, 0, 4, second, savepoint));
+    CollectingSink second = new CollectingSink("after-savepoint-" + batch);
+    runToEnd(submit("after" + batch, 2, sensors, events, 0, 8, batch, second, savepoint), events);
 
     System.out.printf("stopped with a savepoint after %d of %d scores (%.1f s), resumed run %.1f s%n", before, events,
         (stopped - start) / 1e9, (System.nanoTime() - stopped) / 1e9);
