@@ -12,7 +12,6 @@ import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
  * The job: generated sensor readings, keyed by sensor, scored by {@link RnnAnomalyFunction}.
@@ -82,14 +81,16 @@ public final class SensorAnomalyJob {
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(parallelism);
-    scores(readings(env, source(sensors, events, seed, 0)), weights, resident, batch).sinkTo(new DiscardingSink<>());
+    scores(readings(env, source(sensors, events, seed, 0)), weights, resident, batch).sinkTo(new ThroughputSink());
     JobExecutionResult result = env.execute("rnnc sensor anomaly scores");
     long millis = result.getNetRuntime();
     long calls = result.<Long>getAccumulatorResult(BANK_CALLS);
-    System.out.printf(Locale.ROOT, "%,d readings of %,d sensors scored at parallelism %d in %.2f s: %,.0f events/s "
-        + "(%s, %d resident sensors per subtask, batches of up to %d, %.1f readings per bank step on average)%n",
-        events, sensors, parallelism, millis / 1e3, events * 1e3 / millis, weights, resident, batch,
-        (double) events / calls);
+    double steadySeconds = (ThroughputSink.LAST_NANOS.get() - ThroughputSink.FIRST_NANOS.get()) / 1e9;
+    System.out.printf(Locale.ROOT, "%,d readings of %,d sensors scored at parallelism %d: %,.0f events/s between the "
+        + "first and the last score (%.2f s; %.2f s with start-up and deployment)%n  %s, %d resident sensors per "
+        + "subtask, batches of up to %d, %.1f readings per bank step on average%n", ThroughputSink.COUNT.get(), sensors,
+        parallelism, (ThroughputSink.COUNT.get() - 1) / steadySeconds, steadySeconds, millis / 1e3, weights, resident,
+        batch, (double) events / calls);
   }
 
   private static Map<String, String> options(String[] args) {

@@ -148,7 +148,7 @@ class SensorAnomalyJobTest {
 
   @ParameterizedTest(name = "batches of up to {0}")
   @ValueSource(ints = {1, 6})
-  void stopWithSavepointAndResumeLosesNothingAndRepeatsNothing(int batch, @TempDir Path savepoints)
+  void stopWithSavepointAndResumeRescaledLosesNothingAndRepeatsNothing(int batch, @TempDir Path savepoints)
       throws Exception {
     int sensors = 10;
     long events = 10 * 300;
@@ -156,7 +156,11 @@ class SensorAnomalyJobTest {
 
     CollectingSink first = new CollectingSink("before-savepoint-" + batch);
     long start = System.nanoTime();
-    JobClient job = submit("before" + batch, 2, sensors, events, 400, 8, batch, first, null);
+    // Rescaled on the way: stopped at one parallelism, resumed at the other, so key groups (and their sensors'
+    // state bytes) move between subtasks.
+    int before = batch == 1 ? 2 : 1;
+    int after = 3 - before;
+    JobClient job = submit("before" + batch, before, sensors, events, 400, 8, batch, first, null);
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (first.collected().size() < 400) {
       assertTrue(System.nanoTime() < deadline, "the first run produced only " + first.collected().size() + " scores");
@@ -165,19 +169,20 @@ class SensorAnomalyJobTest {
     String savepoint = job.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
         .get(60, TimeUnit.SECONDS);
     assertEquals(JobStatus.FINISHED, job.getJobStatus().get(30, TimeUnit.SECONDS));
-    int before = first.collected().size();
+    int scoredBefore = first.collected().size();
     long stopped = System.nanoTime();
-    assertTrue(before < events, "the first run finished before it was stopped (" + before + " scores)");
+    assertTrue(scoredBefore < events, "the first run finished before it was stopped (" + scoredBefore + " scores)");
 
     CollectingSink second = new CollectingSink("after-savepoint-" + batch);
-    runToEnd(submit("after" + batch, 2, sensors, events, 0, 8, batch, second, savepoint), events);
+    runToEnd(submit("after" + batch, after, sensors, events, 0, 8, batch, second, savepoint), events);
 
-    System.out.printf("stopped with a savepoint after %d of %d scores (%.1f s), resumed run %.1f s%n", before, events,
-        (stopped - start) / 1e9, (System.nanoTime() - stopped) / 1e9);
+    System.out.printf("stopped with a savepoint at parallelism %d after %d of %d scores (%.1f s), resumed at %d: %.1f s%n",
+        before, scoredBefore, events, (stopped - start) / 1e9, after, (System.nanoTime() - stopped) / 1e9);
     List<AnomalyScore> all = new ArrayList<>(first.collected());
     all.addAll(second.collected());
     all.sort(Comparator.comparing((AnomalyScore s) -> s.sensor).thenComparingLong(s -> s.seq));
-    assertEquals(events, all.size(), before + " scores before the savepoint, " + second.collected().size() + " after");
+    assertEquals(events, all.size(), scoredBefore + " scores before the savepoint, " + second.collected().size()
+        + " after");
     assertEquals(expected, bySensor(all), "scores across the savepoint differ from an uninterrupted run");
   }
 }
