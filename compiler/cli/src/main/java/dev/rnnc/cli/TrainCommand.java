@@ -289,9 +289,10 @@ final class TrainCommand extends RnncCommand {
         }
         report(summary, opt, schedule, fit, validation != null, config);
         if (summary.reason() == Trainer.StopReason.INTERRUPTED) {
-          err().println("rnnc: stopped by a signal after step " + summary.steps() + "; wrote " + output
+          // On stdout: on a terminal, Ctrl-C also ends whatever stderr is piped through (the rnnc launcher's filter).
+          out().println("stopped by a signal after step " + summary.steps() + "; wrote " + output
               + "; continue with --resume " + output);
-          err().flush();
+          out().flush();
           return INTERRUPTED;
         }
       }

@@ -145,7 +145,9 @@ class KillResumeTest {
     args.addAll(List.of("--output", output.toString()));
     Child child = Child.start(args, dir.resolve("term.log"));
     assertTrue(child.awaitStep(STEPS / 3) >= STEPS / 3, child::log);
-    child.process.destroy(); // SIGTERM
+    // SIGTERM, through the handle: Process.destroy() would also close our end of its stdout.
+    assertTrue(child.process.toHandle().destroy());
+    child.awaitStep(Long.MAX_VALUE); // the rest of its output, up to its end
     assertEquals(143, child.process.waitFor(), child::log);
     String log = child.log();
     Matcher stopped = Pattern.compile("stopped by a signal after step (\\d+); wrote " + Pattern.quote(output.toString())
