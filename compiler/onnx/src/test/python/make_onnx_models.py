@@ -222,6 +222,24 @@ def shape_glue():
     broken("helper_lstm_shape_glue", nodes, [x], outputs, initializers, opset=13)
 
 
+def state_head():
+    """A head straight on a GRU's Y_h [1, batch, hidden] (no Squeeze), the output keeping that leading 1."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", "N", INPUT])
+    nodes = [
+        helper.make_node("GRU", ["x", "W", "R", "B"], ["", "yh"], name="gru", hidden_size=HIDDEN,
+                         linear_before_reset=1),
+        helper.make_node("MatMul", ["yh", "Wh"], ["mm"]),
+        helper.make_node("Add", ["bh", "mm"], ["logits"]),
+        helper.make_node("Sigmoid", ["logits"], ["p"]),
+    ]
+    initializers = [numpy_helper.from_array(rand(1, 3 * HIDDEN, INPUT), "W"),
+                    numpy_helper.from_array(rand(1, 3 * HIDDEN, HIDDEN), "R"),
+                    numpy_helper.from_array(rand(1, 6 * HIDDEN), "B"),
+                    numpy_helper.from_array(rand(HIDDEN, 2), "Wh"), numpy_helper.from_array(rand(2), "bh")]
+    outputs = [helper.make_tensor_value_info("p", TensorProto.FLOAT, [1, "N", 2])]
+    broken("helper_gru_state_head", nodes, [x], outputs, initializers, opset=9)
+
+
 def broken(name, nodes, inputs, outputs, initializers, opset=14):
     graph = helper.make_graph(nodes, name, inputs, outputs, initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="onnx.helper")
@@ -300,6 +318,7 @@ def main():
     single_node("onnx_lstm_no_bias", "LSTM", 1, 4, {}, inputs=("W", "R"))
     shape_glue()
     broken_files()
+    state_head()
 
 
 RNG = np.random.default_rng(7)

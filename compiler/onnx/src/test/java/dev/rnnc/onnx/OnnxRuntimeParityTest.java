@@ -39,7 +39,7 @@ class OnnxRuntimeParityTest {
     return Stream.of(
         "torch_lstm_2x_bi_linear", "torch_gru_2x_bi_softmax", "torch_rnn_sigmoid", "torch_lstm_2x_m2o_softmax",
         "torch_gru_bi_m2o_sigmoid", "torch_rnn_relu_2x_bi_states", "torch_lstm_states", "torch_lstm_embedding_linear",
-        "torch_lstm_2x_last_step_linear", "torch_gru_2x_bi_h0_time_major", "torch_lstm_2x_h0_c0_time_major", "helper_lstm_shape_glue",
+        "torch_lstm_2x_last_step_linear", "torch_gru_2x_bi_h0_time_major", "torch_lstm_2x_h0_c0_time_major", "helper_lstm_shape_glue", "helper_gru_state_head",
         "onnx_gru_reset_before", "onnx_gru_bi_lengths_h0", "onnx_lstm_bi_lengths_states", "onnx_lstm_layout1_states",
         "onnx_gru_layout1_before", "onnx_rnn_bi_lengths_explicit_activations", "onnx_lstm_external",
         "onnx_lstm_no_bias");
