@@ -1416,10 +1416,20 @@ final class GraphAnalyzer {
   List<String> nodeReport() {
     List<String> lines = new ArrayList<>();
     int index = 0;
+    int constants = 0;
     for (OnnxModel.Node node : order) {
       String note = notes.getOrDefault(node, "");
-      lines.add(String.format(Locale.ROOT, "%3d %-16s %-28s %s", index++, node.opType(),
+      index++;
+      // Constant nodes feeding shape arithmetic are numerous and say nothing: counted, not listed.
+      if (node.opType().equals("Constant") && note.startsWith("glue")) {
+        constants++;
+        continue;
+      }
+      lines.add(String.format(Locale.ROOT, "%3d %-16s %-28s %s", index - 1, node.opType(),
           node.name().isEmpty() ? "<" + node.output(0) + ">" : node.name(), substitute(note)));
+    }
+    if (constants > 0) {
+      lines.add("    (" + constants + " Constant node" + (constants > 1 ? "s" : "") + " not listed)");
     }
     return lines;
   }
