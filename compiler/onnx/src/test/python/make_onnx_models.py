@@ -109,7 +109,7 @@ def export_with_states(name, module, opset=14):
                       dynamic_axes=axes, opset_version=opset)
 
 
-def export(name, module, opset=14, tokens=False):
+def export(name, module, opset=14, tokens=False, dynamic=True):
     module.eval()
     if tokens:
         example = torch.randint(0, module.embedding.num_embeddings, (2, 3))
@@ -123,7 +123,7 @@ def export(name, module, opset=14, tokens=False):
     for n in names:
         axes[n] = {0: "batch", 1: "time"} if n == "y" and not module.many_to_one else {1: "batch"} if n != "y" else {0: "batch"}
     torch.onnx.export(module, example, os.path.join(OUT, name + ".onnx"), input_names=["x"], output_names=names,
-                      dynamic_axes=axes, opset_version=opset)
+                      dynamic_axes=axes if dynamic else None, opset_version=opset)
 
 
 def rand(*shape, scale=0.5):
@@ -222,6 +222,24 @@ def shape_glue():
     broken("helper_lstm_shape_glue", nodes, [x], outputs, initializers, opset=13)
 
 
+def state_head():
+    """A head straight on a GRU's Y_h [1, batch, hidden] (no Squeeze), the output keeping that leading 1."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", "N", INPUT])
+    nodes = [
+        helper.make_node("GRU", ["x", "W", "R", "B"], ["", "yh"], name="gru", hidden_size=HIDDEN,
+                         linear_before_reset=1),
+        helper.make_node("MatMul", ["yh", "Wh"], ["mm"]),
+        helper.make_node("Add", ["bh", "mm"], ["logits"]),
+        helper.make_node("Sigmoid", ["logits"], ["p"]),
+    ]
+    initializers = [numpy_helper.from_array(rand(1, 3 * HIDDEN, INPUT), "W"),
+                    numpy_helper.from_array(rand(1, 3 * HIDDEN, HIDDEN), "R"),
+                    numpy_helper.from_array(rand(1, 6 * HIDDEN), "B"),
+                    numpy_helper.from_array(rand(HIDDEN, 2), "Wh"), numpy_helper.from_array(rand(2), "bh")]
+    outputs = [helper.make_tensor_value_info("p", TensorProto.FLOAT, [1, "N", 2])]
+    broken("helper_gru_state_head", nodes, [x], outputs, initializers, opset=9)
+
+
 def broken(name, nodes, inputs, outputs, initializers, opset=14):
     graph = helper.make_graph(nodes, name, inputs, outputs, initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="onnx.helper")
@@ -283,6 +301,11 @@ def main():
     export("bad_bi_last_step", LastStep("GRU", 1, bidirectional=True))
     export_with_states("torch_gru_2x_bi_h0_time_major", WithStates("GRU", 2, True))
     export_with_states("torch_lstm_2x_h0_c0_time_major", WithStates("LSTM", 2, False))
+    # what users get without dynamic_axes: batch 2 and time 3 fixed in the graph
+    export("torch_lstm_2x_bi_fixed_shapes", Stack("LSTM", layers=2, bidirectional=True, head=HEAD,
+                                                  activation="softmax"), opset=13, dynamic=False)
+    export("torch_gru_2x_bi_m2o_fixed_shapes", Stack("GRU", layers=2, bidirectional=True, head=HEAD, many_to_one=True),
+           opset=13, dynamic=False)
 
     single_node("onnx_lstm_peepholes", "LSTM", 1, 4, {}, peepholes=True)
     single_node("onnx_lstm_bi_peepholes_lengths", "LSTM", 2, 4, {}, peepholes=True,
@@ -300,6 +323,7 @@ def main():
     single_node("onnx_lstm_no_bias", "LSTM", 1, 4, {}, inputs=("W", "R"))
     shape_glue()
     broken_files()
+    state_head()
 
 
 RNG = np.random.default_rng(7)

@@ -976,6 +976,7 @@ final class GraphAnalyzer {
       throw new Unsupported("the head reads " + describe(features)
           + "; rnnc's head reads the last layer's per-step output or its final hidden states");
     }
+    features = foldSingleSlot(features);
     List<Factor> last = features.axes().get(features.rank() - 1);
     if (last.size() != 2 || !(last.get(0) instanceof Factor.Stack stack)
         || !(last.get(1) instanceof Factor.Width width) || !width.role().equals("hidden")) {
@@ -1000,6 +1001,27 @@ final class GraphAnalyzer {
         + headSlots + " (many_to_one)" : "the per-step output (many_to_many)") + " -> head.weight"
         + (kind == Kind.LOGITS ? ", head.bias" : ""));
     return new Data(kind, null, axes);
+  }
+
+  /**
+   * A head applied straight to a unidirectional layer's {@code Y_h} ({@code [1, batch, hidden]}) keeps the
+   * one-slot states axis in front; it describes the same elements as that slot folded into the feature axis.
+   */
+  private static Data foldSingleSlot(Data d) {
+    List<Factor> last = d.axes().get(d.rank() - 1);
+    if (last.size() != 1 || !(last.get(0) instanceof Factor.Width)) {
+      return d;
+    }
+    for (int a = 0; a < d.rank() - 1; a++) {
+      List<Factor> axis = d.axes().get(a);
+      if (axis.size() == 1 && axis.get(0) instanceof Factor.Stack stack && stack.size() == 1) {
+        List<List<Factor>> axes = new ArrayList<>(d.axes());
+        axes.set(a, List.of());
+        axes.set(d.rank() - 1, List.of(stack, last.get(0)));
+        return d.withAxes(axes);
+      }
+    }
+    return d;
   }
 
   private Value activation(OnnxModel.Node node) {
@@ -1394,10 +1416,20 @@ final class GraphAnalyzer {
   List<String> nodeReport() {
     List<String> lines = new ArrayList<>();
     int index = 0;
+    int constants = 0;
     for (OnnxModel.Node node : order) {
       String note = notes.getOrDefault(node, "");
-      lines.add(String.format(Locale.ROOT, "%3d %-16s %-28s %s", index++, node.opType(),
+      index++;
+      // Constant nodes feeding shape arithmetic are numerous and say nothing: counted, not listed.
+      if (node.opType().equals("Constant") && note.startsWith("glue")) {
+        constants++;
+        continue;
+      }
+      lines.add(String.format(Locale.ROOT, "%3d %-16s %-28s %s", index - 1, node.opType(),
           node.name().isEmpty() ? "<" + node.output(0) + ">" : node.name(), substitute(note)));
+    }
+    if (constants > 0) {
+      lines.add("    (" + constants + " Constant node" + (constants > 1 ? "s" : "") + " not listed)");
     }
     return lines;
   }
