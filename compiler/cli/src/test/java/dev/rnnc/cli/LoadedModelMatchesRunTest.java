@@ -69,8 +69,8 @@ class LoadedModelMatchesRunTest {
     x.put("c0", Tensor.ofFloats(new int[] {4, B, 6}, random(r, 4 * B * 6)));
     Path in = Cli.tensors(dir, "x.safetensors", x);
     Path out = dir.resolve("y.safetensors");
-    Cli.Result r = Cli.run("run", spec, "--weights", weights, "--input", in, "--output", out);
-    assertEquals(0, r.code(), r::toString);
+    Cli.Result result = Cli.run("run", spec, "--weights", weights, "--input", in, "--output", out);
+    assertEquals(0, result.code(), result::toString);
     Map<String, Tensor> y = Cli.read(out);
 
     RnnModel model = cached.newInstance(ModelParameters.load(weights, cached.config()),
