@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -16,6 +17,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,6 +41,8 @@ final class ClassCache {
   /** Far above any generated model's classes (tens of KB); a larger file is not ours. */
   private static final long MAX_ENTRY_BYTES = 64L << 20;
   private static final int MAX_CLASSES = 1024;
+  /** A temporary file this old was left by a JVM that died mid-write (a write takes milliseconds). */
+  private static final Duration ABANDONED = Duration.ofHours(1);
 
   private final Path directory;
 
@@ -165,6 +170,25 @@ final class ClassCache {
       }
     } finally {
       Files.deleteIfExists(temporary);
+    }
+    deleteAbandonedTemporaryFiles();
+  }
+
+  /** Removes temporary files of writers killed between creating and renaming them; best effort. */
+  private void deleteAbandonedTemporaryFiles() {
+    Instant cutoff = Instant.now().minus(ABANDONED);
+    try (DirectoryStream<Path> temporaries = Files.newDirectoryStream(directory, "*.tmp")) {
+      for (Path temporary : temporaries) {
+        try {
+          if (Files.getLastModifiedTime(temporary).toInstant().isBefore(cutoff)) {
+            Files.deleteIfExists(temporary);
+          }
+        } catch (IOException e) {
+          // Another JVM removed it, or it is not ours to remove: either way nothing to do.
+        }
+      }
+    } catch (IOException e) {
+      // Listing failed: the files stay until a later write.
     }
   }
 

@@ -30,8 +30,8 @@ import java.util.function.Consumer;
  * // cast to StreamingModel / TrainableModel when the spec makes the class one
  * }</pre>
  *
- * <p>The first load of a spec generates its source and compiles it with the JDK's javac in memory (about a
- * second); the class files go to a content-addressed cache directory, so any later load of the same spec, in
+ * <p>The first load of a spec generates its source and compiles it with the JDK's javac in memory (seconds);
+ * the class files go to a content-addressed cache directory, so any later load of the same spec, in
  * this JVM or another, reads them back instead (milliseconds). The cache key is the SHA-256 of the spec's bytes,
  * rnnc's version and the JDK's version. Entries are written atomically and checksummed: a corrupt entry is
  * reported ({@link LoadEvent.Kind#CORRUPT_CACHE_ENTRY}) and rebuilt, and a cache that cannot be written

@@ -168,6 +168,20 @@ class RnnModelsTest {
   }
 
   @Test
+  void temporaryFilesOfKilledWritersAreRemovedWhenOld() throws IOException {
+    Files.createDirectories(cache);
+    Path abandoned = Files.writeString(cache.resolve("0123.abc.tmp"), "half an entry");
+    Path recent = Files.writeString(cache.resolve("4567.def.tmp"), "being written by another JVM");
+    Path unrelated = Files.writeString(cache.resolve("notes.txt"), "not the cache's");
+    Files.setLastModifiedTime(abandoned, java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(java.time.Duration.ofDays(2))));
+    models().modelClass(writeSpec("CleaningLstm"));
+    assertFalse(Files.exists(abandoned));
+    assertTrue(Files.exists(recent), "a write in progress elsewhere is left alone");
+    assertTrue(Files.exists(unrelated));
+  }
+
+  @Test
   void anEntryOfAnotherKeyUnderThisKeysNameIsRejected() throws IOException {
     Path one = writeSpec("OneLstm");
     Path other = writeSpec("OtherLstm");
