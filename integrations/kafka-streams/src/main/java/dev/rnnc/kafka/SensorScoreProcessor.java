@@ -64,6 +64,11 @@ public final class SensorScoreProcessor implements Processor<String, Float, Stri
     float forecast = Float.NaN;
     long seq = 0;
     if (saved != null) {
+      if (saved.length != bank.snapshotSize() + 12) { // the snapshot itself was checked by restore
+        throw new IllegalArgumentException("stored state of " + sensor + " has " + saved.length + " bytes; this "
+            + "processor writes a " + bank.snapshotSize() + "-byte snapshot, a float and a long (" + (bank.snapshotSize()
+            + 12) + ")");
+      }
       ByteBuffer tail = ByteBuffer.wrap(saved, bank.snapshotSize(), 12).order(ByteOrder.LITTLE_ENDIAN);
       forecast = tail.getFloat();
       seq = tail.getLong();

@@ -128,5 +128,19 @@ class SensorScoreTopologyTest {
       assertTrue(cause.getMessage().startsWith("stream snapshot of another model: it holds gru, 1 layer × (h 16)"),
           cause.getMessage());
     }
+    StreamSnapshots ours = new StreamSnapshots(SensorForecaster.CONFIG);
+    byte[] withoutTail = new byte[ours.size()];
+    ours.write(new float[ours.stateFloats()], 0, withoutTail, 0);
+    try (TopologyTestDriver driver = driver()) {
+      driver.<String, byte[]>getKeyValueStore(SensorScoreProcessor.STORE).put("sensor-1", withoutTail);
+      RuntimeException failure = assertThrows(RuntimeException.class,
+          () -> pipe(driver, List.of(KeyValue.pair("sensor-1", 1f))));
+      Throwable cause = failure;
+      while (cause.getCause() != null && !(cause instanceof IllegalArgumentException)) {
+        cause = cause.getCause();
+      }
+      assertEquals("stored state of sensor-1 has 160 bytes; this processor writes a 160-byte snapshot, a float and a "
+          + "long (172)", cause.getMessage());
+    }
   }
 }

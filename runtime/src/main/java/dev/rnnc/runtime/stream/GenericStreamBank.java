@@ -42,6 +42,14 @@ public final class GenericStreamBank extends AbstractStreamBank {
     if (model == null) {
       throw new IllegalArgumentException("model is null");
     }
+    float[] modelH = model.hiddenState();
+    float[] modelC = model.cellState();
+    int modelCells = modelC == null ? 0 : modelC.length;
+    if (modelH == null || modelH.length != hiddenFloats || modelCells != stateFloats - hiddenFloats) {
+      throw new IllegalArgumentException("the model's state (h " + (modelH == null ? 0 : modelH.length) + ", c "
+          + modelCells + " floats) is not that of the configuration given with it (h " + hiddenFloats + ", c "
+          + (stateFloats - hiddenFloats) + ")");
+    }
     this.model = model;
     this.lstm = config.hasCellState();
     this.h = new float[hiddenFloats];
