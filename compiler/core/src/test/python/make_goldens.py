@@ -28,6 +28,14 @@ outputs at padded steps are 0). For every reset-after GRU case the script runs t
 formula as well and asserts it matches nn.GRU (forward, loss and every gradient) to 1e-10, so the loop that
 produces the reset-before goldens is trusted.
 
+LSTM peepholes (ONNX's ``P``: ``i = sigmoid(... + P_i*c)``, ``f = sigmoid(... + P_f*c)`` with the previous c,
+``o = sigmoid(... + P_o*c')`` with the new c') are not in torch either. ``lstm_manual`` is the same kind of loop for
+LSTM, with optional peepholes (parameters ``weight_ph_l{k}[_reverse]`` [3, H], rows i, f, o, added to the nn.LSTM
+and drawn uniform(-1/sqrt(H), 1/sqrt(H))) and optional projection. For every LSTM case without peepholes -- plain
+and ``proj_size`` > 0 -- the script runs the loop too and asserts it matches nn.LSTM to 1e-10, so the loop that
+produces the peephole goldens (with or without a projection) is trusted. LSTM projections themselves
+(``nn.LSTM(proj_size=P)``: ``h' = W_hr (o*tanh(c'))``, h and h0 P wide, c and c0 H wide) come from nn.LSTM.
+
 File format
 -----------
 One safetensors file per case, ``golden/<name>.safetensors``, written here with struct/json (8-byte little-endian
@@ -35,11 +43,14 @@ header length, JSON header padded with spaces to a multiple of 8, then the data)
 ``spec`` (the case as an rnnc YAML spec), ``cell`` (rnn|gru|lstm), ``nonlinearity`` (tanh|relu), ``gru_reset``
 (after|before), ``input``, ``vocab`` (0 if none), ``hidden``, ``layers``, ``bidirectional`` (true|false),
 ``mode`` (many_to_many|many_to_one), ``head`` (0 if none), ``head_activation`` (linear|sigmoid|softmax),
-``loss`` (cross_entropy|bce|mse|none), ``max_length``, ``max_batch``, ``description``.
+``loss`` (cross_entropy|bce|mse|none), ``max_length``, ``max_batch``, ``description``; LSTM variant cases also have
+``proj_size`` (P) and/or ``peepholes`` (true) -- absent means 0 / false, so the files of other cases did not change
+when the variants were added.
 
 Tensors (F32 unless noted): every parameter under its state_dict name; ``input`` [B,T,I] or I64 token ids [B,T];
-``lengths`` I64 [B]; optional ``h0``/``c0`` [layers*dirs,B,H]; expected ``output`` [B,T,dirs*H] (0 at padded
-steps), ``h_n``, ``c_n`` (lstm), ``features`` [B,dirs*H] (many_to_one), ``logits``/``prediction`` with a head
+``lengths`` I64 [B]; optional ``h0`` [layers*dirs,B,S] and ``c0`` [layers*dirs,B,H] (S = P with a projection, else
+H); expected ``output`` [B,T,dirs*S] (0 at padded steps), ``h_n``, ``c_n`` (lstm), ``features`` [B,dirs*S]
+(many_to_one), ``logits``/``prediction`` with a head
 ([B,T,K] many_to_many, 0 at padded steps, or [B,K]). With a loss: ``target`` (I64 class ids [B,T] or [B] for
 cross_entropy; F32 shaped like the compared output for bce/mse; arbitrary but valid at padded steps, which must be
 ignored), ``loss`` [1], ``grad.<param>`` for every parameter, ``grad.input`` (dense input only; 0 at padded
@@ -55,7 +66,9 @@ Cases
 head; cross_entropy, bce, mse, and forward-only), with token (embedding) input in a third of them and a given
 h0 (and c0 for LSTM) in about half. ``extra_cases``: edge cases and combinations the rotation misses, named after what
 they cover (batch of one, one step, no sequence at full length, all at full length, soft bce targets,
-cross-entropy under a linear head, relu with large weights, the largest sizes). Every spec is one rnnc accepts
+cross-entropy under a linear head, relu with large weights, the largest sizes). ``variant_cases``: LSTM with a
+projection (``lstm_proj_*``), with peepholes (``lstm_peep_*``) and with both (``lstm_proj_peep_*``), each over
+layers 1-3, uni/bidirectional, both modes, heads and losses, token input and given h0/c0. Every spec is one rnnc accepts
 (for example mse never trains a softmax head: rnnc rejects that spec). The case name spells out its configuration: cell, layers, uni/bi, mode, head,
 loss, then ``emb`` (token input) and ``h0`` (given initial state).
 """
@@ -107,6 +120,8 @@ class Case:
     given_h0: bool = False
     soft_targets: bool = False           # bce targets in (0, 1) rather than {0, 1}
     weight_scale: float = 1.0            # multiplies the default init (to exercise relu's unbounded range)
+    proj_size: int = 0                   # lstm only: nn.LSTM(proj_size=P), h is P wide
+    peepholes: bool = False              # lstm only: ONNX peepholes, run by lstm_manual
     description: str = ""
 
 
@@ -123,23 +138,32 @@ class Model(nn.Module):
         rnn_args = dict(input_size=c.input, hidden_size=c.hidden, num_layers=c.layers,
                         bidirectional=c.bidirectional, batch_first=True)
         if c.cell == "lstm":
+            if c.proj_size:
+                rnn_args["proj_size"] = c.proj_size
             self.rnn = nn.LSTM(**rnn_args)
+            if c.peepholes:
+                add_peepholes(self.rnn)
         elif c.cell == "gru":
             # For reset-before the nn.GRU only holds the parameters (same names and shapes); gru_manual runs it.
             self.rnn = nn.GRU(**rnn_args)
         else:
             self.rnn = nn.RNN(nonlinearity=c.nonlinearity, **rnn_args)
         if c.head:
-            self.head = nn.Linear(dirs(c) * c.hidden, c.head)
+            self.head = nn.Linear(dirs(c) * state_size(c), c.head)
 
-    def forward(self, x, lengths, h0, c0, manual_gru=False):
-        """Returns (output [B,T,dirs*H], h_n, c_n or None), outputs exactly 0 at padded steps."""
+    def forward(self, x, lengths, h0, c0, manual=False):
+        """Returns (output [B,T,dirs*S], h_n, c_n or None), outputs exactly 0 at padded steps.
+
+        ``manual`` runs GRU and LSTM through the explicit loops (gru_manual, lstm_manual) instead of nn.GRU/nn.LSTM,
+        to check the loops against torch; reset-before GRU and peephole LSTM always need them."""
         c = self.case
         if c.vocab:
             x = self.embedding(x)
-        if c.cell == "gru" and (manual_gru or c.gru_reset == "before"):
+        if c.cell == "gru" and (manual or c.gru_reset == "before"):
             out, h_n = gru_manual(self.rnn, x, lengths, h0, c.gru_reset == "before")
             return out, h_n, None
+        if c.cell == "lstm" and (manual or c.peepholes):
+            return lstm_manual(self.rnn, x, lengths, h0, c0, c.peepholes)
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         if c.cell == "lstm":
             out, (h_n, c_n) = self.rnn(packed, (h0, c0))
@@ -152,6 +176,71 @@ class Model(nn.Module):
 
 def dirs(c: Case) -> int:
     return 2 if c.bidirectional else 1
+
+
+def state_size(c: Case) -> int:
+    """Width S of h: the projection size P for an LSTM with a projection, else H."""
+    return c.proj_size if c.proj_size else c.hidden
+
+
+def add_peepholes(rnn: nn.LSTM):
+    """Adds ``weight_ph_l{k}[_reverse]`` [3, H] (rows i, f, o) to an nn.LSTM, drawn as torch draws the LSTM's own
+    parameters (uniform(-1/sqrt(H), 1/sqrt(H)); rnnc initialises them the same way). nn.LSTM itself ignores them;
+    lstm_manual reads them."""
+    bound = 1.0 / math.sqrt(rnn.hidden_size)
+    for layer in range(rnn.num_layers):
+        for d in range(2 if rnn.bidirectional else 1):
+            name = "weight_ph_l%d%s" % (layer, "_reverse" if d else "")
+            rnn.register_parameter(name, nn.Parameter(torch.empty(3, rnn.hidden_size).uniform_(-bound, bound)))
+
+
+def lstm_manual(rnn: nn.LSTM, x, lengths, h0, c0, peepholes: bool):
+    """LSTM over a padded batch with packed-sequence semantics, as an explicit loop in torch autograd.
+
+    The same masking as gru_manual: at invalid steps h and c are carried unchanged and the output is 0. With
+    ``peepholes`` (ONNX's P, here ``weight_ph`` rows i, f, o): ``i = sigmoid(... + P_i*c)``, ``f = sigmoid(... +
+    P_f*c)`` with the previous c, ``c' = f*c + i*g``, ``o = sigmoid(... + P_o*c')`` with the new c'. With a projection
+    (``rnn.proj_size`` > 0): ``h' = W_hr (o*tanh(c'))``, as nn.LSTM(proj_size=P). Returns (output, h_n, c_n).
+    """
+    B, T, _ = x.shape
+    H, P = rnn.hidden_size, rnn.proj_size
+    S = P if P else H
+    nd = 2 if rnn.bidirectional else 1
+    valid = torch.arange(T).unsqueeze(0) < lengths.unsqueeze(1)  # [B, T]
+    zeros = torch.zeros(B, S)
+    layer_in = x
+    h_n, c_n = [], []
+    for layer in range(rnn.num_layers):
+        outs = []
+        for d in range(nd):
+            sfx = "_l%d%s" % (layer, "_reverse" if d else "")
+            w_ih, w_hh = getattr(rnn, "weight_ih" + sfx), getattr(rnn, "weight_hh" + sfx)
+            b_ih, b_hh = getattr(rnn, "bias_ih" + sfx), getattr(rnn, "bias_hh" + sfx)
+            w_hr = getattr(rnn, "weight_hr" + sfx) if P else None
+            w_ph = getattr(rnn, "weight_ph" + sfx) if peepholes else None
+            h, cell = h0[layer * nd + d], c0[layer * nd + d]
+            step_out = [None] * T
+            for t in (range(T) if d == 0 else reversed(range(T))):
+                a_i, a_f, a_g, a_o = (layer_in[:, t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh).chunk(4, dim=1)
+                if w_ph is not None:
+                    a_i = a_i + w_ph[0] * cell
+                    a_f = a_f + w_ph[1] * cell
+                i, f, g = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g)
+                cell_new = f * cell + i * g
+                if w_ph is not None:
+                    a_o = a_o + w_ph[2] * cell_new
+                h_new = torch.sigmoid(a_o) * torch.tanh(cell_new)
+                if w_hr is not None:
+                    h_new = h_new @ w_hr.T
+                m = valid[:, t:t + 1]
+                h = torch.where(m, h_new, h)
+                cell = torch.where(m, cell_new, cell)
+                step_out[t] = torch.where(m, h_new, zeros)
+            outs.append(torch.stack(step_out, dim=1))
+            h_n.append(h)
+            c_n.append(cell)
+        layer_in = torch.cat(outs, dim=2)
+    return layer_in, torch.stack(h_n), torch.stack(c_n)
 
 
 def gru_manual(rnn: nn.GRU, x, lengths, h0, reset_before: bool):
@@ -218,7 +307,7 @@ def make_lengths(c: Case, gen: torch.Generator) -> List[int]:
     return [lengths[i] for i in order]
 
 
-def run(c: Case, manual_gru=False):
+def run(c: Case, manual=False):
     """Builds the model and data from the case's seed and runs forward (+ loss and backward). Returns tensors."""
     seed = zlib.crc32(c.name.encode())
     torch.manual_seed(seed)
@@ -236,15 +325,16 @@ def run(c: Case, manual_gru=False):
         x = torch.randint(0, c.vocab, (B, T), generator=gen)
     else:
         x = f32(torch.randn(B, T, c.input, generator=gen)).requires_grad_(True)
-    state_shape = (c.layers * nd, B, H)
+    state_shape = (c.layers * nd, B, state_size(c))   # h0; c0 is H wide
     h0 = f32(torch.randn(*state_shape, generator=gen) * 0.5) if c.given_h0 else torch.zeros(*state_shape)
     h0.requires_grad_(True)
     c0 = None
     if c.cell == "lstm":
-        c0 = f32(torch.randn(*state_shape, generator=gen) * 0.5) if c.given_h0 else torch.zeros(*state_shape)
+        cell_shape = (c.layers * nd, B, H)
+        c0 = f32(torch.randn(*cell_shape, generator=gen) * 0.5) if c.given_h0 else torch.zeros(*cell_shape)
         c0.requires_grad_(True)
 
-    out, h_n, c_n = model(x, lengths, h0, c0, manual_gru=manual_gru)
+    out, h_n, c_n = model(x, lengths, h0, c0, manual=manual)
     assert torch.all(out[~valid] == 0), "output must be exactly 0 at padded steps"
     res = {"output": out, "h_n": h_n}
     if c_n is not None:
@@ -280,7 +370,7 @@ def run(c: Case, manual_gru=False):
             inputs["c0"] = c0
 
     if c.loss != "none":
-        K = c.head if c.head else nd * H
+        K = c.head if c.head else nd * state_size(c)
         lead = (B, T) if c.mode == "many_to_many" else (B,)
         sel = valid if c.mode == "many_to_many" else torch.ones(B, dtype=torch.bool)
         if c.loss == "cross_entropy":
@@ -317,15 +407,17 @@ def run(c: Case, manual_gru=False):
     return params, inputs, res
 
 
-def check_manual_gru(c: Case):
-    """The manual loop with the reset-after formula must reproduce nn.GRU: this is what makes reset-before trusted."""
+def check_manual(c: Case):
+    """The manual loops must reproduce torch: gru_manual with the reset-after formula nn.GRU, lstm_manual without
+    peepholes nn.LSTM (with and without a projection). This is what makes the reset-before and peephole goldens,
+    which only the loops can compute, trusted."""
     _, _, by_torch = run(c)
-    _, _, by_loop = run(c, manual_gru=True)
+    _, _, by_loop = run(c, manual=True)
     assert by_torch.keys() == by_loop.keys()
     for key in by_torch:
         a, b = by_torch[key].detach(), by_loop[key].detach()
         err = (a - b).abs().max().item()
-        assert err < 1e-10, "manual GRU loop disagrees with nn.GRU on %s of %s: %g" % (key, c.name, err)
+        assert err < 1e-10, "manual %s loop disagrees with torch on %s of %s: %g" % (c.cell, key, c.name, err)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -338,6 +430,10 @@ def spec_text(c: Case) -> str:
         lines.append("nonlinearity: %s" % c.nonlinearity)
     if c.cell == "gru":
         lines.append("gru_reset: %s" % c.gru_reset)
+    if c.proj_size:
+        lines.append("proj_size: %d" % c.proj_size)
+    if c.peepholes:
+        lines.append("peepholes: true")
     if c.vocab:
         lines.append("embedding: {vocab: %d, dim: %d}" % (c.vocab, c.input))
     else:
@@ -357,7 +453,7 @@ def java_name(name: str) -> str:
 
 
 def metadata(c: Case) -> dict:
-    return {
+    meta = {
         "spec": spec_text(c),
         "description": c.description,
         "cell": c.cell,
@@ -375,6 +471,13 @@ def metadata(c: Case) -> dict:
         "max_length": str(MAX_LENGTH),
         "max_batch": str(MAX_BATCH),
     }
+    # Only LSTM variant cases carry these keys (absent means 0 / false), so the files of the other cases stay
+    # byte-identical to what they were before the variants existed.
+    if c.proj_size:
+        meta["proj_size"] = str(c.proj_size)
+    if c.peepholes:
+        meta["peepholes"] = "true"
+    return meta
 
 
 def write_safetensors(path: str, tensors: dict, meta: dict):
@@ -415,8 +518,8 @@ def read_safetensors(path: str):
 
 
 def write_case(c: Case):
-    if c.cell == "gru" and c.gru_reset == "after":
-        check_manual_gru(c)
+    if (c.cell == "gru" and c.gru_reset == "after") or (c.cell == "lstm" and not c.peepholes):
+        check_manual(c)
     params, inputs, res = run(c)
     tensors = {}
     tensors.update(params)
@@ -542,8 +645,54 @@ def extra_cases() -> List[Case]:
     ]
 
 
+def variant_cases() -> List[Case]:
+    """LSTM with a projection (nn.LSTM(proj_size=P)), with ONNX peepholes (lstm_manual), and both at once."""
+    return [
+        Case(name="lstm_proj_l1_uni_m2m_softmax_ce_h0", cell="lstm", proj_size=3, input=3, hidden=5, batch=3,
+             steps=5, head=3, head_activation="softmax", loss="cross_entropy", given_h0=True,
+             description="projection 5 -> 3, per-step classification, given h0 [1,B,3] and c0 [1,B,5]"),
+        Case(name="lstm_proj_l2_bi_m2m_nohead_mse", cell="lstm", proj_size=2, layers=2, bidirectional=True,
+             input=3, hidden=4, batch=3, steps=6, loss="mse",
+             description="projection 4 -> 2, 2 bidirectional layers (layer 1 reads 2*2), mse on the output"),
+        Case(name="lstm_proj_l3_bi_m2o_sigmoid_bce_emb_h0", cell="lstm", proj_size=4, layers=3, bidirectional=True,
+             vocab=9, input=4, hidden=6, batch=4, steps=7, mode="many_to_one", head=2, head_activation="sigmoid",
+             loss="bce", given_h0=True,
+             description="projection 6 -> 4, 3 bidirectional layers, token input, many-to-one features 2*4"),
+        Case(name="lstm_proj_l2_uni_m2o_nohead_mse_h0", cell="lstm", proj_size=1, layers=2, input=4, hidden=5,
+             batch=3, steps=5, mode="many_to_one", loss="mse", given_h0=True,
+             description="projection to a single value, mse on many-to-one features without head"),
+        Case(name="lstm_proj_l2_uni_noneful_m2m_linear_mse_h0", cell="lstm", proj_size=3, layers=2, input=2,
+             hidden=7, batch=3, steps=7, lengths=[5, 1, 3], head=2, loss="mse", given_h0=True,
+             description="projection 7 -> 3, no sequence reaches the padded length"),
+        Case(name="lstm_proj_l1_bi_m2m_linear_fwd_emb", cell="lstm", proj_size=2, bidirectional=True, vocab=8,
+             input=3, hidden=4, batch=4, steps=6, head=3,
+             description="projection, forward only, bidirectional, token input, per-step linear head"),
+        Case(name="lstm_peep_l1_uni_m2m_softmax_ce_h0", cell="lstm", peepholes=True, input=3, hidden=5, batch=3,
+             steps=5, head=3, head_activation="softmax", loss="cross_entropy", given_h0=True,
+             description="peepholes, per-step classification, given h0 and c0 (the peepholes read c0)"),
+        Case(name="lstm_peep_l2_bi_m2m_nohead_mse", cell="lstm", peepholes=True, layers=2, bidirectional=True,
+             input=3, hidden=4, batch=3, steps=6, loss="mse",
+             description="peepholes, 2 bidirectional layers, mse on the output"),
+        Case(name="lstm_peep_l3_uni_m2o_sigmoid_bce_emb_h0", cell="lstm", peepholes=True, layers=3, vocab=9,
+             input=4, hidden=6, batch=4, steps=7, mode="many_to_one", head=2, head_activation="sigmoid",
+             loss="bce", given_h0=True, description="peepholes, 3 layers, token input, many-to-one"),
+        Case(name="lstm_peep_l1_bi_m2o_linear_mse_h0", cell="lstm", peepholes=True, bidirectional=True, input=4,
+             hidden=5, batch=4, steps=6, mode="many_to_one", head=3, loss="mse", given_h0=True,
+             description="peepholes, bidirectional many-to-one regression, given h0 and c0"),
+        Case(name="lstm_peep_l2_uni_m2m_sigmoid_fwd_emb", cell="lstm", peepholes=True, layers=2, vocab=7, input=3,
+             hidden=4, batch=3, steps=5, head=2, head_activation="sigmoid",
+             description="peepholes, forward only, token input"),
+        Case(name="lstm_proj_peep_l2_bi_m2m_linear_mse_h0", cell="lstm", proj_size=3, peepholes=True, layers=2,
+             bidirectional=True, input=3, hidden=5, batch=3, steps=6, head=2, loss="mse", given_h0=True,
+             description="projection 5 -> 3 and peepholes together, 2 bidirectional layers"),
+        Case(name="lstm_proj_peep_l1_uni_m2o_softmax_ce_emb", cell="lstm", proj_size=2, peepholes=True, vocab=6,
+             input=3, hidden=4, batch=4, steps=5, mode="many_to_one", head=3, head_activation="softmax",
+             loss="cross_entropy", description="projection and peepholes, token input, many-to-one classification"),
+    ]
+
+
 def main():
-    cases = base_cases() + extra_cases()
+    cases = base_cases() + extra_cases() + variant_cases()
     names = [c.name for c in cases]
     assert len(set(names)) == len(names), "duplicate case names"
     os.makedirs(OUT_DIR, exist_ok=True)

@@ -21,7 +21,7 @@ public final class Batch {
   public int steps;
   /** Valid steps per sequence (each 1..steps), or null for all steps. */
   public int[] lengths;
-  /** Initial hidden state {@code [layers*dirs, batch, H]}, or null for zeros. */
+  /** Initial hidden state {@code [layers*dirs, batch, S]} (S = {@link ModelConfig#stateSize()}), or null for zeros. */
   public float[] h0;
   /** Initial LSTM cell state {@code [layers*dirs, batch, H]}, or null for zeros. */
   public float[] c0;

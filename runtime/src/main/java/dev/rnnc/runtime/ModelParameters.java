@@ -48,8 +48,11 @@ public final class ModelParameters {
 
   /**
    * PyTorch's default initialisation, drawn deterministically from {@code seed} (the same distributions as
-   * torch, not the same numbers): recurrent weights and biases uniform(−1/√H, 1/√H), head weight and bias
-   * uniform(−1/√in, 1/√in) with in = feature size, embedding normal(0, 1).
+   * torch, not the same numbers): recurrent weights and biases uniform(−1/√H, 1/√H) — including the LSTM
+   * projection {@code weight_hr}, as torch.nn.LSTM draws it, and the peephole weights {@code weight_ph}, which
+   * torch does not have (ONNX leaves their initialisation to the exporter; the same bound keeps every recurrent
+   * parameter on one scale) — head weight and bias uniform(−1/√in, 1/√in) with in = feature size (D·P with a
+   * projection), embedding normal(0, 1).
    */
   public static ModelParameters initialize(ModelConfig config, long seed) {
     SplittableRandom random = new SplittableRandom(seed);

@@ -27,7 +27,8 @@ public interface RnnModel {
    * @param batch   sequences, 1..maxBatch
    * @param steps   padded length T, 1..maxLength
    * @param lengths valid steps per sequence (each 1..steps), or {@code null} for all {@code steps}
-   * @param h0      initial hidden state {@code [layers*dirs, batch, H]}, or {@code null} for zeros
+   * @param h0      initial hidden state {@code [layers*dirs, batch, S]}, or {@code null} for zeros; S =
+   *                {@link ModelConfig#stateSize()}: H, or P with an LSTM projection
    * @param c0      initial LSTM cell state {@code [layers*dirs, batch, H]}, or {@code null} for zeros
    * @throws IllegalArgumentException on sizes out of range or an embedding model
    */
@@ -41,16 +42,16 @@ public interface RnnModel {
    */
   void forwardTokens(int[] tokens, int batch, int steps, int[] lengths, float[] h0, float[] c0);
 
-  /** Per-step output of the last layer {@code [batch, steps, dirs*H]}, exactly 0 at padded steps. */
+  /** Per-step output of the last layer {@code [batch, steps, dirs*S]}, exactly 0 at padded steps. */
   float[] output();
 
-  /** Final hidden states {@code [layers*dirs, batch, H]}, index {@code layer*dirs + direction}. */
+  /** Final hidden states {@code [layers*dirs, batch, S]}, index {@code layer*dirs + direction}. */
   float[] hN();
 
   /** Final LSTM cell states {@code [layers*dirs, batch, H]}, or {@code null} for other cells. */
   float[] cN();
 
-  /** Many-to-one features {@code [batch, dirs*H]}, or {@code null} for many-to-many models. */
+  /** Many-to-one features {@code [batch, dirs*S]}, or {@code null} for many-to-many models. */
   float[] features();
 
   /** Head logits {@code [batch, steps, K]} (many-to-many, 0 at padded steps) or {@code [batch, K]}; {@code null} without head. */

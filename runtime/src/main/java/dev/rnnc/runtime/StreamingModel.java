@@ -13,7 +13,7 @@ public interface StreamingModel {
   /**
    * Sets the state.
    *
-   * @param h0 hidden state {@code [layers, H]}
+   * @param h0 hidden state {@code [layers, S]}; S = {@link ModelConfig#stateSize()}: H, or P with an LSTM projection
    * @param c0 LSTM cell state {@code [layers, H]}, or {@code null} for zeros (ignored by other cells)
    */
   void setState(float[] h0, float[] c0);
@@ -24,7 +24,7 @@ public interface StreamingModel {
   /** Advances one step on a token id (embedding models). */
   void stepToken(int token);
 
-  /** The last layer's hidden state after the last step {@code [H]}. */
+  /** The last layer's hidden state after the last step {@code [S]}. */
   float[] stepOutput();
 
   /** Head logits for the last step {@code [K]}, or {@code null} without head. */
@@ -33,7 +33,7 @@ public interface StreamingModel {
   /** Head activation of {@link #stepLogits()} {@code [K]}, or {@code null} without head. */
   float[] stepPrediction();
 
-  /** Hidden state of every layer {@code [layers, H]} (live view; copy to keep). */
+  /** Hidden state of every layer {@code [layers, S]} (live view; copy to keep). */
   float[] hiddenState();
 
   /** LSTM cell state of every layer {@code [layers, H]}, or {@code null} for other cells. */

@@ -20,7 +20,10 @@ public interface TrainableModel extends RnnModel {
   /** Gradient of the loss with respect to the dense input {@code [batch, steps, inputSize]}; null for token input. */
   float[] inputGradient();
 
-  /** Gradient with respect to h0 {@code [layers*dirs, batch, H]} (the zero state when none was given). */
+  /**
+   * Gradient with respect to h0 {@code [layers*dirs, batch, S]} (S = {@link ModelConfig#stateSize()}; the zero
+   * state when none was given).
+   */
   float[] h0Gradient();
 
   /** Gradient with respect to c0 {@code [layers*dirs, batch, H]}, or null for cells without a cell state. */

@@ -82,6 +82,22 @@ class ModelParametersTest {
     assertTrue(Arrays.stream(toDoubles(embedding)).anyMatch(v -> Math.abs(v) > 3), "normal tails, not uniform");
   }
 
+  @Test
+  void projectionAndPeepholeWeightsAreDrawnLikeTheOtherRecurrentParameters() {
+    ModelConfig config = ModelConfig.builder(Cell.LSTM).input(8).hidden(100).projSize(40).peepholes(true)
+        .bidirectional(true).head(5, null).build();
+    ModelParameters p = ModelParameters.initialize(config, 3);
+    assertArrayEquals(new int[] {40, 100}, p.shape("rnn.weight_hr_l0_reverse"));
+    assertArrayEquals(new int[] {3, 100}, p.shape("rnn.weight_ph_l0"));
+    assertArrayEquals(new int[] {400, 40}, p.shape("rnn.weight_hh_l0"));
+    float rnnBound = (float) (1 / Math.sqrt(100));
+    for (String name : List.of("rnn.weight_hr_l0", "rnn.weight_hr_l0_reverse", "rnn.weight_ph_l0",
+        "rnn.weight_ph_l0_reverse", "rnn.weight_hh_l0")) {
+      assertUniform(name, p.get(name), rnnBound);
+    }
+    assertUniform("head.weight", p.get("head.weight"), (float) (1 / Math.sqrt(80)));
+  }
+
   private static void assertUniform(String name, float[] values, float bound) {
     double sum = 0;
     float min = Float.MAX_VALUE;

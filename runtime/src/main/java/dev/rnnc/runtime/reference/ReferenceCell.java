@@ -4,15 +4,19 @@ import dev.rnnc.runtime.ModelConfig;
 import java.util.Arrays;
 
 /**
- * One timestep of a recurrent cell and its exact backward, on plain vectors of width H. {@code cp}/{@code c}
- * (previous and new cell state) are used by LSTM only; other cells leave {@code c} and {@code dcp} zero.
- * {@code saved} holds the activations backward needs ({@link #savedSize()} values), written by forward.
+ * One timestep of a recurrent cell and its exact backward, on plain vectors. The hidden state h ({@code hp},
+ * {@code h}, {@code dh}, {@code dhp}) is {@link #stateSize} wide: H, or P for an LSTM with a projection. The
+ * cell state ({@code cp}/{@code c}, previous and new) is H wide and used by LSTM only; other cells leave
+ * {@code c} and {@code dcp} zero. {@code saved} holds the activations backward needs ({@link #savedSize()}
+ * values), written by forward.
  */
 abstract class ReferenceCell {
   final int hidden;
+  final int stateSize;
 
-  ReferenceCell(int hidden) {
+  ReferenceCell(int hidden, int stateSize) {
     this.hidden = hidden;
+    this.stateSize = stateSize;
   }
 
   static ReferenceCell of(ModelConfig config) {
@@ -22,7 +26,7 @@ abstract class ReferenceCell {
       case GRU:
         return new GruCell(config.hidden(), config.gruReset() == ModelConfig.GruReset.BEFORE);
       case LSTM:
-        return new LstmCell(config.hidden());
+        return new LstmCell(config.hidden(), config.stateSize(), config.hasProjection(), config.peepholes());
       default:
         throw new IllegalArgumentException("unknown cell " + config.cell());
     }
@@ -49,7 +53,7 @@ abstract class ReferenceCell {
 
   void clear(LayerWeights w, double[] dx, double[] dhp, double[] dcp) {
     Arrays.fill(dx, 0, w.inputSize, 0);
-    Arrays.fill(dhp, 0, hidden, 0);
+    Arrays.fill(dhp, 0, stateSize, 0);
     Arrays.fill(dcp, 0, hidden, 0);
   }
 
@@ -58,7 +62,7 @@ abstract class ReferenceCell {
     private final boolean relu;
 
     RnnCell(int hidden, boolean relu) {
-      super(hidden);
+      super(hidden, hidden);
       this.relu = relu;
     }
 
@@ -89,31 +93,61 @@ abstract class ReferenceCell {
     }
   }
 
-  /** Gates i, f, g, o (rows jH..(j+1)H); {@code c' = f*c + i*g}, {@code h' = o*tanh(c')}. */
+  /**
+   * Gates i, f, g, o (rows jH..(j+1)H): {@code c' = f*c + i*g}, {@code m = o*tanh(c')}, {@code h' = m}. Two
+   * options, which compose:
+   * <ul>
+   *   <li>a projection (torch.nn.LSTM {@code proj_size=P}): {@code h' = W_hr·m}, so h is P wide and
+   *       {@code W_hh} reads P values;</li>
+   *   <li>peepholes (ONNX {@code P}, rows i, f, o of {@code weight_ph}): the i and f pre-activations add
+   *       {@code P_i*c}, {@code P_f*c} with the previous c, the o pre-activation adds {@code P_o*c'} with the
+   *       new c'.</li>
+   * </ul>
+   */
   static final class LstmCell extends ReferenceCell {
-    LstmCell(int hidden) {
-      super(hidden);
+    private final boolean projection;
+    private final boolean peepholes;
+    // m = o*tanh(c') before the projection, and its gradient (used only with a projection).
+    private final double[] unprojected;
+    private final double[] dUnprojected;
+
+    LstmCell(int hidden, int stateSize, boolean projection, boolean peepholes) {
+      super(hidden, stateSize);
+      this.projection = projection;
+      this.peepholes = peepholes;
+      this.unprojected = new double[hidden];
+      this.dUnprojected = new double[hidden];
     }
 
+    /** i, f, g, o; with a projection, m is recomputed from o and c' rather than saved. */
     @Override
     int savedSize() {
       return 4 * hidden;
     }
 
+    /** The peephole weight of gate row {@code block} (0 i, 1 f, 2 o) and unit {@code j}, or 0 without. */
+    private double peephole(LayerWeights w, int block, int j) {
+      return peepholes ? w.wph[block * hidden + j] : 0;
+    }
+
     @Override
     void forward(LayerWeights w, double[] x, double[] hp, double[] cp, double[] h, double[] c, double[] saved) {
       int n = hidden;
+      double[] m = projection ? unprojected : h;
       for (int j = 0; j < n; j++) {
-        double i = sigmoid(w.ih(j, x) + w.hh(j, hp));
-        double f = sigmoid(w.ih(n + j, x) + w.hh(n + j, hp));
+        double i = sigmoid(w.ih(j, x) + w.hh(j, hp) + peephole(w, 0, j) * cp[j]);
+        double f = sigmoid(w.ih(n + j, x) + w.hh(n + j, hp) + peephole(w, 1, j) * cp[j]);
         double g = Math.tanh(w.ih(2 * n + j, x) + w.hh(2 * n + j, hp));
-        double o = sigmoid(w.ih(3 * n + j, x) + w.hh(3 * n + j, hp));
         c[j] = f * cp[j] + i * g;
-        h[j] = o * Math.tanh(c[j]);
+        double o = sigmoid(w.ih(3 * n + j, x) + w.hh(3 * n + j, hp) + peephole(w, 2, j) * c[j]);
+        m[j] = o * Math.tanh(c[j]);
         saved[j] = i;
         saved[n + j] = f;
         saved[2 * n + j] = g;
         saved[3 * n + j] = o;
+      }
+      if (projection) {
+        w.project(m, h);
       }
     }
 
@@ -122,18 +156,35 @@ abstract class ReferenceCell {
         double[] saved, double[] dh, double[] dc, double[] dx, double[] dhp, double[] dcp) {
       clear(w, dx, dhp, dcp);
       int n = hidden;
+      double[] dm = dh;
+      if (projection) {
+        for (int j = 0; j < n; j++) {
+          unprojected[j] = saved[3 * n + j] * Math.tanh(c[j]);
+        }
+        w.backProject(gr, unprojected, dh, dUnprojected);
+        dm = dUnprojected;
+      }
       for (int j = 0; j < n; j++) {
         double i = saved[j];
         double f = saved[n + j];
         double g = saved[2 * n + j];
         double o = saved[3 * n + j];
         double tc = Math.tanh(c[j]);
-        double dcTotal = dc[j] + dh[j] * o * (1 - tc * tc);
-        dcp[j] = dcTotal * f;
-        backGate(w, gr, j, dcTotal * g * i * (1 - i), x, hp, dx, dhp);
-        backGate(w, gr, n + j, dcTotal * cp[j] * f * (1 - f), x, hp, dx, dhp);
+        double dOutputGate = dm[j] * tc * o * (1 - o);
+        // c' reaches the loss through h' = o*tanh(c'), through the next step's c, and through o's peephole.
+        double dcTotal = dc[j] + dm[j] * o * (1 - tc * tc) + dOutputGate * peephole(w, 2, j);
+        double dInputGate = dcTotal * g * i * (1 - i);
+        double dForgetGate = dcTotal * cp[j] * f * (1 - f);
+        dcp[j] = dcTotal * f + dInputGate * peephole(w, 0, j) + dForgetGate * peephole(w, 1, j);
+        if (peepholes) {
+          gr.wph[j] += dInputGate * cp[j];
+          gr.wph[n + j] += dForgetGate * cp[j];
+          gr.wph[2 * n + j] += dOutputGate * c[j];
+        }
+        backGate(w, gr, j, dInputGate, x, hp, dx, dhp);
+        backGate(w, gr, n + j, dForgetGate, x, hp, dx, dhp);
         backGate(w, gr, 2 * n + j, dcTotal * i * (1 - g * g), x, hp, dx, dhp);
-        backGate(w, gr, 3 * n + j, dh[j] * tc * o * (1 - o), x, hp, dx, dhp);
+        backGate(w, gr, 3 * n + j, dOutputGate, x, hp, dx, dhp);
       }
     }
   }
@@ -149,7 +200,7 @@ abstract class ReferenceCell {
     private final double[] dResetHidden;
 
     GruCell(int hidden, boolean resetBefore) {
-      super(hidden);
+      super(hidden, hidden);
       this.resetBefore = resetBefore;
       this.resetHidden = new double[hidden];
       this.dResetHidden = new double[hidden];

@@ -22,6 +22,11 @@ import java.util.Map;
  * with pack_padded semantics; many-to-one features are {@code concat(h_n[last, fwd], h_n[last, bwd])};
  * the head maps per-step outputs (many-to-many, 0 at padded steps) or features to logits.
  *
+ * <p>h is S = {@link ModelConfig#stateSize()} wide: H, or P for an LSTM with a projection
+ * ({@code torch.nn.LSTM(proj_size=P)}), so per-step outputs and features are {@code dirs·S} wide and h0/h_n are
+ * {@code [layers*dirs, batch, S]}, while the LSTM cell state c0/c_n stays {@code [layers*dirs, batch, H]}.
+ * LSTM peepholes (ONNX) change only the cell ({@link ReferenceCell.LstmCell}).
+ *
  * <p>Training: {@link #computeGradients} runs the loss of {@code config().training()}; a model without a
  * training section throws {@link IllegalStateException} rather than guessing a loss. Dropout mask
  * {@code call} numbers count computeGradients calls since {@link #setDropoutSeed} (seed 0 at first).
@@ -38,6 +43,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   private final int layers;
   private final int dirs;
   private final int hidden;
+  private final int stateSize;
   private final int featureSize;
   private final boolean perStep;
 
@@ -106,6 +112,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
     this.layers = config.layers();
     this.dirs = config.directions();
     this.hidden = config.hidden();
+    this.stateSize = config.stateSize();
     this.featureSize = config.featureSize();
     this.perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
     config.parameterShapes().forEach((name, shape) -> {
@@ -140,32 +147,33 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
       dLayerOutput[l] = new double[rows * featureSize];
       masks[l] = l == 0 ? null : new float[rows * featureSize];
     }
-    int states = layers * dirs * maxBatch * hidden;
+    int states = layers * dirs * maxBatch * stateSize;
+    int cellStates = layers * dirs * maxBatch * hidden;
     this.h0 = new double[states];
-    this.c0 = new double[states];
+    this.c0 = new double[cellStates];
     this.hN = new double[states];
-    this.cN = new double[states];
+    this.cN = new double[cellStates];
     this.dh0 = new double[states];
-    this.dc0 = new double[states];
+    this.dc0 = new double[cellStates];
     this.dhN = new double[states];
-    this.dcN = new double[states];
+    this.dcN = new double[cellStates];
     this.featureValues = new double[maxBatch * featureSize];
     this.dFeatures = new double[maxBatch * featureSize];
     int positions = perStep ? rows : maxBatch;
     this.logitValues = new double[positions * config.headSize()];
     this.predictionValues = new double[positions * config.headSize()];
     this.dCompared = new double[positions * config.outputSize()];
-    this.staging = new double[Math.max(rows * config.inputSize(), states)];
+    this.staging = new double[Math.max(rows * config.inputSize(), cellStates)];
 
     this.outputView = new float[rows * featureSize];
     this.hNView = new float[states];
-    this.cNView = config.hasCellState() ? new float[states] : null;
+    this.cNView = config.hasCellState() ? new float[cellStates] : null;
     this.featuresView = perStep ? null : new float[maxBatch * featureSize];
     this.logitsView = config.hasHead() ? new float[logitValues.length] : null;
     this.predictionView = config.hasHead() ? new float[logitValues.length] : null;
     this.inputGradientView = config.hasEmbedding() ? null : new float[rows * config.inputSize()];
     this.h0GradientView = new float[states];
-    this.c0GradientView = config.hasCellState() ? new float[states] : null;
+    this.c0GradientView = config.hasCellState() ? new float[cellStates] : null;
   }
 
   private LayerWeights[] streamLayers() {
@@ -333,7 +341,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
     return config.hasEmbedding() ? null : dLayerInput[0];
   }
 
-  /** dLoss/dh0 {@code [layers*dirs, batch, H]} of the last training call. */
+  /** dLoss/dh0 {@code [layers*dirs, batch, S]} (S = {@link ModelConfig#stateSize()}) of the last training call. */
   public double[] h0GradientDouble() {
     return dh0;
   }
@@ -361,7 +369,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   @Override
   public void setState(float[] h0, float[] c0) {
     StreamState state = requireStreaming();
-    requireLength("h0", h0, layers * hidden);
+    requireLength("h0", h0, layers * stateSize);
     if (c0 != null && config.hasCellState()) {
       requireLength("c0", c0, layers * hidden);
     }
@@ -502,19 +510,23 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   }
 
   private void loadStates(float[] h0Values, float[] c0Values) {
-    int size = layers * dirs * region.batch * hidden;
-    loadState(h0Values == null ? null : toStaging("h0", h0Values, size), h0);
+    int hSize = layers * dirs * region.batch * stateSize;
+    loadState("h0", h0Values == null ? null : toStaging("h0", h0Values, hSize), h0, stateSize);
     boolean cell = config.hasCellState() && c0Values != null;
-    loadState(cell ? toStaging("c0", c0Values, size) : null, c0);
+    int cSize = layers * dirs * region.batch * hidden;
+    loadState("c0", cell ? toStaging("c0", c0Values, cSize) : null, c0, hidden);
   }
 
-  /** One initial state {@code [layers*dirs, batch, H]}, zeros when {@code values} is null. */
-  private void loadState(double[] values, double[] state) {
-    int size = layers * dirs * region.batch * hidden;
+  /**
+   * One initial state {@code [layers*dirs, batch, width]} (width S for h0, H for c0), zeros when
+   * {@code values} is null.
+   */
+  private void loadState(String what, double[] values, double[] state, int width) {
+    int size = layers * dirs * region.batch * width;
     if (values == null) {
       Arrays.fill(state, 0, size, 0);
     } else {
-      requireLength("initial state", values.length, size);
+      requireLength(what, values.length, size);
       System.arraycopy(values, 0, state, 0, size);
     }
   }
@@ -537,10 +549,10 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
     }
     loadStates(batch.h0, batch.c0);
     if (h0Values != null) {
-      loadState(h0Values, h0);
+      loadState("h0", h0Values, h0, stateSize);
     }
     if (c0Values != null && config.hasCellState()) {
-      loadState(c0Values, c0);
+      loadState("c0", c0Values, c0, hidden);
     }
   }
 
@@ -599,7 +611,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
       }
       Arrays.fill(layerOutput[l], 0, rows * featureSize, 0);
       for (int d = 0; d < dirs; d++) {
-        passes[l][d].forward(region, layerInput[l], h0, c0, layerOutput[l], featureSize, d * hidden, hN, cN);
+        passes[l][d].forward(region, layerInput[l], h0, c0, layerOutput[l], featureSize, d * stateSize, hN, cN);
       }
     }
     if (!perStep) {
@@ -632,13 +644,15 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   private void gatherFeatures() {
     for (int b = 0; b < region.batch; b++) {
       for (int d = 0; d < dirs; d++) {
-        System.arraycopy(hN, stateOffset(layers - 1, d, b), featureValues, b * featureSize + d * hidden, hidden);
+        System.arraycopy(hN, stateOffset(layers - 1, d, b), featureValues, b * featureSize + d * stateSize,
+            stateSize);
       }
     }
   }
 
+  /** Offset of sequence {@code b}'s h in a state array {@code [layers*dirs, batch, S]}. */
   private int stateOffset(int layer, int dir, int b) {
-    return ((layer * dirs + dir) * region.batch + b) * hidden;
+    return ((layer * dirs + dir) * region.batch + b) * stateSize;
   }
 
   /** Head on each valid step's output (many-to-many; 0 at padded steps) or on each sequence's features. */
@@ -715,7 +729,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
     for (int l = layers - 1; l >= 0; l--) {
       Arrays.fill(dLayerInput[l], 0, rows * config.layerInputSize(l), 0);
       for (int d = 0; d < dirs; d++) {
-        passes[l][d].backward(region, layerInput[l], h0, c0, dLayerOutput[l], featureSize, d * hidden, dhN, dcN,
+        passes[l][d].backward(region, layerInput[l], h0, c0, dLayerOutput[l], featureSize, d * stateSize, dhN, dcN,
             dLayerInput[l], dh0, dc0);
       }
       if (l > 0) {
@@ -756,7 +770,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
         System.arraycopy(dCompared, b * k, dFeatures, b * featureSize, featureSize);
       }
       for (int d = 0; d < dirs; d++) {
-        System.arraycopy(dFeatures, b * featureSize + d * hidden, dhN, stateOffset(layers - 1, d, b), hidden);
+        System.arraycopy(dFeatures, b * featureSize + d * stateSize, dhN, stateOffset(layers - 1, d, b), stateSize);
       }
     }
   }
@@ -779,10 +793,9 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
 
   private void publishForward() {
     int rows = region.batch * region.steps;
-    int states = layers * dirs * region.batch * hidden;
     copy(layerOutput[layers - 1], outputView, rows * featureSize);
-    copy(hN, hNView, states);
-    copy(cN, cNView, states);
+    copy(hN, hNView, layers * dirs * region.batch * stateSize);
+    copy(cN, cNView, layers * dirs * region.batch * hidden);
     copy(featureValues, featuresView, region.batch * featureSize);
     int positions = perStep ? rows : region.batch;
     copy(logitValues, logitsView, positions * config.headSize());
@@ -794,10 +807,9 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
       double[] g = entry.getValue();
       copy(g, floatGradients.get(entry.getKey()), g.length);
     }
-    int states = layers * dirs * region.batch * hidden;
     copy(dLayerInput[0], inputGradientView, region.batch * region.steps * config.inputSize());
-    copy(dh0, h0GradientView, states);
-    copy(dc0, c0GradientView, states);
+    copy(dh0, h0GradientView, layers * dirs * region.batch * stateSize);
+    copy(dc0, c0GradientView, layers * dirs * region.batch * hidden);
   }
 
   /** Narrows {@code count} values to float; a null target means the result does not exist for this model. */

@@ -13,6 +13,7 @@ final class StreamState {
   private final LayerWeights[] layers;
   private final ReferenceHead head;
   private final int hidden;
+  private final int stateSize;
 
   private final double[][] h;
   private final double[][] c;
@@ -33,18 +34,19 @@ final class StreamState {
     this.layers = layers;
     this.head = head;
     this.hidden = config.hidden();
-    this.h = new double[config.layers()][hidden];
+    this.stateSize = config.stateSize();
+    this.h = new double[config.layers()][stateSize];
     this.c = new double[config.layers()][hidden];
-    this.newH = new double[hidden];
+    this.newH = new double[stateSize];
     this.newC = new double[hidden];
     this.saved = new double[cell.savedSize()];
     int k = config.headSize();
     this.logits = new double[k];
     this.prediction = new double[k];
-    this.outputView = new float[hidden];
+    this.outputView = new float[stateSize];
     this.logitsView = head == null ? null : new float[k];
     this.predictionView = head == null ? null : new float[k];
-    this.hiddenView = new float[config.layers() * hidden];
+    this.hiddenView = new float[config.layers() * stateSize];
     this.cellView = config.hasCellState() ? new float[config.layers() * hidden] : null;
     publish();
   }
@@ -59,11 +61,16 @@ final class StreamState {
     publish();
   }
 
-  /** Sets h (and c, or zeros when {@code c0} is null) of every layer from {@code [layers, H]} arrays. */
+  /**
+   * Sets h {@code [layers, S]} and c {@code [layers, H]} (zeros when {@code c0} is null) of every layer; S is
+   * P with an LSTM projection, else H.
+   */
   void set(float[] h0, float[] c0) {
     for (int l = 0; l < layers.length; l++) {
+      for (int j = 0; j < stateSize; j++) {
+        h[l][j] = h0[l * stateSize + j];
+      }
       for (int j = 0; j < hidden; j++) {
-        h[l][j] = h0[l * hidden + j];
         c[l][j] = c0 == null ? 0 : c0[l * hidden + j];
       }
     }
@@ -75,7 +82,7 @@ final class StreamState {
     for (int l = 0; l < layers.length; l++) {
       double[] input = l == 0 ? x : h[l - 1];
       cell.forward(layers[l], input, h[l], c[l], newH, newC, saved);
-      System.arraycopy(newH, 0, h[l], 0, hidden);
+      System.arraycopy(newH, 0, h[l], 0, stateSize);
       System.arraycopy(newC, 0, c[l], 0, hidden);
     }
     if (head != null) {
@@ -87,14 +94,14 @@ final class StreamState {
   private void publish() {
     int last = layers.length - 1;
     for (int l = 0; l < layers.length; l++) {
-      for (int j = 0; j < hidden; j++) {
-        hiddenView[l * hidden + j] = (float) h[l][j];
-        if (cellView != null) {
-          cellView[l * hidden + j] = (float) c[l][j];
-        }
+      for (int j = 0; j < stateSize; j++) {
+        hiddenView[l * stateSize + j] = (float) h[l][j];
+      }
+      for (int j = 0; cellView != null && j < hidden; j++) {
+        cellView[l * hidden + j] = (float) c[l][j];
       }
     }
-    System.arraycopy(hiddenView, last * hidden, outputView, 0, hidden);
+    System.arraycopy(hiddenView, last * stateSize, outputView, 0, stateSize);
     if (head != null) {
       for (int k = 0; k < logits.length; k++) {
         logitsView[k] = (float) logits[k];

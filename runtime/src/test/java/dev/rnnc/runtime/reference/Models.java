@@ -23,6 +23,8 @@ final class Models {
   private Loss loss = Loss.MSE;
   private double dropout;
   private boolean training = true;
+  private int projSize;
+  private boolean peepholes;
 
   private Models(Cell cell) {
     this.cell = cell;
@@ -89,19 +91,34 @@ final class Models {
     return this;
   }
 
+  /** LSTM projection of h to {@code size} values. */
+  Models projection(int size) {
+    projSize = size;
+    return this;
+  }
+
+  /** LSTM peephole connections. */
+  Models peepholes() {
+    peepholes = true;
+    return this;
+  }
+
   Models noTraining() {
     training = false;
     return this;
   }
 
   ModelConfig build() {
-    return new ModelConfig(cell, nonlinearity, reset, input, vocab, hidden, layers, bidirectional, mode, head,
-        activation, 5, 3, training ? new ModelConfig.TrainingConfig(loss, dropout, 0) : null);
+    ModelConfig.Builder builder = ModelConfig.builder(cell).nonlinearity(nonlinearity).gruReset(reset).hidden(hidden)
+        .projSize(projSize).peepholes(peepholes).layers(layers).bidirectional(bidirectional).mode(mode)
+        .head(head, activation).limits(3, 5)
+        .training(training ? new ModelConfig.TrainingConfig(loss, dropout, 0) : null);
+    return (vocab > 0 ? builder.embedding(vocab, input) : builder.input(input)).build();
   }
 
   /**
    * A random batch for {@code config}: inputs uniform(-1, 1), targets matching the loss, and (when
-   * {@code states}) random h0/c0. Token ids and class targets at padded steps are -1 so that reading them
+   * {@code states}) random h0 {@code [layers*dirs, batch, S]} and c0 {@code [layers*dirs, batch, H]}. Token ids and class targets at padded steps are -1 so that reading them
    * would fail.
    */
   static Batch batch(ModelConfig config, int batch, int steps, int[] lengths, boolean states, long seed) {
@@ -119,9 +136,9 @@ final class Models {
       b.input = uniform(random, batch * steps * config.inputSize(), -1, 1);
     }
     if (states) {
-      int size = config.layers() * config.directions() * batch * config.hidden();
-      b.h0 = uniform(random, size, -0.5, 0.5);
-      b.c0 = config.hasCellState() ? uniform(random, size, -0.5, 0.5) : null;
+      int slots = config.layers() * config.directions() * batch;
+      b.h0 = uniform(random, slots * config.stateSize(), -0.5, 0.5);
+      b.c0 = config.hasCellState() ? uniform(random, slots * config.hidden(), -0.5, 0.5) : null;
     }
     boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
     int positions = batch * (perStep ? steps : 1);

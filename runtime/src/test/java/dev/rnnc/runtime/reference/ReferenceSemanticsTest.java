@@ -78,6 +78,35 @@ class ReferenceSemanticsTest {
   }
 
   @Test
+  void oneUnitPeepholeLstmByHand() {
+    ReferenceModel model = model(Models.of(Cell.LSTM).input(1).hidden(1).peepholes().noTraining().build());
+    set(model, "rnn.weight_ih_l0", 0.5, -0.4, 0.3, 0.9);
+    set(model, "rnn.weight_hh_l0", 0.2, 0.7, -0.6, 0.1);
+    set(model, "rnn.bias_ih_l0", 0.1, 0.2, -0.3, 0.05);
+    set(model, "rnn.bias_hh_l0", 0.0, 0.3, 0.1, -0.2);
+    set(model, "rnn.weight_ph_l0", 0.4, -0.7, 1.1);
+    model.forward(new float[] {1, -2}, 1, 2, null, new float[] {0.3f}, new float[] {-0.5f});
+    // i = σ(a_i + 0.4 c), f = σ(a_f - 0.7 c) with the previous c; c' = f c + i g; o = σ(a_o + 1.1 c') with the new.
+    assertClose(new double[] {-0.2132287498935621, -0.03306724927078741}, model.output(), 2);
+    assertClose(new double[] {-0.45170462233470854}, model.cN(), 1);
+  }
+
+  @Test
+  void twoUnitLstmProjectedToOneByHand() {
+    ReferenceModel model = model(Models.of(Cell.LSTM).input(1).hidden(2).projection(1).noTraining().build());
+    set(model, "rnn.weight_ih_l0", 0.5, -0.4, 0.3, 0.9, -0.2, 0.6, 0.1, -0.8);
+    set(model, "rnn.weight_hh_l0", 0.2, 0.7, -0.6, 0.1, 0.4, -0.3, 0.5, 0.25);
+    set(model, "rnn.bias_ih_l0", 0.1, 0.2, -0.3, 0.05, 0.0, 0.1, -0.1, 0.2);
+    set(model, "rnn.bias_hh_l0", 0.0, 0.3, 0.1, -0.2, 0.15, 0.0, 0.05, -0.05);
+    set(model, "rnn.weight_hr_l0", 0.8, -1.2);
+    // h0 is P = 1 wide, c0 H = 2 wide; h' = W_hr·(o*tanh(c')).
+    model.forward(new float[] {1, -2}, 1, 2, null, new float[] {0.3f}, new float[] {-0.5f, 0.2f});
+    assertClose(new double[] {-0.2669211722392736, 0.5028413926894235}, model.output(), 2);
+    assertClose(new double[] {0.5028413926894235}, model.hN(), 1);
+    assertClose(new double[] {0.04886088651823253, -0.5245898393462256}, model.cN(), 2);
+  }
+
+  @Test
   void oneUnitGruResetAfterAndBefore() {
     double[][] expected = {{0.23400627715712136, 0.06295410678239732}, {0.28905760692925264, 0.1449917037056958}};
     Models[] variants = {Models.of(Cell.GRU), Models.of(Cell.GRU).resetBefore()};
@@ -255,7 +284,10 @@ class ReferenceSemanticsTest {
     Models[] specs = {
         Models.of(Cell.LSTM).layers(2).head(3, HeadActivation.SOFTMAX),
         Models.of(Cell.GRU).resetBefore().embedding(6, 2).layers(3),
-        Models.of(Cell.RNN).relu().manyToOne().head(2, HeadActivation.SIGMOID)};
+        Models.of(Cell.RNN).relu().manyToOne().head(2, HeadActivation.SIGMOID),
+        Models.of(Cell.LSTM).hidden(4).projection(2).layers(2).head(3, HeadActivation.LINEAR),
+        Models.of(Cell.LSTM).peepholes().embedding(5, 3).layers(2).manyToOne().head(2, HeadActivation.SOFTMAX),
+        Models.of(Cell.LSTM).hidden(5).peepholes().projection(3).layers(3)};
     for (Models spec : specs) {
       ModelConfig config = spec.noTraining().build();
       ReferenceModel model = new ReferenceModel(ModelParameters.initialize(config, 9), 1, 5);
@@ -266,7 +298,7 @@ class ReferenceSemanticsTest {
         model.forward(batch.input, 1, 5, null, batch.h0, batch.c0);
       }
       model.setState(batch.h0, batch.c0);
-      int h = config.hidden();
+      int h = config.stateSize();
       int k = config.headSize();
       for (int t = 0; t < 5; t++) {
         if (config.hasEmbedding()) {

@@ -53,6 +53,21 @@ class ReferenceValidationTest {
   }
 
   @Test
+  void projectedStatesAreCheckedAtTheirOwnWidths() {
+    // hidden 3 projected to 2: h0 is [1, 2, 2], c0 [1, 2, 3], streaming h [1, 2] and c [1, 3].
+    ModelConfig projected = Models.of(Cell.LSTM).projection(2).noTraining().build();
+    ReferenceModel narrow = new ReferenceModel(ModelParameters.initialize(projected, 1), 2, 4);
+    narrow.forward(input, 2, 4, null, new float[4], new float[6]);
+    fails(IllegalArgumentException.class, "h0 has 3 values, the call needs 4",
+        () -> narrow.forward(input, 2, 4, null, new float[3], new float[6]));
+    fails(IllegalArgumentException.class, "c0 has 4 values, the call needs 6",
+        () -> narrow.forward(input, 2, 4, null, new float[4], new float[4]));
+    narrow.setState(new float[2], new float[3]);
+    fails(IllegalArgumentException.class, "c0 has 2 values, the call needs 3",
+        () -> narrow.setState(new float[2], new float[2]));
+  }
+
+  @Test
   void rejectsTheWrongInputKind() {
     fails(IllegalArgumentException.class, "call forward",
         () -> model.forwardTokens(new int[8], 2, 4, null, null, null));

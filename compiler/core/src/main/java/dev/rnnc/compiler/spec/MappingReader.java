@@ -2,11 +2,12 @@ package dev.rnnc.compiler.spec;
 
 import java.math.BigInteger;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.snakeyaml.engine.v2.common.ScalarStyle;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
@@ -32,6 +33,8 @@ final class MappingReader {
   private final List<String> validKeys;
   private final ErrorList errors;
   private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
+  /** Valid keys that an unknown key was taken for ("did you mean"): not reported again as missing. */
+  private final Set<String> suggested = new HashSet<>();
 
   /**
    * @param section   the section's name, or null at the top level
@@ -74,12 +77,23 @@ final class MappingReader {
     return entries.containsKey(key);
   }
 
-  /** Reports {@code key} as missing when it is; {@code hint} is appended to the message. */
+  /** Whether an unknown key of this mapping was reported with "did you mean '{@code key}'?". */
+  boolean suggested(String key) {
+    return suggested.contains(key);
+  }
+
+  /**
+   * Reports {@code key} as missing when it is; {@code hint} is appended to the message. A key that a
+   * misspelt key was already reported for ({@code hiden: 64}: "did you mean 'hidden'?") is not reported
+   * a second time: that error says what to fix.
+   */
   boolean require(String key, String hint) {
     if (has(key)) {
       return true;
     }
-    errors.at(missingAt, "missing required key '" + path(key) + "'" + hint);
+    if (!suggested.contains(key)) {
+      errors.at(missingAt, "missing required key '" + path(key) + "'" + hint);
+    }
     return false;
   }
 
@@ -146,8 +160,9 @@ final class MappingReader {
         }
       }
     }
-    String options = Stream.of(type.getEnumConstants()).map(SpecSchema::spelling).collect(Collectors.joining(", "));
-    return invalid(entry, path(key) + " must be one of " + options + ", got " + Describe.node(node));
+    List<String> options = Stream.of(type.getEnumConstants()).map(SpecSchema::spelling).toList();
+    return invalid(entry, path(key) + " must be one of " + String.join(", ", options) + ", got "
+        + Describe.node(node) + valueHint(node, options));
   }
 
   /** Any non-empty scalar, as text; {@code what} says what is expected ("a Java class name"). */
@@ -194,6 +209,24 @@ final class MappingReader {
         && pattern.matcher(scalar.getValue()).matches();
   }
 
+  /**
+   * "Did you mean" for a misspelt or wrongly capitalised value ({@code cell: GRU}), or "" when no option is
+   * close; values are always lower case, which the hint says when case is the only difference.
+   */
+  private static String valueHint(Node node, List<String> options) {
+    if (!(node instanceof ScalarNode scalar) || Describe.isNull(scalar)) {
+      return "";
+    }
+    String value = scalar.getValue();
+    String closest = Suggestions.closest(value, options);
+    if (closest == null) {
+      return "";
+    }
+    return closest.equalsIgnoreCase(value)
+        ? " (did you mean '" + closest + "'? values are lower case)"
+        : " (did you mean '" + closest + "'?)";
+  }
+
   private String unknownKey(String key) {
     String where = section == null ? "" : " in " + section;
     String home = SpecSchema.TOP_KEYS.contains(key) ? "" : SpecSchema.sectionOf(key);
@@ -203,6 +236,9 @@ final class MappingReader {
     } else {
       String closest = Suggestions.closest(key, validKeys);
       hint = closest == null ? "" : " (did you mean '" + closest + "'?)";
+      if (closest != null) {
+        suggested.add(closest);
+      }
     }
     return "unknown key '" + Describe.clip(key) + "'" + where + hint + "; valid keys: " + String.join(", ", validKeys);
   }

@@ -33,6 +33,8 @@ final class SpecReader {
   private Field<Cell> cell;
   private Field<Nonlinearity> nonlinearity;
   private Field<GruReset> gruReset;
+  private Field<Integer> projSize;
+  private Field<Boolean> peepholes;
   private Field<Integer> input;
   private Field<MappingReader> embedding;
   private Field<Integer> vocab = Field.absent();
@@ -93,6 +95,8 @@ final class SpecReader {
     cell = top.choice(CELL, Cell.class);
     nonlinearity = top.choice(NONLINEARITY, Nonlinearity.class);
     gruReset = top.choice(GRU_RESET, GruReset.class);
+    projSize = top.integer(PROJ_SIZE, 1, MAX, "");
+    peepholes = top.bool(PEEPHOLES);
     input = top.integer(INPUT, 1, MAX, "");
     embedding = top.section(EMBEDDING);
     if (embedding.valid()) {
@@ -144,12 +148,12 @@ final class SpecReader {
     if (input.present() && embedding.present()) {
       Node later = index(input.key()) > index(embedding.key()) ? input.key() : embedding.key();
       errors.at(later, "give either input (dense features) or embedding (token ids), not both");
-    } else if (!input.present() && !embedding.present()) {
+    } else if (!input.present() && !embedding.present() && !top.suggested(EMBEDDING)) {
       top.require(INPUT, " (or 'embedding' for token-id inputs)");
     }
   }
 
-  /** Options that only one cell kind has. */
+  /** Options that only one cell kind has; a projection narrower than the hidden state. */
   private void checkCellOptions() {
     if (!cell.valid()) {
       return;
@@ -160,6 +164,16 @@ final class SpecReader {
     }
     if (gruReset.present() && cell.value() != Cell.GRU) {
       errors.at(gruReset.key(), "gru_reset applies only to cell gru, not " + kind + "; remove it");
+    }
+    if (projSize.present() && cell.value() != Cell.LSTM) {
+      errors.at(projSize.key(), "proj_size applies only to cell lstm, not " + kind + "; remove it");
+    } else if (projSize.valid() && hidden.valid() && projSize.value() >= hidden.value()) {
+      errors.at(projSize.node(), "proj_size must be less than hidden (" + hidden.value() + "), got "
+          + projSize.value() + ": the projection narrows h from hidden to proj_size values, as in "
+          + "torch.nn.LSTM; remove proj_size for none");
+    }
+    if (peepholes.present() && cell.value() != Cell.LSTM) {
+      errors.at(peepholes.key(), "peepholes apply only to cell lstm, not " + kind + "; remove them");
     }
   }
 
@@ -188,21 +202,24 @@ final class SpecReader {
     ModelConfig.TrainingConfig trainingConfig = training.present()
         ? new ModelConfig.TrainingConfig(loss.value(), dropout.or(0.0), truncate.or(0))
         : null;
-    return new ModelConfig(
-        cell.value(),
-        nonlinearity.or(Nonlinearity.TANH),
-        gruReset.or(GruReset.AFTER),
-        embedded ? dim.value() : input.value(),
-        embedded ? vocab.value() : 0,
-        hidden.value(),
-        layers.or(DEFAULT_LAYERS),
-        bidirectional.or(false),
-        mode.or(Mode.MANY_TO_MANY),
-        headSize.or(0),
-        activation.or(HeadActivation.LINEAR),
-        maxLength.or(DEFAULT_MAX_LENGTH),
-        maxBatch.or(DEFAULT_MAX_BATCH),
-        trainingConfig);
+    ModelConfig.Builder builder = ModelConfig.builder(cell.value())
+        .nonlinearity(nonlinearity.or(Nonlinearity.TANH))
+        .gruReset(gruReset.or(GruReset.AFTER))
+        .hidden(hidden.value())
+        .projSize(projSize.or(0))
+        .peepholes(peepholes.or(false))
+        .layers(layers.or(DEFAULT_LAYERS))
+        .bidirectional(bidirectional.or(false))
+        .mode(mode.or(Mode.MANY_TO_MANY))
+        .head(headSize.or(0), activation.or(HeadActivation.LINEAR))
+        .limits(maxBatch.or(DEFAULT_MAX_BATCH), maxLength.or(DEFAULT_MAX_LENGTH))
+        .training(trainingConfig);
+    if (embedded) {
+      builder.embedding(vocab.value(), dim.value());
+    } else {
+      builder.input(input.value());
+    }
+    return builder.build();
   }
 
   private static int index(Node node) {

@@ -37,6 +37,8 @@ final class SpecSchema {
   static final String CELL = "cell";
   static final String NONLINEARITY = "nonlinearity";
   static final String GRU_RESET = "gru_reset";
+  static final String PROJ_SIZE = "proj_size";
+  static final String PEEPHOLES = "peepholes";
   static final String INPUT = "input";
   static final String EMBEDDING = "embedding";
   static final String HIDDEN = "hidden";
@@ -58,8 +60,8 @@ final class SpecSchema {
   static final String TRUNCATE = "truncate";
 
   /** Top-level keys, in the order the documentation lists them. */
-  static final List<String> TOP_KEYS = List.of(MODEL, PACKAGE, CELL, NONLINEARITY, GRU_RESET, INPUT, EMBEDDING,
-      HIDDEN, LAYERS, BIDIRECTIONAL, MODE, HEAD, LIMITS, TRAINING);
+  static final List<String> TOP_KEYS = List.of(MODEL, PACKAGE, CELL, NONLINEARITY, GRU_RESET, PROJ_SIZE, PEEPHOLES,
+      INPUT, EMBEDDING, HIDDEN, LAYERS, BIDIRECTIONAL, MODE, HEAD, LIMITS, TRAINING);
 
   /** Keys of each section (nested mapping). */
   static final Map<String, List<String>> SECTION_KEYS = Map.of(

@@ -55,21 +55,23 @@ public final class GoldenCase {
   private static ModelConfig config(Map<String, String> meta, Path file) {
     String loss = required(meta, "loss", file);
     TrainingConfig training = loss.equals("none") ? null : new TrainingConfig(enumOf(Loss.class, loss), 0.0, 0);
-    return new ModelConfig(
-        enumOf(Cell.class, required(meta, "cell", file)),
-        enumOf(Nonlinearity.class, required(meta, "nonlinearity", file)),
-        enumOf(GruReset.class, required(meta, "gru_reset", file)),
-        Integer.parseInt(required(meta, "input", file)),
-        Integer.parseInt(required(meta, "vocab", file)),
-        Integer.parseInt(required(meta, "hidden", file)),
-        Integer.parseInt(required(meta, "layers", file)),
-        Boolean.parseBoolean(required(meta, "bidirectional", file)),
-        enumOf(Mode.class, required(meta, "mode", file)),
-        Integer.parseInt(required(meta, "head", file)),
-        enumOf(HeadActivation.class, required(meta, "head_activation", file)),
-        Integer.parseInt(required(meta, "max_length", file)),
-        Integer.parseInt(required(meta, "max_batch", file)),
-        training);
+    int vocab = Integer.parseInt(required(meta, "vocab", file));
+    int input = Integer.parseInt(required(meta, "input", file));
+    ModelConfig.Builder builder = ModelConfig.builder(enumOf(Cell.class, required(meta, "cell", file)))
+        .nonlinearity(enumOf(Nonlinearity.class, required(meta, "nonlinearity", file)))
+        .gruReset(enumOf(GruReset.class, required(meta, "gru_reset", file)))
+        .hidden(Integer.parseInt(required(meta, "hidden", file)))
+        // Only LSTM variant cases have these keys; absent means no projection, no peepholes.
+        .projSize(Integer.parseInt(meta.getOrDefault("proj_size", "0")))
+        .peepholes(Boolean.parseBoolean(meta.getOrDefault("peepholes", "false")))
+        .layers(Integer.parseInt(required(meta, "layers", file)))
+        .bidirectional(Boolean.parseBoolean(required(meta, "bidirectional", file)))
+        .mode(enumOf(Mode.class, required(meta, "mode", file)))
+        .head(Integer.parseInt(required(meta, "head", file)),
+            enumOf(HeadActivation.class, required(meta, "head_activation", file)))
+        .limits(Integer.parseInt(required(meta, "max_batch", file)), Integer.parseInt(required(meta, "max_length", file)))
+        .training(training);
+    return (vocab > 0 ? builder.embedding(vocab, input) : builder.input(input)).build();
   }
 
   private static String required(Map<String, String> meta, String key, Path file) {

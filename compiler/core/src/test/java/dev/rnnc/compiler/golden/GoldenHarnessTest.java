@@ -17,6 +17,7 @@ import dev.rnnc.runtime.ModelConfig.Mode;
 import dev.rnnc.runtime.ModelConfig.Nonlinearity;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.reference.ReferenceModel;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -55,7 +56,8 @@ class GoldenHarnessTest {
     for (GoldenCase c : cases) {
       ModelConfig config = c.config();
       cells.add(config.cell() + (config.cell() == Cell.RNN ? "/" + config.nonlinearity() : "")
-          + (config.cell() == Cell.GRU ? "/" + config.gruReset() : "") + (config.bidirectional() ? "/bi" : ""));
+          + (config.cell() == Cell.GRU ? "/" + config.gruReset() : "") + (config.hasProjection() ? "/proj" : "")
+          + (config.peepholes() ? "/peep" : "") + (config.bidirectional() ? "/bi" : ""));
       layers.add(config.layers());
       modes.add(config.mode());
       if (config.hasHead()) {
@@ -70,7 +72,8 @@ class GoldenHarnessTest {
       givenState |= c.has("h0");
     }
     assertEquals(Set.of("LSTM", "LSTM/bi", "GRU/AFTER", "GRU/AFTER/bi", "GRU/BEFORE", "GRU/BEFORE/bi",
-        "RNN/TANH", "RNN/TANH/bi", "RNN/RELU", "RNN/RELU/bi"), cells);
+        "RNN/TANH", "RNN/TANH/bi", "RNN/RELU", "RNN/RELU/bi", "LSTM/proj", "LSTM/proj/bi", "LSTM/peep",
+        "LSTM/peep/bi", "LSTM/proj/peep", "LSTM/proj/peep/bi"), cells);
     assertEquals(Set.of(1, 2, 3), layers);
     assertEquals(EnumSet.allOf(Mode.class), modes);
     assertEquals(EnumSet.allOf(ModelConfig.HeadActivation.class), heads);
@@ -96,6 +99,11 @@ class GoldenHarnessTest {
       assertTrue(batch.batch <= config.maxBatch() && batch.steps <= config.maxLength(), c.name());
       int outputWidth = config.featureSize();
       assertArrayEquals(new int[] {batch.batch, batch.steps, outputWidth}, c.tensor("output").shape(), c.name());
+      int slots = config.layers() * config.directions();
+      assertArrayEquals(new int[] {slots, batch.batch, config.stateSize()}, c.tensor("h_n").shape(), c.name());
+      if (config.hasCellState()) {
+        assertArrayEquals(new int[] {slots, batch.batch, config.hidden()}, c.tensor("c_n").shape(), c.name());
+      }
       // Outputs at padded steps are exactly zero in PyTorch's answer.
       float[] output = c.floats("output");
       for (int b = 0; b < batch.batch; b++) {
@@ -162,6 +170,34 @@ class GoldenHarnessTest {
           () -> GoldenCheck.check(c, new ReferenceModel(c.parameters()))).getMessage();
       assertTrue(message.contains(tensor + ": 1 of "), message);
     }
+  }
+
+  @Test
+  void peepholeCasesDependOnTheirPeepholes() {
+    // Guards against peephole goldens that would equal a plain LSTM's (peepholes ignored on both sides).
+    for (String name : List.of("lstm_peep_l1_uni_m2m_softmax_ce_h0", "lstm_proj_peep_l2_bi_m2m_linear_mse_h0")) {
+      GoldenCase c = GoldenCases.named(name);
+      assertTrue(c.config().peepholes(), name);
+      ModelParameters parameters = c.parameters();
+      for (int dir = 0; dir < c.config().directions(); dir++) {
+        Arrays.fill(parameters.get(ModelConfig.weightPh(0, dir)), 0f);
+      }
+      ReferenceModel model = new ReferenceModel(parameters);
+      Batch batch = c.batch();
+      model.forward(batch.input, batch.batch, batch.steps, batch.lengths, batch.h0, batch.c0);
+      assertThrows(AssertionFailedError.class, () -> GoldenCheck.assertClose("output", c.floats("output"),
+          model.output(), c.floats("output").length, 1e-4, 0), name);
+    }
+  }
+
+  @Test
+  void projectionCasesHaveNarrowStatesAndWideCellStates() {
+    GoldenCase c = GoldenCases.named("lstm_proj_l1_uni_m2m_softmax_ce_h0");
+    assertEquals(3, c.config().projSize());
+    assertArrayEquals(new int[] {1, 3, 3}, c.tensor("h0").shape());
+    assertArrayEquals(new int[] {1, 3, 5}, c.tensor("c0").shape());
+    assertArrayEquals(new int[] {3, 5}, c.tensor("rnn.weight_hr_l0").shape());
+    assertArrayEquals(new int[] {20, 3}, c.tensor("rnn.weight_hh_l0").shape());
   }
 
   @Test

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Bad spec text → the exact list of errors, one row per rule (and per way of breaking it). */
 class SpecErrorsTest {
   private static final String FILE = "bad.yaml";
-  private static final String TOP = "model, package, cell, nonlinearity, gru_reset, input, embedding, hidden, "
-      + "layers, bidirectional, mode, head, limits, training";
+  private static final String TOP = "model, package, cell, nonlinearity, gru_reset, proj_size, peepholes, input, "
+      + "embedding, hidden, layers, bidirectional, mode, head, limits, training";
   /** A valid spec's first five lines; rows append to it, so their own lines start at 6. */
   private static final String BASE = """
       model: M
@@ -27,15 +27,31 @@ class SpecErrorsTest {
   static Stream<Arguments> rows() {
     return Stream.of(
         // --- unknown keys
-        row("misspelt key suggests the closest", """
+        row("misspelt required key suggests the closest and is not also reported missing", """
             model: M
             package: p
             cell: lstm
             input: 4
             hiden: 8
             """,
-            "1:1: missing required key 'hidden'",
             "5:1: unknown key 'hiden' (did you mean 'hidden'?); valid keys: " + TOP),
+        row("misspelt embedding is not also reported as a missing input", """
+            model: M
+            package: p
+            cell: lstm
+            embeding: {vocab: 10, dim: 4}
+            hidden: 8
+            """,
+            "4:1: unknown key 'embeding' (did you mean 'embedding'?); valid keys: " + TOP),
+        row("a required key still missing beside an unrelated misspelling", """
+            model: M
+            package: p
+            cell: lstm
+            input: 4
+            layres: 2
+            """,
+            "1:1: missing required key 'hidden'",
+            "5:1: unknown key 'layres' (did you mean 'layers'?); valid keys: " + TOP),
         row("unknown key without a close match", BASE + "colour: red\n",
             "6:1: unknown key 'colour'; valid keys: " + TOP),
         row("key case is suggested", BASE + "Layers: 2\n",
@@ -44,8 +60,7 @@ class SpecErrorsTest {
             "6:1: unknown key 'dropout' (it belongs in the training section); valid keys: " + TOP),
         row("top-level key inside a section", BASE + "head: {size: 3, hidden: 4}\n",
             "6:17: unknown key 'hidden' in head (it belongs at the top level); valid keys: size, activation"),
-        row("misspelt section key", BASE + "head:\n  sise: 3\n",
-            "6:1: missing required key 'head.size'",
+        row("misspelt required section key", BASE + "head:\n  sise: 3\n",
             "7:3: unknown key 'sise' in head (did you mean 'size'?); valid keys: size, activation"),
         row("key that is not a name", BASE + "? [a, b]\n: 1\n",
             "6:3: keys must be names, got a list"),
@@ -86,9 +101,14 @@ class SpecErrorsTest {
 
         // --- enumerations
         row("misspelt cell", BASE.replace("cell: lstm", "cell: lstn"),
-            "3:7: cell must be one of rnn, gru, lstm, got 'lstn'"),
+            "3:7: cell must be one of rnn, gru, lstm, got 'lstn' (did you mean 'lstm'?)"),
         row("cell in capitals", BASE.replace("cell: lstm", "cell: LSTM"),
-            "3:7: cell must be one of rnn, gru, lstm, got 'LSTM'"),
+            "3:7: cell must be one of rnn, gru, lstm, got 'LSTM' (did you mean 'lstm'? values are lower case)"),
+        row("cell capitalised", BASE.replace("cell: lstm", "cell: Gru"),
+            "3:7: cell must be one of rnn, gru, lstm, got 'Gru' (did you mean 'gru'? values are lower case)"),
+        row("mode in capitals", BASE + "mode: MANY_TO_ONE\n",
+            "6:7: mode must be one of many_to_many, many_to_one, got 'MANY_TO_ONE' (did you mean 'many_to_one'? "
+                + "values are lower case)"),
         row("unknown mode", BASE + "mode: many_to_few\n",
             "6:7: mode must be one of many_to_many, many_to_one, got 'many_to_few'"),
         row("unknown nonlinearity", BASE.replace("lstm", "rnn") + "nonlinearity: sigmoid\n",
@@ -133,6 +153,26 @@ class SpecErrorsTest {
             "6:1: gru_reset applies only to cell gru, not rnn; remove it"),
         row("gru_reset on an lstm", BASE + "gru_reset: after\n",
             "6:1: gru_reset applies only to cell gru, not lstm; remove it"),
+        row("proj_size on a gru", BASE.replace("lstm", "gru") + "proj_size: 4\n",
+            "6:1: proj_size applies only to cell lstm, not gru; remove it"),
+        row("proj_size on an rnn", BASE.replace("lstm", "rnn") + "proj_size: 4\n",
+            "6:1: proj_size applies only to cell lstm, not rnn; remove it"),
+        row("proj_size equal to hidden", BASE + "proj_size: 8\n",
+            "6:12: proj_size must be less than hidden (8), got 8: the projection narrows h from hidden to "
+                + "proj_size values, as in torch.nn.LSTM; remove proj_size for none"),
+        row("proj_size above hidden", BASE + "proj_size: 12\n",
+            "6:12: proj_size must be less than hidden (8), got 12: the projection narrows h from hidden to "
+                + "proj_size values, as in torch.nn.LSTM; remove proj_size for none"),
+        row("proj_size zero", BASE + "proj_size: 0\n",
+            "6:12: proj_size must be a positive integer, got '0'"),
+        row("proj_size that is a word", BASE + "proj_size: half\n",
+            "6:12: proj_size must be a positive integer, got 'half'"),
+        row("peepholes on a gru", BASE.replace("lstm", "gru") + "peepholes: true\n",
+            "6:1: peepholes apply only to cell lstm, not gru; remove them"),
+        row("peepholes false on an rnn", BASE.replace("lstm", "rnn") + "peepholes: false\n",
+            "6:1: peepholes apply only to cell lstm, not rnn; remove them"),
+        row("peepholes spelled yes", BASE + "peepholes: yes\n",
+            "6:12: peepholes must be true or false, got 'yes'"),
         row("cross_entropy without a head", BASE + "training: {loss: cross_entropy}\n",
             "6:18: training.loss cross_entropy needs a head (it scores the head's logits); add head: {size: N}"),
         row("bce without a head", BASE + "training: {loss: bce}\n",

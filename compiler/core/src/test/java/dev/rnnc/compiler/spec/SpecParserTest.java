@@ -67,6 +67,27 @@ class SpecParserTest {
   }
 
   @Test
+  void lstmProjectionAndPeepholes() {
+    Spec spec = SpecParser.parse("p.yaml", """
+        model: Projected
+        package: a.b
+        cell: lstm
+        proj_size: 3
+        peepholes: true
+        input: 4
+        hidden: 8
+        bidirectional: true
+        """);
+    assertEquals(ModelConfig.builder(Cell.LSTM).input(4).hidden(8).projSize(3).peepholes(true).bidirectional(true)
+        .build(), spec.config());
+    assertEquals(6, spec.config().featureSize());
+    Spec plain = SpecParser.parse("q.yaml", "model: Plain\npackage: a.b\ncell: lstm\ninput: 4\nhidden: 8\n"
+        + "peepholes: false\n");
+    assertEquals(0, plain.config().projSize());
+    assertFalse(plain.config().peepholes());
+  }
+
+  @Test
   void quotedNamesAndYamlBooleanSpellingsAreAccepted() {
     Spec spec = SpecParser.parse("q.yaml", """
         model: "Quoted"
@@ -94,7 +115,8 @@ class SpecParserTest {
         f + ":5:1: nonlinearity applies only to cell rnn, not gru; remove it",
         f + ":6:29: embedding.dim must be a positive integer, got '0'",
         f + ":9:1: unknown key 'bidirectinal' (did you mean 'bidirectional'?); valid keys: model, package, cell, "
-            + "nonlinearity, gru_reset, input, embedding, hidden, layers, bidirectional, mode, head, limits, training",
+            + "nonlinearity, gru_reset, proj_size, peepholes, input, embedding, hidden, layers, bidirectional, mode, "
+            + "head, limits, training",
         f + ":13:9: training.loss cross_entropy needs head.size >= 2 (one logit per class), got 1; "
             + "use bce for a single yes/no output",
         f + ":14:12: training.dropout must be 0 when layers is 1: dropout only acts between stacked layers "
