@@ -72,7 +72,14 @@ final class InfoCommand extends RnncCommand {
       s.append(" (reset ").append(c.gruReset().name().toLowerCase(Locale.ROOT)).append(")");
     }
     s.append(", ").append(c.hasEmbedding() ? "embedding " + c.vocab() + "×" + c.inputSize() : "input " + c.inputSize());
-    s.append(", hidden ").append(c.hidden()).append(", ").append(c.layers()).append(c.layers() == 1 ? " layer" : " layers");
+    s.append(", hidden ").append(c.hidden());
+    if (c.hasProjection()) {
+      s.append(", proj_size ").append(c.projSize());
+    }
+    if (c.peepholes()) {
+      s.append(", peepholes");
+    }
+    s.append(", ").append(c.layers()).append(c.layers() == 1 ? " layer" : " layers");
     s.append(c.bidirectional() ? ", bidirectional" : "").append(", ").append(c.mode().name().toLowerCase(Locale.ROOT));
     if (c.hasHead()) {
       s.append(", head ").append(c.headSize()).append(" (").append(c.headActivation().name().toLowerCase(Locale.ROOT))

@@ -75,8 +75,10 @@ public final class ClassEmitter {
 
   private CodeBlock classDoc() {
     CodeBlock.Builder doc = CodeBlock.builder()
-        .add("$L, $L layer(s), hidden $L$L, $L input $L, $L",
-            plan.cell().title(), config.layers(), config.hidden(), config.bidirectional() ? ", bidirectional" : "",
+        .add("$L$L, $L layer(s), hidden $L$L, $L input $L, $L",
+            plan.cell().title(), (config.hasProjection() ? " with projection to " + config.projSize() : "")
+                + (config.peepholes() ? (config.hasProjection() ? " and" : " with") + " peepholes" : ""),
+            config.layers(), config.hidden(), config.bidirectional() ? ", bidirectional" : "",
             config.hasEmbedding() ? "token" : "dense",
             config.hasEmbedding() ? "(embedding " + config.vocab() + " × " + config.inputSize() + ")" : config.inputSize(),
             config.mode().name().toLowerCase(Locale.ROOT))
