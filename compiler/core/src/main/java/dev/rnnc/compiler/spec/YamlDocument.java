@@ -5,7 +5,9 @@ import java.util.Optional;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.CollectionStartEvent;
 import org.snakeyaml.engine.v2.events.Event;
+import org.snakeyaml.engine.v2.events.ScalarEvent;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.ReaderException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -73,6 +75,10 @@ final class YamlDocument {
           e.getCodePoint(), e.getMessage() == null ? "special characters are not allowed" : e.getMessage()));
     } catch (YamlEngineException e) {
       errors.at(1, 1, "cannot read the spec as YAML: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      // SnakeYAML's node classes check some values (tags) with unpositioned IllegalArgumentExceptions; the known
+      // ones are caught earlier with a position (validTag), this keeps any other one a spec error.
+      errors.at(1, 1, "cannot read the spec as YAML: " + e.getMessage());
     }
     return null;
   }
@@ -86,6 +92,9 @@ final class YamlDocument {
     int documents = 0;
     int depth = 0;
     for (Event event : new Parse(settings).parseString(text)) {
+      if (!validTag(event, errors)) {
+        return false;
+      }
       switch (event.getEventId()) {
         case DocumentStart -> {
           if (++documents == 2) {
@@ -105,6 +114,31 @@ final class YamlDocument {
       }
     }
     return true;
+  }
+
+  /**
+   * SnakeYAML's composer rejects a tag that is empty or has leading or trailing spaces (such as {@code !%20}, or
+   * {@code !%c} at the end of the input) with an unpositioned {@link IllegalArgumentException}; caught here, on
+   * the event that carries it, with its position.
+   */
+  private static boolean validTag(Event event, ErrorList errors) {
+    Optional<String> tag = event instanceof ScalarEvent scalar ? scalar.getTag()
+        : event instanceof CollectionStartEvent collection ? collection.getTag() : Optional.empty();
+    if (tag.isPresent() && (tag.get().isEmpty() || !tag.get().strip().equals(tag.get()))) {
+      errors.at(event.getStartMark(), "invalid YAML tag '" + printable(tag.get())
+          + "': a tag must not be empty or begin or end with spaces (a spec needs no tags)");
+      return false;
+    }
+    return true;
+  }
+
+  /** Control characters as {@code \\uXXXX}, so a message stays on one visible line. */
+  private static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    for (char c : text.toCharArray()) {
+      out.append(Character.isISOControl(c) ? String.format("\\u%04X", (int) c) : String.valueOf(c));
+    }
+    return out.toString();
   }
 
   private static String problem(MarkedYamlEngineException e) {

@@ -29,4 +29,18 @@ class FuzzFindingsTest {
     assertEquals("deep.yaml:" + position + ": collections nest more than 64 levels deep here; a spec needs three",
         e.getMessage());
   }
+
+  /**
+   * A tag that decodes to trailing white space ({@code !%20}, or {@code !%c} at the very end, read as {@code !\f})
+   * made SnakeYAML's composer throw an unpositioned {@code IllegalArgumentException}: now a spec error at the tag.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "'!%c'|1:1|'!\\u000C'",
+      "'model: !%20 x'|1:8|'! '"})
+  void tagsEndingInWhiteSpaceAreSpecErrors(String text, String position, String shown) {
+    SpecException e = assertThrows(SpecException.class, () -> SpecParser.parse("tag.yaml", text));
+    assertEquals("tag.yaml:" + position + ": invalid YAML tag '" + shown + "': a tag must not be empty or begin or end"
+        + " with spaces (a spec needs no tags)", e.getMessage());
+  }
 }
