@@ -55,16 +55,8 @@ final class BackwardEmitter {
   private List<GradientView> gradientViews() {
     List<GradientView> views = new ArrayList<>();
     for (LayerRun run : plan.runs()) {
-      views.add(new GradientView(run.name(Member.GRAD_WIH), run.parameter("weight_ih")));
-      views.add(new GradientView(run.name(Member.GRAD_WHH), run.parameter("weight_hh")));
-      views.add(new GradientView(run.name(Member.GRAD_BIH), run.parameter("bias_ih")));
-      views.add(new GradientView(run.name(Member.GRAD_BHH), run.parameter("bias_hh")));
-      if (run.peepholes()) {
-        views.add(new GradientView(run.name(Member.GRAD_WPH), run.parameter("weight_ph")));
-      }
-      if (run.projection()) {
-        views.add(new GradientView(run.name(Member.GRAD_WHR), run.parameter("weight_hr")));
-      }
+      run.parameters().forEach((kind, gradient) ->
+          views.add(new GradientView(run.name(gradient), run.parameter(kind))));
     }
     plan.head().ifPresent(head -> {
       views.add(new GradientView("gradHeadWeight", head.weight()));

@@ -13,6 +13,7 @@ import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
+import dev.rnnc.compiler.plan.Constant;
 import dev.rnnc.compiler.plan.ModelPlan;
 import dev.rnnc.compiler.plan.Workspace;
 import dev.rnnc.runtime.ModelConfig;
@@ -74,24 +75,11 @@ public final class ClassEmitter {
   }
 
   private CodeBlock classDoc() {
-    CodeBlock.Builder doc = CodeBlock.builder()
-        .add("$L$L, $L layer(s), hidden $L$L, $L input $L, $L",
-            plan.cell().title(), (config.hasProjection() ? " with projection to " + config.projSize() : "")
-                + (config.peepholes() ? (config.hasProjection() ? " and" : " with") + " peepholes" : ""),
-            config.layers(), config.hidden(), config.bidirectional() ? ", bidirectional" : "",
-            config.hasEmbedding() ? "token" : "dense",
-            config.hasEmbedding() ? "(embedding " + config.vocab() + " × " + config.inputSize() + ")" : config.inputSize(),
-            config.mode().name().toLowerCase(Locale.ROOT))
-        .add(config.hasHead() ? ", linear head of " + config.headSize() + " with "
-            + config.headActivation().name().toLowerCase(Locale.ROOT) + ".\n" : ".\n")
+    return CodeBlock.builder()
+        .add("$L\n", plan.description())
         .add("\n<p>Specialised by rnnc: sizes are constants, weights are repacked for the kernels, and no call allocates.\n"
-            + "Parameters use PyTorch {@code state_dict} names and layouts; see {@link #CONFIG}.\n");
-    return doc.build();
-  }
-
-  private static FieldSpec constant(String name, int value, String doc) {
-    return FieldSpec.builder(int.class, name, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
-        .addJavadoc(doc + "\n").initializer("$L", value).build();
+            + "Parameters use PyTorch {@code state_dict} names and layouts; see {@link #CONFIG}.\n")
+        .build();
   }
 
   private static FieldSpec derived(String name, String doc, String format, Object... args) {
@@ -100,20 +88,9 @@ public final class ClassEmitter {
   }
 
   private void addConstants(TypeSpec.Builder type) {
-    type.addField(constant("INPUT_SIZE", config.inputSize(),
-        config.hasEmbedding() ? "Embedding dimension: features per step fed to layer 0." : "Features per step."));
-    if (config.hasEmbedding()) {
-      type.addField(constant("VOCAB", config.vocab(), "Token ids are in [0, VOCAB)."));
-    }
-    type.addField(constant("HIDDEN", config.hidden(), "Hidden units per layer and direction."));
-    type.addField(constant("LAYERS", config.layers(), "Stacked layers."));
-    type.addField(constant("DIRECTIONS", config.directions(), "1, or 2 for bidirectional layers."));
-    type.addField(constant("STATE", config.stateSize(), config.hasProjection()
-        ? "Width of h: the LSTM projection size." : "Width of h: HIDDEN (no projection)."));
-    type.addField(constant("GATE_ROWS", config.gateRows(), "Rows of W_ih and W_hh: gates × HIDDEN."));
-    type.addField(constant("FEATURES", config.featureSize(), "Width of the per-step output: DIRECTIONS × STATE."));
-    if (config.hasHead()) {
-      type.addField(constant("HEAD_SIZE", config.headSize(), "Outputs of the linear head."));
+    for (Constant constant : plan.constants()) {
+      type.addField(FieldSpec.builder(int.class, constant.name(), Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc(constant.doc() + "\n").initializer("$L", constant.value()).build());
     }
     type.addField(FieldSpec.builder(MODEL_CONFIG, "CONFIG", Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("The model this class implements, with the spec's default limits.\n")
@@ -130,14 +107,14 @@ public final class ClassEmitter {
         "$T.paddedRows($L * HIDDEN, LANES) + LANES", Types.PACKING, plan.cell().workspaceBlocks()));
     type.addField(derived("HIDDEN_STRIDE", "Length of a scratch vector of HIDDEN values, padded.",
         "$T.paddedRows(HIDDEN, LANES) + LANES", Types.PACKING));
-    if (config.hasProjection()) {
+    if (plan.runs().get(0).projection()) {
       type.addField(derived("STATE_STRIDE", "Length of a scratch vector of STATE values, padded.",
           "$T.paddedRows(STATE, LANES) + LANES", Types.PACKING));
     }
     for (FieldSpec constant : KernelEmitter.activationConstants()) {
       type.addField(constant);
     }
-    if (config.hasHead()) {
+    if (plan.hasHead()) {
       type.addField(derived("HEAD_STRIDE", "Length of the head's padded scratch vector.",
           "$T.paddedRows(HEAD_SIZE, LANES) + LANES", Types.PACKING));
     }
@@ -337,7 +314,7 @@ public final class ClassEmitter {
         .addStatement("System.arraycopy(from, 0, to, 0, size)")
         .endControlFlow()
         .build());
-    if (config.hasEmbedding()) {
+    if (plan.hasEmbedding()) {
       type.addMethod(MethodSpec.methodBuilder("embed").addModifiers(Modifier.PRIVATE)
           .addJavadoc("Gathers the embedding rows of every valid step (ids at padded steps are ignored).\n")
           .addParameter(INTS, "tokens").addParameter(int.class, "batch").addParameter(int.class, "steps")

@@ -1,6 +1,7 @@
 package dev.rnnc.compiler.plan;
 
 import dev.rnnc.runtime.ModelConfig;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -41,6 +42,25 @@ public record LayerRun(String module, int layer, int direction, CellKind cell, i
   /** Whether h is projected to fewer values than the cell state (LSTM proj_size). */
   public boolean projection() {
     return stateSize != hidden;
+  }
+
+  /**
+   * Its PyTorch parameters, by kind ({@code weight_ih}, ...), in {@code state_dict} order, each with the member
+   * that holds its gradient.
+   */
+  public Map<String, Member> parameters() {
+    Map<String, Member> parameters = new LinkedHashMap<>();
+    parameters.put("weight_ih", Member.GRAD_WIH);
+    parameters.put("weight_hh", Member.GRAD_WHH);
+    parameters.put("bias_ih", Member.GRAD_BIH);
+    parameters.put("bias_hh", Member.GRAD_BHH);
+    if (peepholes) {
+      parameters.put("weight_ph", Member.GRAD_WPH);
+    }
+    if (projection()) {
+      parameters.put("weight_hr", Member.GRAD_WHR);
+    }
+    return parameters;
   }
 
   /** The generated name of one of its members. */

@@ -14,6 +14,7 @@ import dev.rnnc.runtime.ModelConfig.HeadActivation;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -139,6 +140,39 @@ public record ModelPlan(String packageName, String className, String sourceName,
 
   public boolean training() {
     return loss().isPresent();
+  }
+
+  /** The public size constants of the generated class, in declaration order. */
+  public List<Constant> constants() {
+    List<Constant> constants = new ArrayList<>();
+    constants.add(new Constant("INPUT_SIZE", config.inputSize(),
+        config.hasEmbedding() ? "Embedding dimension: features per step fed to layer 0." : "Features per step."));
+    if (config.hasEmbedding()) {
+      constants.add(new Constant("VOCAB", config.vocab(), "Token ids are in [0, VOCAB)."));
+    }
+    constants.add(new Constant("HIDDEN", config.hidden(), "Hidden units per layer and direction."));
+    constants.add(new Constant("LAYERS", config.layers(), "Stacked layers."));
+    constants.add(new Constant("DIRECTIONS", config.directions(), "1, or 2 for bidirectional layers."));
+    constants.add(new Constant("STATE", config.stateSize(), config.hasProjection()
+        ? "Width of h: the LSTM projection size." : "Width of h: HIDDEN (no projection)."));
+    constants.add(new Constant("GATE_ROWS", config.gateRows(), "Rows of W_ih and W_hh: gates × HIDDEN."));
+    constants.add(new Constant("FEATURES", config.featureSize(), "Width of the per-step output: DIRECTIONS × STATE."));
+    head().ifPresent(head -> constants.add(new Constant("HEAD_SIZE", head.size(), "Outputs of the linear head.")));
+    return constants;
+  }
+
+  /** One sentence describing the model, for the generated class's javadoc. */
+  public String description() {
+    String variants = (config.hasProjection() ? " with projection to " + config.projSize() : "")
+        + (config.peepholes() ? (config.hasProjection() ? " and" : " with") + " peepholes" : "");
+    String input = config.hasEmbedding()
+        ? "token input (embedding " + config.vocab() + " × " + config.inputSize() + ")"
+        : "dense input " + config.inputSize();
+    String head = head().map(h -> ", linear head of " + h.size() + " with "
+        + h.activation().name().toLowerCase(Locale.ROOT)).orElse("");
+    return cell.title() + variants + ", " + config.layers() + " layer(s), hidden " + config.hidden()
+        + (config.bidirectional() ? ", bidirectional" : "") + ", " + input + ", "
+        + config.mode().name().toLowerCase(Locale.ROOT) + head + ".";
   }
 
   // -------------------------------------------------------------------------------------------- workspaces
