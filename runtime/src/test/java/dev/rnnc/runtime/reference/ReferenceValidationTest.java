@@ -58,12 +58,12 @@ class ReferenceValidationTest {
     ModelConfig projected = Models.of(Cell.LSTM).projection(2).noTraining().build();
     ReferenceModel narrow = new ReferenceModel(ModelParameters.initialize(projected, 1), 2, 4);
     narrow.forward(input, 2, 4, null, new float[4], new float[6]);
-    fails(IllegalArgumentException.class, "h0 has 3 values, the call needs 4",
+    fails(IllegalArgumentException.class, "h0 has 3 elements, needs 4",
         () -> narrow.forward(input, 2, 4, null, new float[3], new float[6]));
-    fails(IllegalArgumentException.class, "c0 has 4 values, the call needs 6",
+    fails(IllegalArgumentException.class, "c0 has 4 elements, needs 6",
         () -> narrow.forward(input, 2, 4, null, new float[4], new float[4]));
     narrow.setState(new float[2], new float[3]);
-    fails(IllegalArgumentException.class, "c0 has 2 values, the call needs 3",
+    fails(IllegalArgumentException.class, "c0 has 2 elements, needs 3",
         () -> narrow.setState(new float[2], new float[2]));
   }
 
