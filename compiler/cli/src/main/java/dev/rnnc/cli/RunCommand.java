@@ -105,11 +105,11 @@ final class RunCommand extends RnncCommand {
   static Map<String, Tensor> outputs(RnnModel model, ModelConfig config, int batch, int steps) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     int features = config.featureSize();
-    int[] stateShape = {config.layers() * config.directions(), batch, config.hidden()};
+    int stateRows = config.layers() * config.directions();
     out.put("output", tensor(model.output(), batch, steps, features));
-    out.put("h_n", tensor(model.hN(), stateShape));
+    out.put("h_n", tensor(model.hN(), stateRows, batch, config.stateSize()));
     if (config.hasCellState()) {
-      out.put("c_n", tensor(model.cN(), stateShape));
+      out.put("c_n", tensor(model.cN(), stateRows, batch, config.hidden()));
     }
     boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
     if (!perStep) {

@@ -95,13 +95,13 @@ public final class Dataset {
     }
     this.classTargets = classTargets;
     this.valueTargets = valueTargets;
-    long stateSize = (long) config.layers() * config.directions() * size * config.hidden();
+    long stateRows = (long) config.layers() * config.directions() * size;
     if (h0 != null) {
-      requireLength("h0", h0, stateSize);
+      requireLength("h0", h0, stateRows * config.stateSize());
     }
     if (c0 != null) {
       require(config.hasCellState(), "c0 is only for LSTM models");
-      requireLength("c0", c0, stateSize);
+      requireLength("c0", c0, stateRows * config.hidden());
     }
     this.h0 = h0;
     this.c0 = c0;
@@ -173,9 +173,8 @@ public final class Dataset {
       }
       requireShape("target", target, targetShape);
       int stateRows = config.layers() * config.directions();
-      int[] stateShape = {stateRows, n, config.hidden()};
-      float[] h0 = optionalFloats(tensors, "h0", stateShape);
-      float[] c0 = optionalFloats(tensors, "c0", stateShape);
+      float[] h0 = optionalFloats(tensors, "h0", new int[] {stateRows, n, config.stateSize()});
+      float[] c0 = optionalFloats(tensors, "c0", new int[] {stateRows, n, config.hidden()});
       int[] lengths = null;
       if (tensors.containsKey("lengths")) {
         requireShape("lengths", tensors.get("lengths"), new int[] {n});
@@ -284,16 +283,15 @@ public final class Dataset {
         lengths == null ? null : Arrays.copyOfRange(lengths, from, to),
         classTargets == null ? null : Arrays.copyOfRange(classTargets, from * targetRow, to * targetRow),
         valueTargets == null ? null : Arrays.copyOfRange(valueTargets, from * targetRow, to * targetRow),
-        stateRows(h0, from, count), stateRows(c0, from, count));
+        stateRows(h0, from, count, config.stateSize()), stateRows(c0, from, count, config.hidden()));
   }
 
   /** Columns {@code [from, from+count)} of every row of a state {@code [layers*dirs, N, H]}. */
-  private float[] stateRows(float[] state, int from, int count) {
+  private float[] stateRows(float[] state, int from, int count, int hidden) {
     if (state == null) {
       return null;
     }
     int rows = config.layers() * config.directions();
-    int hidden = config.hidden();
     float[] out = new float[rows * count * hidden];
     for (int l = 0; l < rows; l++) {
       System.arraycopy(state, (l * size + from) * hidden, out, l * count * hidden, count * hidden);

@@ -365,10 +365,9 @@ public final class Trainer {
           + (truncated ? "" : "; raise max_length or set training.truncate"));
     }
     this.stateRows = config.layers() * config.directions();
-    int stateSize = stateRows * capacity * config.hidden();
     this.training = new Rows(window, truncated || data.h0() != null || data.c0() != null);
-    this.carryH = truncated ? new float[stateSize] : null;
-    this.carryC = truncated && config.hasCellState() ? new float[stateSize] : null;
+    this.carryH = truncated ? new float[stateRows * capacity * config.stateSize()] : null;
+    this.carryC = truncated && config.hasCellState() ? new float[stateRows * capacity * config.hidden()] : null;
     this.rows = new int[capacity];
     this.active = new int[capacity];
     this.order = new int[data.size()];
@@ -428,9 +427,9 @@ public final class Trainer {
     optimizer.step(params, grads);
     model.setParameters(params);
     if (truncated) {
-      scatter(model.hN(), carryH, n);
+      scatter(model.hN(), carryH, n, config.stateSize());
       if (carryC != null) {
-        scatter(model.cN(), carryC, n);
+        scatter(model.cN(), carryC, n, config.hidden());
       }
     }
     windowStart = start + len;
@@ -624,8 +623,8 @@ public final class Trainer {
     if (evaluation == null || evaluation.window < window) {
       evaluation = new Rows(window, true);
       evalRows = new int[capacity];
-      evalH = new float[stateRows * capacity * config.hidden()];
-      evalC = config.hasCellState() ? new float[evalH.length] : null;
+      evalH = new float[stateRows * capacity * config.stateSize()];
+      evalC = config.hasCellState() ? new float[stateRows * capacity * config.hidden()] : null;
       evalMetrics = new MetricAccumulator(config);
     }
     evalMetrics.reset();
@@ -652,9 +651,9 @@ public final class Trainer {
         }
         evalMetrics.add(model, b, Double.NaN);
         if (windowed) {
-          scatter(model.hN(), evalH, n);
+          scatter(model.hN(), evalH, n, config.stateSize());
           if (evalC != null) {
-            scatter(model.cN(), evalC, n);
+            scatter(model.cN(), evalC, n, config.hidden());
           }
         }
       }
@@ -723,14 +722,13 @@ public final class Trainer {
 
   /** The dataset's initial state of each row (zeros without one) into a carry array {@code [stateRows, capacity, H]}. */
   private void initialState(Dataset set, int[] batchRows, int count, float[] h, float[] c) {
-    copyInitial(set, set.h0(), batchRows, count, h);
+    copyInitial(set, set.h0(), batchRows, count, h, config.stateSize());
     if (c != null) {
-      copyInitial(set, set.c0(), batchRows, count, c);
+      copyInitial(set, set.c0(), batchRows, count, c, config.hidden());
     }
   }
 
-  private void copyInitial(Dataset set, float[] source, int[] batchRows, int count, float[] target) {
-    int hidden = config.hidden();
+  private void copyInitial(Dataset set, float[] source, int[] batchRows, int count, float[] target, int hidden) {
     for (int l = 0; l < stateRows; l++) {
       for (int r = 0; r < count; r++) {
         int to = (l * capacity + r) * hidden;
@@ -764,9 +762,8 @@ public final class Trainer {
       } else {
         batch.valueTargets = new float[positions * config.outputSize()];
       }
-      int stateSize = stateRows * capacity * config.hidden();
-      this.h0 = state ? new float[stateSize] : null;
-      this.c0 = state && config.hasCellState() ? new float[stateSize] : null;
+      this.h0 = state ? new float[stateRows * capacity * config.stateSize()] : null;
+      this.c0 = state && config.hasCellState() ? new float[stateRows * capacity * config.hidden()] : null;
     }
 
     /**
@@ -807,14 +804,14 @@ public final class Trainer {
       batch.h0 = null;
       batch.c0 = null;
       if (carryHidden != null) {
-        batch.h0 = gather(carryHidden, capacity, n, h0, null);
-        batch.c0 = carryCell == null ? null : gather(carryCell, capacity, n, c0, null);
+        batch.h0 = gather(carryHidden, capacity, n, h0, null, config.stateSize());
+        batch.c0 = carryCell == null ? null : gather(carryCell, capacity, n, c0, null, config.hidden());
       } else {
         if (set.h0() != null) {
-          batch.h0 = gather(set.h0(), set.size(), n, h0, batchRows);
+          batch.h0 = gather(set.h0(), set.size(), n, h0, batchRows, config.stateSize());
         }
         if (set.c0() != null) {
-          batch.c0 = gather(set.c0(), set.size(), n, c0, batchRows);
+          batch.c0 = gather(set.c0(), set.size(), n, c0, batchRows, config.hidden());
         }
       }
     }
@@ -824,8 +821,7 @@ public final class Trainer {
    * Gathers state rows {@code [stateRows, n, H]} from {@code source [stateRows, width, H]}: row {@code active[i]}
    * (carry arrays) or dataset row {@code batchRows[active[i]]}.
    */
-  private float[] gather(float[] source, int width, int n, float[] target, int[] batchRows) {
-    int hidden = config.hidden();
+  private float[] gather(float[] source, int width, int n, float[] target, int[] batchRows, int hidden) {
     for (int l = 0; l < stateRows; l++) {
       for (int i = 0; i < n; i++) {
         int row = batchRows == null ? active[i] : batchRows[active[i]];
@@ -836,8 +832,7 @@ public final class Trainer {
   }
 
   /** The model's final states {@code [stateRows, n, H]} back into carry rows {@code active[i]}. */
-  private void scatter(float[] finalState, float[] carry, int n) {
-    int hidden = config.hidden();
+  private void scatter(float[] finalState, float[] carry, int n, int hidden) {
     for (int l = 0; l < stateRows; l++) {
       for (int i = 0; i < n; i++) {
         System.arraycopy(finalState, (l * n + i) * hidden, carry, (l * capacity + active[i]) * hidden, hidden);
@@ -894,10 +889,9 @@ public final class Trainer {
     state.put(STATE + "stopped_early", Boolean.toString(stoppedEarly));
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     if (windowStart > 0) {
-      int[] shape = {stateRows, capacity, config.hidden()};
-      tensors.put(CARRY_H, Tensor.ofFloats(shape, carryH));
+      tensors.put(CARRY_H, Tensor.ofFloats(new int[] {stateRows, capacity, config.stateSize()}, carryH));
       if (carryC != null) {
-        tensors.put(CARRY_C, Tensor.ofFloats(shape, carryC));
+        tensors.put(CARRY_C, Tensor.ofFloats(new int[] {stateRows, capacity, config.hidden()}, carryC));
       }
     }
     for (Map.Entry<String, String> entry : extra.entrySet()) {
@@ -973,9 +967,8 @@ public final class Trainer {
       if (!truncated) {
         throw new RnncException(source + ": the trainer state is damaged (a window in progress without truncation)");
       }
-      int[] shape = {stateRows, capacity, config.hidden()};
-      savedH = carry(content, CARRY_H, shape, source);
-      savedC = carryC == null ? null : carry(content, CARRY_C, shape, source);
+      savedH = carry(content, CARRY_H, new int[] {stateRows, capacity, config.stateSize()}, source);
+      savedC = carryC == null ? null : carry(content, CARRY_C, new int[] {stateRows, capacity, config.hidden()}, source);
     }
     Checkpoint.Info info = Checkpoint.load(content, source, params, optimizer);
     model.setParameters(params);
