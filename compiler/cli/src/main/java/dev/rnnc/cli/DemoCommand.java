@@ -228,6 +228,12 @@ final class DemoCommand extends RnncCommand {
     out().println("   \"" + text + "\"");
   }
 
+  /**
+   * Longest warm-up of the benchmark section: it warms up until the JIT has settled (as {@code rnnc bench} does), so
+   * the bytes per step it prints are the steady state's, but never holds the tour up for longer than this.
+   */
+  private static final double MAX_WARMUP_SECONDS = 20;
+
   /** Times the streaming step (or, for a bidirectional model, a one-sequence forward) with {@link Measurement}. */
   private void benchmark(ModelLoader loader, ModelParameters parameters, Corpus corpus) {
     PrintWriter out = out();
@@ -253,7 +259,7 @@ final class DemoCommand extends RnncCommand {
           model.step(x, at[0] * width);
         }
         at[0] = at[0] + 1 == length ? 0 : at[0] + 1;
-      }, warmup, measured);
+      }, warmup, MAX_WARMUP_SECONDS, measured);
     } else {
       RnnModel model = loader.newInstance(parameters, 1, length);
       m.run(() -> {
@@ -262,7 +268,7 @@ final class DemoCommand extends RnncCommand {
         } else {
           model.forward(x, 1, length, null, null, null);
         }
-      }, warmup, measured);
+      }, warmup, MAX_WARMUP_SECONDS, measured);
     }
     int perCall = streaming ? 1 : length;
     double median = m.quantileNanos(0.5) / perCall;

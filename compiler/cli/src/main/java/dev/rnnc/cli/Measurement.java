@@ -58,11 +58,6 @@ final class Measurement {
     this.samples = new long[MAX_SAMPLES];
   }
 
-  /** A fixed warm-up of {@code warmupSeconds} (settled or not), then {@code seconds} of measurement. */
-  void run(Call call, double warmupSeconds, double seconds) {
-    run(call, warmupSeconds, warmupSeconds, seconds);
-  }
-
   /**
    * Warms up for at least {@code minWarmupSeconds} and until settled or {@code maxWarmupSeconds} have passed,
    * then measures for {@code seconds} (at least one group).
