@@ -57,7 +57,8 @@ final class InfoCommand extends RnncCommand {
     if (plan.training()) {
       long training = plan.workspaceBytes(config.maxBatch(), config.maxLength(), lanes, EnumSet.of(Pass.TRAINING));
       out.println("training bytes:    " + String.format(Locale.ROOT, "%,d", training) + " (" + human(training)
-          + ", the same instance training: activations kept for backpropagation, gradients)");
+          + ", the same instance training: activations kept for backpropagation and their gradients; parameter "
+          + "gradients add the weights' size)");
     }
     out.println("weights bytes:     " + String.format(Locale.ROOT, "%,d", 4 * config.parameterCount()) + " (float32)");
     return ExitCodes.OK;
