@@ -5,7 +5,6 @@ import static dev.rnnc.compiler.emit.Types.FLOATS;
 import static dev.rnnc.compiler.emit.Types.INTS;
 import static dev.rnnc.compiler.emit.Types.MODEL_PARAMETERS;
 
-import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
@@ -97,6 +96,10 @@ final class BackwardEmitter {
         .returns(int.class).addParameter(int.class, "stateIndex").addParameter(int.class, "row")
         .addStatement("return (stateIndex * maxRows + row) * GATE_STRIDE").build());
     type.addMethod(computeGradients());
+    type.addMethod(checkTargets());
+    if (loss.kind() == dev.rnnc.runtime.ModelConfig.Loss.CROSS_ENTROPY) {
+      type.addMethod(checkClass());
+    }
     if (loss.fusedWithSoftmax()) {
       type.addMethod(crossEntropy());
     }
@@ -142,7 +145,8 @@ final class BackwardEmitter {
   private MethodSpec computeGradients() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("computeGradients").addAnnotation(Override.class)
         .addModifiers(Modifier.PUBLIC).returns(float.class).addParameter(BATCH, "data")
-        .addStatement("begin(data.batch, data.steps, data.lengths)");
+        .addStatement("begin(data.batch, data.steps, data.lengths)")
+        .addStatement("checkTargets(data)");
     if (plan.hasEmbedding()) {
       m.addStatement("requireLength($S, data.tokens, data.batch * data.steps)", "tokens")
           .addStatement("embed(data.tokens, data.batch, data.steps)")
@@ -176,6 +180,48 @@ final class BackwardEmitter {
     return m.build();
   }
 
+  /**
+   * Checks the batch's targets before anything runs (the reference model checks the same, with the same
+   * messages): class ids in range at every valid position, or enough float targets.
+   */
+  private MethodSpec checkTargets() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("checkTargets").addModifiers(Modifier.PRIVATE)
+        .addParameter(BATCH, "data");
+    String width = plan.hasHead() ? "HEAD_SIZE" : "FEATURES";
+    String positions = manyToOne ? "batch" : "batch * steps";
+    if (loss.kind() != dev.rnnc.runtime.ModelConfig.Loss.CROSS_ENTROPY) {
+      return m.beginControlFlow("if (data.valueTargets == null)")
+          .addStatement("throw new IllegalArgumentException($S)", loss.kind().name() + " needs valueTargets")
+          .endControlFlow()
+          .addStatement("requireLength($S, data.valueTargets, $L * $L)", "valueTargets", positions, width)
+          .build();
+    }
+    m.beginControlFlow("if (data.classTargets == null)")
+        .addStatement("throw new IllegalArgumentException($S)", "cross-entropy needs classTargets")
+        .endControlFlow()
+        .addStatement("requireLength($S, data.classTargets, $L)", "classTargets", positions)
+        .beginControlFlow("for (int b = 0; b < batch; b++)");
+    if (manyToOne) {
+      m.addStatement("checkClass(data.classTargets[b], b)");
+    } else {
+      m.beginControlFlow("for (int t = 0, len = lengths[b]; t < len; t++)")
+          .addStatement("checkClass(data.classTargets[b * steps + t], b * steps + t)")
+          .endControlFlow();
+    }
+    return m.endControlFlow().build();
+  }
+
+  private MethodSpec checkClass() {
+    String width = plan.hasHead() ? "HEAD_SIZE" : "FEATURES";
+    return MethodSpec.methodBuilder("checkClass").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addParameter(int.class, "target").addParameter(int.class, "position")
+        .beginControlFlow("if (target < 0 || target >= $L)", width)
+        .addStatement("throw new IllegalArgumentException(\"class target \" + target + \" at position \" + position"
+            + " + \" is outside [0, \" + $L + \")\")", width)
+        .endControlFlow()
+        .build();
+  }
+
   private MethodSpec crossEntropy() {
     String rows = manyToOne ? "batchRows" : "validRows";
     String count = manyToOne ? "batch" : "validCount";
@@ -190,10 +236,6 @@ final class BackwardEmitter {
         .beginControlFlow("for (int k = 0; k < count; k++)")
         .addStatement("int row = $L[k]", rows)
         .addStatement("int target = targets[row]")
-        .beginControlFlow("if (target < 0 || target >= HEAD_SIZE)")
-        .addStatement("throw new $T(\"class target at row \" + row + \" must be in [0, \" + HEAD_SIZE + \"), got \" + target)",
-            ClassName.get("dev.rnnc.runtime", "RnncException"))
-        .endControlFlow()
         .addStatement("int o = row * HEAD_SIZE")
         .addStatement("sum += logSumExp[row] - logits[o + target]")
         .beginControlFlow("for (int j = 0; j < HEAD_SIZE; j++)")

@@ -165,7 +165,7 @@ final class ForwardEmitter {
         .addStatement("int stateSize = LAYERS * DIRECTIONS * batch * STATE");
     if (cell.hasCellState()) {
       m.beginControlFlow("if (c0 != null)")
-          .addStatement("requireLength($S, c0, stateSize)", "c0")
+          .addStatement("requireLength($S, c0, LAYERS * DIRECTIONS * batch * HIDDEN)", "c0")
           .endControlFlow();
     } else {
       m.beginControlFlow("if (c0 != null)")
@@ -438,8 +438,14 @@ final class ForwardEmitter {
     type.addMethod(reset.build());
     MethodSpec.Builder setState = MethodSpec.methodBuilder("setState").addAnnotation(Override.class)
         .addModifiers(Modifier.PUBLIC)
-        .addParameter(FLOATS, "h0").addParameter(FLOATS, "c0")
-        .addStatement("loadState($S, h0, stepState, LAYERS * STATE)", "h0");
+        .addParameter(FLOATS, "h0").addParameter(FLOATS, "c0");
+    if (cell.hasCellState()) {
+      // both checked before either is copied: a failing call changes nothing
+      setState.beginControlFlow("if (c0 != null)")
+          .addStatement("requireLength($S, c0, LAYERS * HIDDEN)", "c0")
+          .endControlFlow();
+    }
+    setState.addStatement("loadState($S, h0, stepState, LAYERS * STATE)", "h0");
     if (cell.hasCellState()) {
       setState.addStatement("loadState($S, c0, stepCell, LAYERS * HIDDEN)", "c0");
     }
@@ -452,7 +458,10 @@ final class ForwardEmitter {
       step.addStatement("throw new IllegalArgumentException($S)",
           "this model reads token ids (it has an embedding): call stepToken");
     } else {
-      step.beginControlFlow("if (offset < 0 || offset > x.length - INPUT_SIZE)")
+      step.beginControlFlow("if (x == null)")
+          .addStatement("throw new IllegalArgumentException($S)", "x is null")
+          .endControlFlow()
+          .beginControlFlow("if (offset < 0 || offset > x.length - INPUT_SIZE)")
           .addStatement("throw new IllegalArgumentException(\"x needs INPUT_SIZE = \" + INPUT_SIZE "
               + "+ \" values from offset \" + offset + \", has \" + x.length)")
           .endControlFlow()

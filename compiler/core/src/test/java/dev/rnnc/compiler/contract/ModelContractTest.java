@@ -231,8 +231,14 @@ class ModelContractTest {
     int streamState = config.layers() * config.stateSize();
     streamingCase(cases, config, "short state", "h0 has " + (streamState - 1) + " elements, needs " + streamState,
         s -> s.setState(new float[streamState - 1], null));
-    // Not yet part of the contract: setState(h0, short c0) on a generated LSTM throws the right message but
-    // only after loading h0 (ForwardEmitter checks c0's length in loadState, after h0's copy).
+    if (config.hasCellState()) {
+      int cellState = config.layers() * config.hidden();
+      streamingCase(cases, config, "short state c0", "c0 has " + (cellState - 1) + " elements, needs " + cellState,
+          s -> s.setState(new float[streamState], new float[cellState - 1]));
+    }
+    if (!config.hasEmbedding()) {
+      streamingCase(cases, config, "a null step input", "x is null", s -> s.step(null, 0));
+    }
 
     if (config.training() != null) {
       trainingCase(cases, "a batch of 0", "batch must be in [1, " + maxBatch + "], got 0", in, b -> b.batch = 0);
@@ -241,6 +247,18 @@ class ModelContractTest {
       trainingCase(cases, "a training length of 0", "lengths[0] must be in [1, " + steps + "], got 0", in,
           b -> b.lengths = new int[batch]);
       trainingCase(cases, "a short training h0", "h0 has 1 elements, needs " + states, in, b -> b.h0 = new float[1]);
+      ModelConfig.Loss loss = config.training().loss();
+      if (loss == ModelConfig.Loss.CROSS_ENTROPY) {
+        int classes = config.outputSize();
+        trainingCase(cases, "a class target = classes",
+            "class target " + classes + " at position 0 is outside [0, " + classes + ")", in,
+            b -> b.classTargets[0] = classes);
+        trainingCase(cases, "a negative class target", "class target -1 at position 0 is outside [0, " + classes + ")",
+            in, b -> b.classTargets[0] = -1);
+        trainingCase(cases, "no class targets", "cross-entropy needs classTargets", in, b -> b.classTargets = null);
+      } else {
+        trainingCase(cases, "no value targets", loss + " needs valueTargets", in, b -> b.valueTargets = null);
+      }
       if (config.hasEmbedding()) {
         trainingCase(cases, "a batch without tokens", "tokens is null", in, b -> b.tokens = null);
         trainingCase(cases, "a training token id = vocab",
