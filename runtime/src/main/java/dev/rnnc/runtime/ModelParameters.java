@@ -44,6 +44,7 @@ public final class ModelParameters {
 
   /** All parameters zero. */
   public static ModelParameters zeros(ModelConfig config) {
+    MemoryBudget.require("the model's " + config.parameterCount() + " parameters", 4 * config.parameterCount());
     Map<String, float[]> values = new LinkedHashMap<>();
     config.parameterShapes().forEach((name, shape) -> values.put(name, new float[elements(shape)]));
     return new ModelParameters(config, values);

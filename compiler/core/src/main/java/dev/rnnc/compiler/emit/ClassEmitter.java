@@ -234,6 +234,8 @@ public final class ClassEmitter {
         .beginControlFlow("if (maxBatch < 1 || maxLength < 1)")
         .addStatement("throw new IllegalArgumentException(\"limits must be positive, got maxBatch \" + maxBatch + \", maxLength \" + maxLength)")
         .endControlFlow()
+        .addStatement("$T.require($S + maxBatch + $S + maxLength, workspaceBytes(maxBatch, maxLength))",
+            Types.MEMORY_BUDGET, plan.className() + "'s workspaces at maxBatch ", ", maxLength ")
         .addStatement("this.weights = $T.requireNonNull(weights, $S)", Objects.class, "weights")
         .addStatement("this.config = CONFIG.withLimits(maxBatch, maxLength)")
         .addStatement("this.maxBatch = maxBatch")
@@ -247,6 +249,7 @@ public final class ClassEmitter {
       new BackwardEmitter(plan, cell).addAllocations(ctor);
     }
     type.addMethod(ctor.build());
+    type.addMethod(workspaceBytes());
     type.addMethod(MethodSpec.methodBuilder("bufferSize").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
         .addJavadoc("The length of a workspace of {@code elements} elements, or a clear error when the limits make it\n"
             + "too large for one Java array.\n")
@@ -256,6 +259,31 @@ public final class ClassEmitter {
             + " + \" elements at these limits, more than one array holds; lower maxBatch or maxLength\")")
         .endControlFlow()
         .addStatement("return (int) elements").build());
+  }
+
+  /**
+   * The bytes an instance's workspaces take at given limits, summed over the plan's workspace inventory (the
+   * figure {@code rnnc info} reports): the constructor checks them against the heap before allocating anything.
+   */
+  private MethodSpec workspaceBytes() {
+    CodeBlock.Builder sum = CodeBlock.builder();
+    for (Workspace workspace : plan.workspaces()) {
+      String width = workspace.width().code();
+      String slack = workspace.slack() == null ? "" : " + " + workspace.slack().code();
+      sum.add(sum.isEmpty() ? "" : "\n+ ");
+      if (workspace.scale() == Workspace.Scale.ONE) {
+        sum.add("($L$L)", width, slack);
+      } else {
+        sum.add("(double) $L$L$L", workspace.scale().code(), width.equals("1") ? "" : " * " + width, slack);
+      }
+    }
+    return MethodSpec.methodBuilder("workspaceBytes").addModifiers(Modifier.PUBLIC, Modifier.STATIC)
+        .addJavadoc("Bytes of one instance's workspaces at these limits (4 per element; saturates at 9e18).\n")
+        .returns(long.class).addParameter(int.class, "maxBatch").addParameter(int.class, "maxLength")
+        .addStatement("long rows = (long) maxBatch * maxLength")
+        .addStatement("double elements = $>$>$L$<$<", sum.build())
+        .addStatement("return (long) Math.min(9e18, 4 * elements)")
+        .build();
   }
 
   /** {@code new float[...]} of one workspace, sized by its scale and width (checked when it grows with the limits). */

@@ -57,6 +57,29 @@ class WorkspaceInventoryTest {
     }
   }
 
+  /**
+   * Limits whose workspaces the heap cannot hold are refused before anything is allocated, with the size in the
+   * message; the generated {@code workspaceBytes} is the inventory's sum, so the check and the allocation agree.
+   */
+  @Test
+  void limitsBeyondTheHeapAreRefusedWithTheSize() throws Exception {
+    String spec = Files.readString(snapshotSpecs().get(0));
+    GeneratedModels.Compiled model = GeneratedModels.compile(List.of(spec)).get(0);
+    ModelPlan plan = ModelPlan.of(model.spec().config());
+    int lanes = staticInt(model.type(), "LANES");
+    long expected = 0;
+    for (Workspace workspace : plan.workspaces()) {
+      expected += 4 * workspace.elements(plan.runs().size(), 3, 5, lanes);
+    }
+    assertEquals(expected, model.type().getMethod("workspaceBytes", int.class, int.class).invoke(null, 3, 5));
+
+    Object weights = model.weights(ModelParameters.initialize(model.spec().config(), 7));
+    int huge = 1 << 15; // 2^30 rows: many GiB of workspaces, far beyond any test heap
+    Throwable cause = assertThrows(dev.rnnc.runtime.RnncException.class, () -> model.instantiate(weights, huge, huge));
+    assertTrue(cause.getMessage().contains("workspaces at maxBatch " + huge + ", maxLength " + huge)
+        && cause.getMessage().contains("MiB") && cause.getMessage().contains("-Xmx"), cause.getMessage());
+  }
+
   /** No array field of a generated class escapes the inventory (apart from the weights and gradient views). */
   @Test
   void everyInstanceArrayIsInTheInventory() throws IOException {
