@@ -44,12 +44,13 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * The block becomes the body of {@code main} (after the {@code before} statements) of a class in the spec's
  * package, importing {@code dev.rnnc.runtime}, {@code dev.rnnc.runtime.io}, {@code dev.rnnc.runtime.train},
+ * {@code dev.rnnc.runtime.stream}, {@code dev.rnnc.loader},
  * {@code java.nio.file} and {@code java.util}. Runnable snippets run in a child JVM whose working directory
  * is a fresh temporary directory, so files they read or write by relative path stay there.
  */
 class ReadmeSnippetsTest {
   private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
-  private static final Pattern BLOCK = Pattern.compile("(?:<!--\\s*snippet\\b(.*?)-->\\s*\\n)?```java\\n(.*?)```",
+  private static final Pattern BLOCK = Pattern.compile("(?:<!--\\s*snippet\\b((?:(?!-->).)*?)-->\\s*\\n)?```java\\n(.*?)```",
       Pattern.DOTALL);
 
   @TempDir
@@ -122,6 +123,8 @@ class ReadmeSnippetsTest {
           import dev.rnnc.runtime.*;
           import dev.rnnc.runtime.io.*;
           import dev.rnnc.runtime.train.*;
+          import dev.rnnc.runtime.stream.*;
+          import dev.rnnc.loader.*;
           import java.nio.file.*;
           import java.util.*;
 
