@@ -42,7 +42,11 @@ public final class OnnxImporter {
    *     naming the node and its op type)
    */
   public static ImportedModel read(Path onnxFile, String modelName, String packageName) {
-    OnnxModel model = OnnxReader.read(onnxFile);
+    return importModel(OnnxReader.read(onnxFile), onnxFile, modelName, packageName);
+  }
+
+  /** Imports a model already read (from {@code onnxFile}, named in the spec's comment). */
+  static ImportedModel importModel(OnnxModel model, Path onnxFile, String modelName, String packageName) {
     GraphAnalyzer analysis = analyse(model);
     List<String> problems = analysis.problems();
     if (!problems.isEmpty()) {
@@ -53,9 +57,6 @@ public final class OnnxImporter {
     }
     List<Binding> inputs = analysis.inputBindings();
     List<Binding> outputs = analysis.outputBindings();
-    if (!problems.isEmpty()) {
-      throw new OnnxException(model.source() + ": " + problems.get(0));
-    }
     ModelConfig config = config(analysis);
     ModelParameters parameters = parameters(analysis, config);
     String name = modelName != null ? modelName : modelName(onnxFile);
