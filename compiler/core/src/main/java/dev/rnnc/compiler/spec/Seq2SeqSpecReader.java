@@ -248,40 +248,41 @@ final class Seq2SeqSpecReader {
           + encoder.layers.or(DEFAULT_LAYERS) + ": the bridge maps encoder layer k's final state to decoder layer k"
           + (bridge.valid() ? " (bridge " + spelling(bridge.value()) + ")" : ""));
     }
-    if (!errors.isEmpty()) {
-      return null;
-    }
-
     int batch = maxBatch.or(DEFAULT_MAX_BATCH);
     int length = maxLength.or(DEFAULT_MAX_LENGTH);
-    ModelConfig encoderConfig;
-    ModelConfig.Builder encoderBuilder = encoder.builder(DEFAULT_LAYERS).limits(batch, length);
-    if (encoder.embedding.present()) {
-      encoderBuilder.embedding(encoder.vocab.value(), encoder.dim.value());
-    } else {
-      encoderBuilder.input(encoder.input.value());
-    }
-    try {
-      encoderConfig = encoderBuilder.build();
-    } catch (IllegalArgumentException e) {
-      errors.at(encoderSection.key(), "encoder: " + e.getMessage());
-      return null;
-    }
     Context contextValue = context.or(Context.INITIAL);
-    int decoderInput = decoder.dim.value() + (contextValue == Context.EVERY_STEP ? encoderConfig.featureSize() : 0);
-    ModelConfig decoderConfig;
-    try {
-      decoderConfig = decoder.builder(encoderConfig.layers()).input(decoderInput).limits(batch, length).build();
-    } catch (IllegalArgumentException e) {
-      errors.at(decoderSection.key(), "decoder: " + e.getMessage());
-      return null;
-    }
-    if (bridge.value() == Bridge.COPY) {
-      String problem = Seq2SeqConfig.copyProblem(encoderConfig, decoderConfig);
-      if (problem != null) {
-        errors.at(bridge.node(), problem);
+    ModelConfig encoderConfig = null;
+    ModelConfig decoderConfig = null;
+    // The stacks are built as soon as their own keys are valid, so a bridge mismatch is reported beside other errors.
+    if (encoder != null && decoder != null && encoder.valid() && decoder.valid() && context.usable()
+        && (encoder.embedding.present() ? encoder.vocab.valid() && encoder.dim.valid() : encoder.input.valid())
+        && decoder.dim.valid() && !decoder.input.present()) {
+      ModelConfig.Builder encoderBuilder = encoder.builder(DEFAULT_LAYERS).limits(batch, length);
+      if (encoder.embedding.present()) {
+        encoderBuilder.embedding(encoder.vocab.value(), encoder.dim.value());
+      } else {
+        encoderBuilder.input(encoder.input.value());
+      }
+      try {
+        encoderConfig = encoderBuilder.build();
+        int decoderInput = decoder.dim.value()
+            + (contextValue == Context.EVERY_STEP ? encoderConfig.featureSize() : 0);
+        decoderConfig = decoder.builder(encoderConfig.layers()).bidirectional(false).input(decoderInput)
+            .limits(batch, length).build();
+      } catch (IllegalArgumentException e) {
+        // The per-key checks cover the builder's own; reaching this is a gap in them, still a user-facing error.
+        errors.at(root, e.getMessage());
         return null;
       }
+      if (bridge.valid() && bridge.value() == Bridge.COPY) {
+        String problem = Seq2SeqConfig.copyProblem(encoderConfig, decoderConfig);
+        if (problem != null) {
+          errors.at(bridge.node(), problem);
+        }
+      }
+    }
+    if (!errors.isEmpty()) {
+      return null;
     }
     Seq2SeqConfig config;
     try {
