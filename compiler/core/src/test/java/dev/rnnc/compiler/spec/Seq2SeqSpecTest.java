@@ -219,6 +219,25 @@ class Seq2SeqSpecTest {
   }
 
   @Test
+  void theRepositorysEncoderDecoderSpecsParse() throws java.io.IOException {
+    java.nio.file.Path dir = null;
+    for (java.nio.file.Path d = java.nio.file.Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (java.nio.file.Files.isDirectory(d.resolve("specs/encoder_decoder"))) {
+        dir = d.resolve("specs/encoder_decoder");
+        break;
+      }
+    }
+    assertTrue(dir != null, "no specs/encoder_decoder above the module");
+    Seq2SeqConfig date = assertInstanceOf(Seq2SeqSpec.class,
+        SpecParser.parseAny(dir.resolve("date_normalizer_seq2seq.yaml"))).config();
+    assertEquals(parse(ISSUE_EXAMPLE), date);
+    Seq2SeqConfig melody = assertInstanceOf(Seq2SeqSpec.class,
+        SpecParser.parseAny(dir.resolve("melody_one_to_many.yaml"))).config();
+    assertEquals(8, melody.encoder().inputSize());
+    assertTrue(melody.copiesCellState());
+  }
+
+  @Test
   void singleStackSpecsAreUnchanged() {
     ParsedSpec parsed = SpecParser.parseAny("m.yaml", "model: M\npackage: p\ncell: gru\ninput: 3\nhidden: 4\n");
     assertInstanceOf(Spec.class, parsed);
