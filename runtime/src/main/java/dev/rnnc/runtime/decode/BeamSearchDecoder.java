@@ -39,7 +39,6 @@ public final class BeamSearchDecoder {
   private final double[] heapScore;
   private final int[] finishedCount;
   private final double[] bestFinished;
-  private final double[] bestFinishedRaw;
   private final boolean[] done;
   private final double[] resultScores;
 
@@ -65,7 +64,6 @@ public final class BeamSearchDecoder {
     this.heapScore = new double[2 * width];
     this.finishedCount = new int[maxBatch];
     this.bestFinished = new double[maxBatch];
-    this.bestFinishedRaw = new double[maxBatch];
     this.done = new boolean[maxBatch];
     this.resultScores = new double[maxBatch];
   }
@@ -151,7 +149,6 @@ public final class BeamSearchDecoder {
         double normalised = alpha == 0 ? score : score / Math.pow(t + 1, alpha);
         if (normalised > bestFinished[item]) {
           bestFinished[item] = normalised;
-          bestFinishedRaw[item] = score;
           int out = item * length;
           Arrays.fill(tokensOut, out, out + length, 0);
           System.arraycopy(history, from * maxLength, tokensOut, out, t);

@@ -216,6 +216,27 @@ class ReferenceSeq2SeqTest {
   }
 
   @Test
+  void samplingTheReferenceModelIsReproducibleAndTemperatureZeroIsGreedy() {
+    Seq2SeqConfig c = lstmVariants();
+    ReferenceSeq2Seq model = new ReferenceSeq2Seq(Seq2SeqParameters.initialize(c, 2), 4, 6, 4);
+    Batch data = batch(c, 4, new int[] {4, 2, 3}, 1, new int[] {1, 1, 1}, 5);
+    int[][] runs = new int[3][3 * 5];
+    dev.rnnc.runtime.decode.SamplingDecoder sampler = new dev.rnnc.runtime.decode.SamplingDecoder(3, 6, 5, 77);
+    for (int i = 0; i < 2; i++) {
+      sampler.reseed(77);
+      model.encode(data.sourceTokens(), null, 3, 4, data.sourceLengths());
+      sampler.decode(model, 3, START, END, 5, 1.5, 4, runs[i], new int[3]);
+    }
+    assertArrayEquals(runs[0], runs[1]);
+    model.encode(data.sourceTokens(), null, 3, 4, data.sourceLengths());
+    sampler.decode(model, 3, START, END, 5, 0, 0, runs[2], new int[3]);
+    int[] greedy = new int[3 * 5];
+    model.encode(data.sourceTokens(), null, 3, 4, data.sourceLengths());
+    model.decodeGreedy(greedy, new int[3]);
+    assertArrayEquals(greedy, runs[2]);
+  }
+
+  @Test
   void teacherForcingZeroesPaddedStepsAndAveragesOverValidOnes() {
     Seq2SeqConfig c = oneToMany();
     ReferenceSeq2Seq model = new ReferenceSeq2Seq(Seq2SeqParameters.initialize(c, 4), 4, 6, 4);

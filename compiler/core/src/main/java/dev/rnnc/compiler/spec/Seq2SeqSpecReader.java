@@ -242,6 +242,11 @@ final class Seq2SeqSpecReader {
       checkTokenId(start, vocab);
       checkTokenId(end, vocab);
     }
+    if (maxDecode.valid() && maxLength.usable() && maxDecode.value() > maxLength.or(DEFAULT_MAX_LENGTH)) {
+      errors.at(maxDecode.node(), "decode.max_length " + maxDecode.value() + " must be at most limits.max_length "
+          + maxLength.or(DEFAULT_MAX_LENGTH) + " (the longest target an instance holds); raise limits.max_length or "
+          + "lower decode.max_length");
+    }
     if (encoder != null && decoder != null && encoder.layers.usable() && decoder.layers.valid()
         && !decoder.layers.value().equals(encoder.layers.or(DEFAULT_LAYERS))) {
       errors.at(decoder.layers.node(), "decoder.layers " + decoder.layers.value() + " must equal encoder.layers "

@@ -171,6 +171,8 @@ class Seq2SeqSpecTest {
     assertError(replace("decode: {start: 1, end: 2, max_length: 30}\n", ""), "1:1", "missing required key 'decode'");
     assertError(replace("max_length: 30}", "max_length: 0}"), "17:40", "decode.max_length must be a positive "
         + "integer");
+    assertError(replace("max_length: 30}", "max_length: 65}"), "17:40", "decode.max_length 65 must be at most "
+        + "limits.max_length 64");
   }
 
   @Test
