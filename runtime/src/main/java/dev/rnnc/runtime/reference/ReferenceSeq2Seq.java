@@ -51,6 +51,8 @@ public final class ReferenceSeq2Seq implements DecoderStepper {
 
   private final Map<String, double[]> parameters = new LinkedHashMap<>();
   private final Map<String, double[]> gradients = new LinkedHashMap<>();
+  /** The gradient arrays, for clearing without a map iterator (calls allocate nothing). */
+  private final double[][] gradientArrays;
   private final RecurrentPass[][] encPasses;
   private final RecurrentPass[] decPasses;
   private final LayerWeights[] decLayers;
@@ -158,6 +160,7 @@ public final class ReferenceSeq2Seq implements DecoderStepper {
       this.gradients.put(name, new double[size]);
     });
 
+    this.gradientArrays = gradients.values().toArray(new double[0][]);
     int cells = maxBatch * maxLength;
     ReferenceCell encCell = ReferenceCell.of(enc);
     encPasses = new RecurrentPass[layers][dirs];
@@ -618,7 +621,7 @@ public final class ReferenceSeq2Seq implements DecoderStepper {
   // ---------------------------------------------------------------- backward
 
   private void runBackward() {
-    for (double[] g : gradients.values()) {
+    for (double[] g : gradientArrays) {
       Arrays.fill(g, 0);
     }
     int batch = decRegion.batch;

@@ -237,6 +237,34 @@ class ReferenceSeq2SeqTest {
   }
 
   @Test
+  void callsAllocateNothingAfterConstruction() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Seq2SeqConfig c = lstmVariants();
+    int width = 3;
+    ReferenceSeq2Seq model = new ReferenceSeq2Seq(Seq2SeqParameters.initialize(c, 2), 4, 6, 4 * width);
+    Batch data = batch(c, 5, new int[] {5, 2, 3}, 4, new int[] {4, 1, 3}, 11);
+    BeamSearchDecoder beam = new BeamSearchDecoder(3, width, c.targetVocab(), 5);
+    int[] tokens = new int[3 * 5];
+    int[] lengths = new int[3];
+    Runnable calls = () -> {
+      data.gradients(model);
+      model.encode(data.sourceTokens(), null, 3, 5, data.sourceLengths());
+      model.decodeGreedy(tokens, lengths);
+      model.encode(data.sourceTokens(), null, 3, 5, data.sourceLengths());
+      beam.decode(model, 3, START, END, 5, 0.5, tokens, lengths);
+    };
+    for (int i = 0; i < 300; i++) {
+      calls.run();
+    }
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < 20; i++) {
+      calls.run();
+    }
+    assertEquals(0, threads.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 20 rounds of calls");
+  }
+
+  @Test
   void teacherForcingZeroesPaddedStepsAndAveragesOverValidOnes() {
     Seq2SeqConfig c = oneToMany();
     ReferenceSeq2Seq model = new ReferenceSeq2Seq(Seq2SeqParameters.initialize(c, 4), 4, 6, 4);

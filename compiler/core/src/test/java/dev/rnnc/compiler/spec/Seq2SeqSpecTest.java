@@ -239,6 +239,55 @@ class Seq2SeqSpecTest {
     assertTrue(melody.copiesCellState());
   }
 
+  /**
+   * Mutations of valid encoder–decoder specs (lines dropped, duplicated or re-indented, values swapped for other
+   * plausible or broken values) give either a config or positioned spec errors — never another exception.
+   */
+  @Test
+  void mutatedEncoderDecoderSpecsGiveConfigsOrPositionedErrors() {
+    String[] values = {"0", "1", "-1", "2", "7", "64", "128", "65537", "true", "false", "gru", "lstm", "rnn",
+        "copy", "linear", "every_step", "initial", "before", "relu", "{}", "[]", "~", "{vocab: 3, dim: 2}",
+        "{size: 14}", "{start: 0, end: 13}", "softmax", "sigmoid", "mse", "x"};
+    String[] bases = {ISSUE_EXAMPLE, ISSUE_EXAMPLE.replace("cell: gru", "cell: lstm").replace("bridge: copy",
+        "bridge: linear").replace("context: initial", "context: every_step")};
+    java.util.SplittableRandom random = new java.util.SplittableRandom(2026);
+    int configs = 0;
+    int errors = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+      List<String> lines = new java.util.ArrayList<>(List.of(bases[trial % 2].split("\n")));
+      int mutations = 1 + random.nextInt(3);
+      for (int m = 0; m < mutations; m++) {
+        int at = random.nextInt(lines.size());
+        String line = lines.get(at);
+        switch (random.nextInt(4)) {
+          case 0 -> lines.remove(at);
+          case 1 -> lines.add(random.nextInt(lines.size() + 1), line.strip());
+          case 2 -> lines.set(at, line.startsWith("  ") ? line.strip() : "  " + line);
+          default -> {
+            int colon = line.indexOf(": ");
+            if (colon > 0) {
+              lines.set(at, line.substring(0, colon + 2) + values[random.nextInt(values.length)]);
+            }
+          }
+        }
+      }
+      String text = String.join("\n", lines) + "\n";
+      try {
+        ParsedSpec parsed = SpecParser.parseAny("m.yaml", text);
+        if (parsed instanceof Seq2SeqSpec spec) {
+          spec.config().parameterShapes();
+        }
+        configs++;
+      } catch (SpecException e) {
+        assertTrue(!e.errors().isEmpty() && e.getMessage().contains("m.yaml:"), text);
+        errors++;
+      } catch (RuntimeException e) {
+        throw new AssertionError("unexpected " + e + " for\n" + text, e);
+      }
+    }
+    assertTrue(configs > 100 && errors > 1000, configs + " configs, " + errors + " errors");
+  }
+
   @Test
   void singleStackSpecsAreUnchanged() {
     ParsedSpec parsed = SpecParser.parseAny("m.yaml", "model: M\npackage: p\ncell: gru\ninput: 3\nhidden: 4\n");
