@@ -198,10 +198,13 @@ def write_case(c):
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(f32(p))
-        if c.get("scale"):
-            # Larger decoder weights make greedy decoding reach the end token within max_length.
-            model.head.weight.mul_(c["scale"])
-            model.head.weight.copy_(f32(model.head.weight))
+        # Larger head and target-embedding weights than the default init make greedy decoding depend on the
+        # previous token and the source (varied tokens, some rows reaching the end token), so the greedy goldens
+        # test the feedback loop rather than one repeated token.
+        model.head.weight.mul_(c["scale"])
+        model.head.weight.copy_(f32(model.head.weight))
+        model.decoder.embedding.weight.mul_(c["embedding_scale"])
+        model.decoder.embedding.weight.copy_(f32(model.decoder.embedding.weight))
     B, S, T = c["batch"], c["source_steps"], c["target_steps"]
     e, d = c["encoder"], c["decoder"]
     if e.get("vocab"):
@@ -242,28 +245,28 @@ CASES = [
          description="bidirectional GRU encoder over token ids, copy bridge into a GRU decoder, context initial",
          encoder=dict(cell="gru", vocab=7, dim=5, hidden=4, layers=1, bidirectional=True),
          decoder=dict(cell="gru", vocab=6, dim=3, hidden=8),
-         bridge="copy", context="initial", start=1, end=2, max_decode=6, scale=3.0,
+         bridge="copy", context="initial", start=1, end=2, max_decode=6, scale=10.0, embedding_scale=3.0,
          batch=3, source_steps=5, target_steps=4, source_lengths=[5, 2, 3], target_lengths=[4, 1, 3]),
     dict(name="lstm_l2_linear_every_step_features", model="LstmLinearEveryStep",
          description="2-layer bidirectional LSTM encoder over float features, linear bridge, 2-layer LSTM decoder, "
                      "context every_step",
          encoder=dict(cell="lstm", dim=3, hidden=3, layers=2, bidirectional=True),
          decoder=dict(cell="lstm", vocab=7, dim=4, hidden=5),
-         bridge="linear", context="every_step", start=0, end=1, max_decode=7, scale=3.0,
+         bridge="linear", context="every_step", start=0, end=1, max_decode=7, scale=6.0, embedding_scale=1.0,
          batch=3, source_steps=4, target_steps=5, source_lengths=[4, 1, 3], target_lengths=[2, 5, 4]),
     dict(name="gru_before_into_lstm", model="GruBeforeIntoLstm",
          description="reset-before GRU encoder (Cho et al. 2014) over token ids, copy bridge into an LSTM decoder "
                      "(c0 = 0)",
          encoder=dict(cell="gru", gru_reset="before", vocab=6, dim=4, hidden=5, layers=1, bidirectional=False),
          decoder=dict(cell="lstm", vocab=5, dim=3, hidden=5),
-         bridge="copy", context="initial", start=3, end=4, max_decode=5, scale=3.0,
+         bridge="copy", context="initial", start=3, end=4, max_decode=5, scale=10.0, embedding_scale=3.0,
          batch=2, source_steps=4, target_steps=3, source_lengths=[3, 4], target_lengths=[3, 2]),
     dict(name="lstm_bi_copy_cell_state", model="LstmBiCopy",
          description="bidirectional LSTM encoder over token ids, copy bridge (h and c) into an LSTM decoder, "
                      "context every_step",
          encoder=dict(cell="lstm", vocab=5, dim=3, hidden=3, layers=1, bidirectional=True),
          decoder=dict(cell="lstm", vocab=6, dim=2, hidden=6),
-         bridge="copy", context="every_step", start=1, end=0, max_decode=6, scale=3.0,
+         bridge="copy", context="every_step", start=1, end=0, max_decode=6, scale=6.0, embedding_scale=3.0,
          batch=2, source_steps=3, target_steps=4, source_lengths=[2, 3], target_lengths=[4, 3]),
 ]
 
