@@ -22,6 +22,7 @@ user's ``state_dict`` names.
 - Teacher forcing: decoder inputs embedding([start, target[:, :-1]]) (concatenated with s_last at every step for
   context every_step), packed by target_lengths; logits = head(output), 0 at padded steps; loss = mean
   cross-entropy over valid target steps; loss.backward() gives every parameter's gradient (and the float source's).
+- One-to-many (one_to_many_relu_rnn): the source is a single step per sequence.
 - Greedy: from start, argmax of the head at each step (batch of one row at a time), stop after emitting end or at
   max_length; positions after the end are 0; lengths count the end token.
 
@@ -49,18 +50,20 @@ RNN = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 
 class Stack(nn.Module):
-    def __init__(self, cell, vocab, dim, hidden, layers, bidirectional):
+    def __init__(self, cell, vocab, dim, hidden, layers, bidirectional, nonlinearity=None):
         super().__init__()
         if vocab:
             self.embedding = nn.Embedding(vocab, dim)
-        self.rnn = RNN[cell](dim, hidden, num_layers=layers, bidirectional=bidirectional, batch_first=True)
+        extra = {"nonlinearity": nonlinearity} if nonlinearity else {}
+        self.rnn = RNN[cell](dim, hidden, num_layers=layers, bidirectional=bidirectional, batch_first=True, **extra)
 
 
 class Seq2Seq(nn.Module):
     def __init__(self, c):
         super().__init__()
         e, d = c["encoder"], c["decoder"]
-        self.encoder = Stack(e["cell"], e.get("vocab", 0), e["dim"], e["hidden"], e["layers"], e["bidirectional"])
+        self.encoder = Stack(e["cell"], e.get("vocab", 0), e["dim"], e["hidden"], e["layers"], e["bidirectional"],
+                             e.get("nonlinearity"))
         ctx = (2 if e["bidirectional"] else 1) * e["hidden"]
         if c["bridge"] == "linear":
             self.bridge = nn.Linear(ctx, d["hidden"])
@@ -162,6 +165,8 @@ def spec_text(c):
 
     def stack(s, decoder):
         lines = ["  cell: %s" % s["cell"]]
+        if s.get("nonlinearity"):
+            lines.append("  nonlinearity: %s" % s["nonlinearity"])
         if s.get("gru_reset"):
             lines.append("  gru_reset: %s" % s["gru_reset"])
         if s.get("vocab"):
@@ -268,6 +273,13 @@ CASES = [
          decoder=dict(cell="lstm", vocab=6, dim=2, hidden=6),
          bridge="copy", context="every_step", start=1, end=0, max_decode=6, scale=6.0, embedding_scale=3.0,
          batch=2, source_steps=3, target_steps=4, source_lengths=[2, 3], target_lengths=[4, 3]),
+    dict(name="one_to_many_relu_rnn", model="OneToMany",
+         description="one-to-many: a relu RNN encoder over a single feature vector per sequence, copy bridge into "
+                     "a GRU decoder that also sees the source vector at every step",
+         encoder=dict(cell="rnn", nonlinearity="relu", dim=4, hidden=5, layers=1, bidirectional=False),
+         decoder=dict(cell="gru", vocab=6, dim=3, hidden=5),
+         bridge="copy", context="every_step", start=0, end=5, max_decode=6, scale=6.0, embedding_scale=3.0,
+         batch=3, source_steps=1, target_steps=5, source_lengths=[1, 1, 1], target_lengths=[5, 3, 4]),
 ]
 
 
