@@ -47,7 +47,6 @@ final class Seq2SeqSpecReader {
 
   /** One recurrent stack's keys. */
   private final class Stack {
-    final String name;
     final MappingReader reader;
     Field<Cell> cell;
     Field<Nonlinearity> nonlinearity;
@@ -62,8 +61,7 @@ final class Seq2SeqSpecReader {
     Field<Integer> layers;
     Field<Boolean> bidirectional;
 
-    Stack(String name, MappingReader reader) {
-      this.name = name;
+    Stack(MappingReader reader) {
       this.reader = reader;
       reader.require(CELL, "");
       reader.require(HIDDEN, "");
@@ -161,8 +159,8 @@ final class Seq2SeqSpecReader {
     top.require(DECODER, " (an encoder–decoder spec needs both encoder: and decoder:)");
     Field<MappingReader> encoderSection = top.section(ENCODER);
     Field<MappingReader> decoderSection = top.section(DECODER);
-    Stack encoder = encoderSection.valid() ? new Stack(ENCODER, encoderSection.value()) : null;
-    Stack decoder = decoderSection.valid() ? new Stack(DECODER, decoderSection.value()) : null;
+    Stack encoder = encoderSection.valid() ? new Stack(encoderSection.value()) : null;
+    Stack decoder = decoderSection.valid() ? new Stack(decoderSection.value()) : null;
     Field<Bridge> bridge = Field.absent();
     Field<Context> context = Field.absent();
     if (decoder != null) {
