@@ -2,9 +2,12 @@ package dev.rnnc.cli;
 
 import dev.rnnc.compiler.plan.ModelPlan;
 import dev.rnnc.compiler.plan.Workspace.Pass;
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
 import dev.rnnc.compiler.spec.Spec;
 import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.runtime.Seq2SeqConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,7 +34,12 @@ final class InfoCommand extends RnncCommand {
 
   @Override
   int execute() {
-    Spec spec = SpecParser.parse(specFile);
+    ParsedSpec parsed = SpecParser.parseAny(specFile);
+    if (parsed instanceof Seq2SeqSpec seq2seq) {
+      describeEncoderDecoder(seq2seq);
+      return ExitCodes.OK;
+    }
+    Spec spec = (Spec) parsed;
     ModelConfig config = spec.config();
     PrintWriter out = out();
     out.println("spec:        " + specFile);
@@ -62,6 +70,34 @@ final class InfoCommand extends RnncCommand {
     }
     out.println("weights bytes:     " + String.format(Locale.ROOT, "%,d", 4 * config.parameterCount()) + " (float32)");
     return ExitCodes.OK;
+  }
+
+  /** An encoder–decoder spec: both stacks, bridge, decoding and the parameters in state_dict order. */
+  private void describeEncoderDecoder(Seq2SeqSpec spec) {
+    Seq2SeqConfig config = spec.config();
+    PrintWriter out = out();
+    out.println("spec:        " + specFile);
+    out.println("class:       " + spec.qualifiedName() + " (encoder–decoder; " + SpecParser.ENCODER_DECODER_NOT_GENERATED
+        + ")");
+    out.println("encoder:     " + describe(config.encoder()).replace(", many_to_many", ""));
+    ModelConfig decoder = config.decoder();
+    out.println("decoder:     " + decoder.cell().name().toLowerCase(Locale.ROOT) + ", embedding " + config.targetVocab()
+        + "×" + config.embeddingDim() + ", hidden " + decoder.hidden() + ", " + decoder.layers()
+        + (decoder.layers() == 1 ? " layer" : " layers") + ", input " + config.decoderInputSize());
+    out.println("bridge:      " + config.bridge().name().toLowerCase(Locale.ROOT) + ", context "
+        + config.context().name().toLowerCase(Locale.ROOT) + " (source summary " + config.contextSize() + " wide)");
+    out.println("head:        " + config.targetVocab() + " (" + config.headActivation().name().toLowerCase(Locale.ROOT)
+        + ")");
+    out.println("decode:      start " + config.start() + ", end " + config.end() + ", max_length " + config.maxDecode());
+    out.println("limits:      max_batch " + config.maxBatch() + ", max_length " + config.maxLength());
+    out.println("training:    " + (config.training() == null ? "none (inference only)" : "loss cross_entropy"));
+    out.println("parameters:");
+    int width = config.parameterNames().stream().mapToInt(String::length).max().orElse(0);
+    for (Map.Entry<String, int[]> entry : config.parameterShapes().entrySet()) {
+      out.printf("  %-" + width + "s  %s%n", entry.getKey(), Arrays.toString(entry.getValue()));
+    }
+    out.println("parameter count:   " + String.format(Locale.ROOT, "%,d", config.parameterCount()));
+    out.println("weights bytes:     " + String.format(Locale.ROOT, "%,d", 4 * config.parameterCount()) + " (float32)");
   }
 
   /** One line: cell, input, sizes, layers, direction, mode and head. */
