@@ -684,7 +684,7 @@ final class GraphAnalyzer {
       return in;
     }
     if (in instanceof Constant constant && constant.tensor().rank() == 2 && constant.tensor().isFloatingPoint()) {
-      long[] perm = node.attributes().containsKey("perm") ? longsAttribute(node, "perm") : new long[] {1, 0};
+      int[] perm = permutation(node, 2);
       if (perm[0] == 0) {
         return in;
       }
@@ -703,13 +703,37 @@ final class GraphAnalyzer {
     if (!(in instanceof Data d)) {
       throw new Unsupported("Transpose of " + describe(in) + " is not supported");
     }
-    long[] perm = node.attributes().containsKey("perm") ? longsAttribute(node, "perm") : null;
+    int[] perm = permutation(node, d.rank());
     List<List<Factor>> out = new ArrayList<>();
     for (int a = 0; a < d.rank(); a++) {
-      int from = perm == null ? d.rank() - 1 - a : (int) normalizeAxis(perm[a], d.rank());
-      out.add(d.axes().get(from));
+      out.add(d.axes().get(perm[a]));
     }
     return d.withAxes(out);
+  }
+
+  /** A Transpose's {@code perm} (default: the axes reversed), checked to be a permutation of {@code rank} axes. */
+  private static int[] permutation(OnnxModel.Node node, int rank) {
+    int[] perm = new int[rank];
+    if (!node.attributes().containsKey("perm")) {
+      for (int a = 0; a < rank; a++) {
+        perm[a] = rank - 1 - a;
+      }
+      return perm;
+    }
+    long[] given = longsAttribute(node, "perm");
+    if (given.length != rank) {
+      throw new Unsupported("Transpose perm " + Arrays.toString(given) + " names " + given.length
+          + " axes, but its input has " + rank);
+    }
+    boolean[] seen = new boolean[rank];
+    for (int a = 0; a < rank; a++) {
+      perm[a] = (int) normalizeAxis(given[a], rank);
+      if (seen[perm[a]]) {
+        throw new Unsupported("Transpose perm " + Arrays.toString(given) + " names axis " + perm[a] + " twice");
+      }
+      seen[perm[a]] = true;
+    }
+    return perm;
   }
 
   private Value reshape(OnnxModel.Node node) {
