@@ -60,6 +60,16 @@ public final class DropoutMask {
     return uniform(base(seed, call, layer), b, t, f) < p ? 0f : (float) (1.0 / (1.0 - p));
   }
 
+  /**
+   * The seed whose call 0 draws the masks of call {@code call} under {@code seed}: a trainer reseeds the model
+   * with it before each step, so step {@code s}'s masks depend on the step number alone (not on how many
+   * gradient computations the instance has seen, e.g. before a resume) and are those a model seeded once with
+   * {@code seed} draws at its {@code s}-th call.
+   */
+  public static long seedForCall(long seed, long call) {
+    return unmix(mix(seed) ^ call);
+  }
+
   private static long base(long seed, long call, int layer) {
     return mix(mix(mix(seed) ^ call) ^ layer);
   }
@@ -67,6 +77,33 @@ public final class DropoutMask {
   private static double uniform(long base, int b, int t, int f) {
     long key = ((long) b << 42) | ((long) t << 21) | f;
     return (mix(base ^ key) >>> 11) * 0x1.0p-53;
+  }
+
+  /** The inverse of {@link #mix}: each of its steps (xor-shift, odd multiplication, addition) is a bijection. */
+  static long unmix(long z) {
+    z = unxorShift(z, 31);
+    z *= inverse(0x94D049BB133111EBL);
+    z = unxorShift(z, 27);
+    z *= inverse(0xBF58476D1CE4E5B9L);
+    z = unxorShift(z, 30);
+    return z - GOLDEN_GAMMA;
+  }
+
+  private static long unxorShift(long y, int shift) {
+    long x = y;
+    for (int known = shift; known < 64; known += shift) {
+      x = y ^ (x >>> shift);
+    }
+    return x;
+  }
+
+  /** Multiplicative inverse of an odd number modulo 2^64 (Newton's iteration doubles the correct bits). */
+  private static long inverse(long odd) {
+    long x = odd;
+    for (int i = 0; i < 5; i++) {
+      x *= 2 - odd * x;
+    }
+    return x;
   }
 
   /** One splitmix64 step: a bijection on longs with good avalanche, so nearby keys give unrelated values. */

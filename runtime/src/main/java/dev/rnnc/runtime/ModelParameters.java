@@ -26,6 +26,9 @@ public final class ModelParameters {
   /** Prefix of optimizer state that checkpoints may carry beside the weights; never a model parameter. */
   public static final String OPTIMIZER_PREFIX = "optimizer.";
 
+  /** Prefix of a trainer's resumable state (carried recurrent state) in checkpoints; never a model parameter. */
+  public static final String TRAINER_PREFIX = "trainer.";
+
   /** How many names an error message lists before it summarises the rest. */
   private static final int MAX_LISTED = 20;
 
@@ -41,6 +44,7 @@ public final class ModelParameters {
 
   /** All parameters zero. */
   public static ModelParameters zeros(ModelConfig config) {
+    MemoryBudget.require("the model's " + config.parameterCount() + " parameters", 4 * config.parameterCount());
     Map<String, float[]> values = new LinkedHashMap<>();
     config.parameterShapes().forEach((name, shape) -> values.put(name, new float[elements(shape)]));
     return new ModelParameters(config, values);
@@ -76,7 +80,7 @@ public final class ModelParameters {
     return parameters;
   }
 
-  /** Loads a safetensors file, ignoring only {@code optimizer.*} tensors beside the parameters. */
+  /** Loads a safetensors file, ignoring only {@code optimizer.*} and {@code trainer.*} tensors beside the weights. */
   public static ModelParameters load(Path file, ModelConfig config) {
     return load(file, config, name -> false);
   }
@@ -84,13 +88,14 @@ public final class ModelParameters {
   /**
    * Loads a safetensors file of F32 or F64 tensors.
    *
-   * @param ignore tensors beside the parameters that are not an error (in addition to {@code optimizer.*})
+   * @param ignore tensors beside the parameters that are not an error (in addition to {@code optimizer.*} and
+   *     {@code trainer.*})
    */
   public static ModelParameters load(Path file, ModelConfig config, Predicate<String> ignore) {
     return fromTensors(SafeTensors.read(file).tensors(), config, file.toString(), ignore);
   }
 
-  /** {@link #fromTensors(Map, ModelConfig, String, Predicate)} ignoring only {@code optimizer.*} tensors. */
+  /** {@link #fromTensors(Map, ModelConfig, String, Predicate)} ignoring only {@code optimizer.*}, {@code trainer.*}. */
   public static ModelParameters fromTensors(Map<String, Tensor> tensors, ModelConfig config, String sourceName) {
     return fromTensors(tensors, config, sourceName, name -> false);
   }
@@ -99,7 +104,7 @@ public final class ModelParameters {
    * Parameters from named tensors, copied and converted to float32.
    *
    * @param sourceName what the tensors came from, for messages (usually the file name)
-   * @param ignore     extra tensors that are not an error (in addition to {@code optimizer.*})
+   * @param ignore     extra tensors that are not an error (in addition to {@code optimizer.*} and {@code trainer.*})
    * @throws RnncException on missing or unexpected tensors (all listed at once), a non-float dtype, a shape
    *     other than the model's, or a non-finite value (with its flat index)
    */
@@ -136,7 +141,8 @@ public final class ModelParameters {
     }
     List<String> extra = new ArrayList<>();
     for (String name : tensors.keySet()) {
-      if (!expected.containsKey(name) && !name.startsWith(OPTIMIZER_PREFIX) && !ignore.test(name)) {
+      if (!expected.containsKey(name) && !name.startsWith(OPTIMIZER_PREFIX) && !name.startsWith(TRAINER_PREFIX)
+          && !ignore.test(name)) {
         extra.add(name);
       }
     }

@@ -29,8 +29,10 @@ public interface RnnModel {
    * @param lengths valid steps per sequence (each 1..steps), or {@code null} for all {@code steps}
    * @param h0      initial hidden state {@code [layers*dirs, batch, S]}, or {@code null} for zeros; S =
    *                {@link ModelConfig#stateSize()}: H, or P with an LSTM projection
-   * @param c0      initial LSTM cell state {@code [layers*dirs, batch, H]}, or {@code null} for zeros
-   * @throws IllegalArgumentException on sizes out of range or an embedding model
+   * @param c0      initial LSTM cell state {@code [layers*dirs, batch, H]}, or {@code null} for zeros (and
+   *                always {@code null} for other cells)
+   * @throws IllegalArgumentException on sizes out of range, lengths outside {@code [1, steps]}, arrays too
+   *     short, a {@code c0} for a cell without one, or an embedding model; before anything changes
    */
   void forward(float[] input, int batch, int steps, int[] lengths, float[] h0, float[] c0);
 

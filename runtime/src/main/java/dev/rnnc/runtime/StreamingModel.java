@@ -13,7 +13,8 @@ public interface StreamingModel {
   /**
    * Sets the state.
    *
-   * @param h0 hidden state {@code [layers, S]}; S = {@link ModelConfig#stateSize()}: H, or P with an LSTM projection
+   * @param h0 hidden state {@code [layers, S]}, or {@code null} for zeros; S = {@link ModelConfig#stateSize()}: H,
+   *           or P with an LSTM projection
    * @param c0 LSTM cell state {@code [layers, H]}, or {@code null} for zeros (ignored by other cells)
    */
   void setState(float[] h0, float[] c0);

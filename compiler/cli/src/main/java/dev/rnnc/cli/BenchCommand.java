@@ -44,11 +44,13 @@ import picocli.CommandLine.Parameters;
         "  rnnc bench specs/sentiment_gru.yaml --mode sequence --batch 32 --length 100 --json",
         "  rnnc bench specs/char_lstm.yaml --mode train --batch 32 --length 64 --threads 2",
         "",
-        "Weights and data are random (seeded). The warm-up lets the JIT compile the kernels (default 2 s);",
-        "then calls are timed individually (tiny calls in small groups) for --seconds.",
+        "Weights and data are random (seeded). The warm-up runs until the JIT has settled (no compilation, and",
+        "time and bytes allocated per call stable over two 0.2 s windows; at least --warmup, at most --max-warmup",
+        "seconds, reported if it never settles); then calls are timed individually (tiny calls in small groups)",
+        "for --seconds. A bidirectional spec cannot stream: without --mode it is measured in sequence mode.",
         "JSON keys: mode, spec, model, batch, length, threads, ns_per_step (step/sequence), ms_per_iteration (train),",
         "p50_ns, p99_ns, p999_ns (per step, or per iteration in train mode), gflops, bytes_allocated_per_step,",
-        "bytes_allocated_per_call (of the calling thread), calls, seconds, vector.",
+        "bytes_allocated_per_call (of the calling thread), calls, seconds, warmup_seconds, warmup_settled, vector.",
         ExitCodes.FOOTER})
 final class BenchCommand extends RnncCommand {
   enum Mode { STEP, SEQUENCE, TRAIN }
@@ -56,7 +58,7 @@ final class BenchCommand extends RnncCommand {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
   Path spec;
 
-  @Option(names = "--mode", defaultValue = "step", description = "step, sequence or train (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--mode", description = "step, sequence or train (default: step; sequence for a bidirectional spec).")
   Mode mode;
 
   @Option(names = "--batch", description = "Sequences per call (default: 1; the spec's max_batch for train).")
@@ -68,8 +70,13 @@ final class BenchCommand extends RnncCommand {
   @Option(names = "--seconds", defaultValue = "5", description = "Measured time (default: ${DEFAULT-VALUE}).")
   double seconds;
 
-  @Option(names = "--warmup", description = "Warm-up time in seconds (default: 2, or --seconds when shorter).")
+  @Option(names = "--warmup", description = "Shortest warm-up in seconds (default: 1, or --seconds when shorter); it"
+      + " goes on until the JIT has settled.")
   Double warmup;
+
+  @Option(names = "--max-warmup", defaultValue = "60",
+      description = "Longest warm-up in seconds; measuring starts then even if not settled (default: ${DEFAULT-VALUE}).")
+  double maxWarmup;
 
   @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
       description = "Train mode: threads computing each batch's gradients, the batch split between them (default: ${DEFAULT-VALUE}).")
@@ -89,9 +96,12 @@ final class BenchCommand extends RnncCommand {
     if (!(seconds > 0) || Double.isInfinite(seconds)) {
       throw new RnncException("--seconds must be a positive number, got " + seconds);
     }
-    double warmupSeconds = warmup != null ? warmup : Math.min(2.0, seconds);
+    double warmupSeconds = warmup != null ? warmup : Math.min(1.0, seconds);
     if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
       throw new RnncException("--warmup must be a number >= 0, got " + warmupSeconds);
+    }
+    if (!(maxWarmup >= warmupSeconds) || Double.isInfinite(maxWarmup)) {
+      throw new RnncException("--max-warmup must be a number >= --warmup (" + warmupSeconds + "), got " + maxWarmup);
     }
     if (threads < 1) {
       throw new RnncException("--threads must be >= 1, got " + threads);
@@ -101,6 +111,14 @@ final class BenchCommand extends RnncCommand {
     }
     ModelLoader loader = ModelLoader.load(spec, false, scalar);
     ModelConfig config = loader.config();
+    if (mode == null) {
+      mode = Mode.STEP;
+      if (config.bidirectional()) {
+        mode = Mode.SEQUENCE;
+        err().println("rnnc: note: " + spec + " is bidirectional, which cannot stream one step at a time; measuring"
+            + " --mode sequence instead");
+      }
+    }
     int b = batch != null ? batch : mode == Mode.TRAIN ? config.maxBatch() : 1;
     int t = length != null ? length : config.maxLength();
     if (b < 1 || t < 1) {
@@ -135,7 +153,7 @@ final class BenchCommand extends RnncCommand {
       measurement.run(() -> {
         model.stepToken(tokens[at[0]]);
         at[0] = at[0] + 1 == t ? 0 : at[0] + 1;
-      }, warmupSeconds, seconds);
+      }, warmupSeconds, maxWarmup, seconds);
     } else {
       float[] x = randomFloats(random, t * config.inputSize());
       int width = config.inputSize();
@@ -143,7 +161,7 @@ final class BenchCommand extends RnncCommand {
       measurement.run(() -> {
         model.step(x, at[0] * width);
         at[0] = at[0] + 1 == t ? 0 : at[0] + 1;
-      }, warmupSeconds, seconds);
+      }, warmupSeconds, maxWarmup, seconds);
     }
   }
 
@@ -153,10 +171,10 @@ final class BenchCommand extends RnncCommand {
     RnnModel model = loader.newInstance(parameters, b, t);
     if (config.hasEmbedding()) {
       int[] tokens = randomTokens(random, b * t, config.vocab());
-      measurement.run(() -> model.forwardTokens(tokens, b, t, null, null, null), warmupSeconds, seconds);
+      measurement.run(() -> model.forwardTokens(tokens, b, t, null, null, null), warmupSeconds, maxWarmup, seconds);
     } else {
       float[] x = randomFloats(random, b * t * config.inputSize());
-      measurement.run(() -> model.forward(x, b, t, null, null, null), warmupSeconds, seconds);
+      measurement.run(() -> model.forward(x, b, t, null, null, null), warmupSeconds, maxWarmup, seconds);
     }
   }
 
@@ -190,7 +208,7 @@ final class BenchCommand extends RnncCommand {
         model.computeGradients(data);
         sgd.step(parameters, model.gradients());
         model.setParameters(parameters);
-      }, warmupSeconds, seconds);
+      }, warmupSeconds, maxWarmup, seconds);
     } finally {
       if (model instanceof DataParallel parallel) {
         parallel.close();
@@ -211,6 +229,10 @@ final class BenchCommand extends RnncCommand {
     double bytesPerCall = m.allocatedBytes() < 0 ? -1 : (double) m.allocatedBytes() / m.calls();
     double bytesPerStep = m.allocatedBytes() < 0 ? -1 : (double) m.allocatedBytes() / stepsMeasured;
     String modeName = mode.name().toLowerCase(Locale.ROOT);
+    if (!m.settled()) {
+      err().printf(Locale.ROOT, "rnnc: warning: the warm-up did not settle within %.0f s (the JIT was still"
+          + " compiling, or time or allocation per call kept changing); raise --max-warmup%n", maxWarmup);
+    }
     if (json) {
       Map<String, Object> fields = new LinkedHashMap<>();
       fields.put("mode", modeName);
@@ -232,6 +254,8 @@ final class BenchCommand extends RnncCommand {
       fields.put("bytes_allocated_per_call", bytesPerCall);
       fields.put("calls", m.calls());
       fields.put("seconds", m.measuredSeconds());
+      fields.put("warmup_seconds", m.warmupSeconds());
+      fields.put("warmup_settled", m.settled());
       fields.put("vector", !scalar && VectorSupport.available());
       out().println(JsonLine.of(fields));
       return;
@@ -247,8 +271,10 @@ final class BenchCommand extends RnncCommand {
     }
     out().printf(Locale.ROOT, "  %.2f GFLOP/s, %.1f bytes allocated/step (%.1f per call)%n", gflops, bytesPerStep,
         bytesPerCall);
-    out().printf(Locale.ROOT, "  %,d calls in %.2f s after %,d warm-up calls, timed in groups of %d%n", m.calls(),
-        m.measuredSeconds(), m.warmupCalls(), m.group());
+    out().printf(Locale.ROOT, "  %,d calls in %.2f s after %,d warm-up calls (%.1f s, %s), timed in groups of %d%n",
+        m.calls(), m.measuredSeconds(), m.warmupCalls(), m.warmupSeconds(),
+        m.settled() ? "JIT settled" : "JIT NOT settled within --max-warmup: figures may include compilation", m.group());
+
   }
 
   private static int[] randomTokens(SplittableRandom random, int n, int bound) {

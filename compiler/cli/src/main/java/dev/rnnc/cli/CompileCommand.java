@@ -54,29 +54,39 @@ final class CompileCommand extends RnncCommand {
       throw new SpecException(errors);
     }
     checkDistinct(generated);
-    for (GeneratedSource source : generated) {
-      Path file = directory.resolve(source.relativePath());
-      byte[] bytes = source.source().getBytes(StandardCharsets.UTF_8);
-      if (Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), bytes)) {
+    // Directories this run creates are removed again if a write fails, so a failed compile leaves nothing behind.
+    List<Path> created = new ArrayList<>();
+    boolean done = false;
+    try {
+      for (GeneratedSource source : generated) {
+        Path file = directory.resolve(source.relativePath());
+        byte[] bytes = source.source().getBytes(StandardCharsets.UTF_8);
+        if (unchanged(file, bytes)) {
+          if (verbose) {
+            out().println("up to date " + file + " (" + source.spec().sourceName() + ")");
+          } else if (!quiet) {
+            out().println("up to date " + file);
+          }
+          continue;
+        }
+        createParents(file, created);
+        AtomicFile.write(file, channel -> {
+          ByteBuffer buffer = ByteBuffer.wrap(bytes);
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+        });
         if (verbose) {
-          out().println("up to date " + file + " (" + source.spec().sourceName() + ")");
+          out().println("wrote " + file + " (" + source.qualifiedName() + " from " + source.spec().sourceName() + ", "
+              + bytes.length + " bytes)");
         } else if (!quiet) {
-          out().println("up to date " + file);
+          out().println("wrote " + file);
         }
-        continue;
       }
-      createParents(file);
-      AtomicFile.write(file, channel -> {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-      });
-      if (verbose) {
-        out().println("wrote " + file + " (" + source.qualifiedName() + " from " + source.spec().sourceName() + ", "
-            + bytes.length + " bytes)");
-      } else if (!quiet) {
-        out().println("wrote " + file);
+      done = true;
+    } finally {
+      if (!done) {
+        removeEmpty(created);
       }
     }
     return ExitCodes.OK;
@@ -94,11 +104,50 @@ final class CompileCommand extends RnncCommand {
     }
   }
 
-  private static void createParents(Path file) {
-    try {
-      Files.createDirectories(file.getParent());
-    } catch (IOException e) {
-      throw new RnncException("cannot create directory " + file.getParent() + ": " + e.getMessage(), e);
+  /** Creates the missing parent directories of {@code file}, recording each one made, outermost first. */
+  private static void createParents(Path file, List<Path> created) {
+    List<Path> missing = new ArrayList<>();
+    for (Path p = file.toAbsolutePath().getParent(); p != null && !Files.exists(p); p = p.getParent()) {
+      missing.add(0, p);
     }
+    try {
+      for (Path directory : missing) {
+        Files.createDirectory(directory);
+        created.add(directory);
+      }
+    } catch (IOException e) {
+      throw new RnncException("cannot create directory " + file.getParent() + ": " + describe(e), e);
+    }
+  }
+
+  /** Whether {@code file} already holds exactly {@code bytes} (an unreadable file counts as different). */
+  private static boolean unchanged(Path file, byte[] bytes) {
+    try {
+      return Files.isRegularFile(file) && Files.size(file) == bytes.length
+          && Arrays.equals(Files.readAllBytes(file), bytes);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Deletes the directories this run created (innermost first), as long as they are still empty. */
+  private static void removeEmpty(List<Path> created) {
+    for (int i = created.size() - 1; i >= 0; i--) {
+      try {
+        Files.deleteIfExists(created.get(i));
+      } catch (IOException ignored) {
+        // Not empty (another process wrote there) or not removable: leave it.
+      }
+    }
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+      return fse.getReason() + (fse.getFile() != null ? ": " + fse.getFile() : "");
+    }
+    if (e instanceof java.nio.file.AccessDeniedException denied) {
+      return "permission denied: " + denied.getFile();
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 }

@@ -1,5 +1,6 @@
 package dev.rnnc.cli;
 
+import dev.rnnc.cli.data.ResultWriter;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnncException;
@@ -58,6 +59,11 @@ final class GradCommand extends RnncCommand {
 
   @Override
   int execute() {
+    if (ResultWriter.formatOf(output) != ResultWriter.Format.SAFETENSORS) {
+      throw new RnncException("--output " + output + ": grad writes safetensors only (gradients keep their"
+          + " parameter shapes); use a .safetensors file");
+    }
+    OutputFiles.check("--output", output, "SPEC", spec, "--weights", weights, "--input", input);
     ModelLoader loader = ModelLoader.load(spec, reference, scalar);
     ModelConfig config = loader.config();
     if (config.training() == null) {
@@ -83,12 +89,12 @@ final class GradCommand extends RnncCommand {
     if (x.input != null) {
       results.put("grad.input", copy(model.inputGradient(), x.batch, x.steps, config.inputSize()));
     }
-    int[] stateShape = {config.layers() * config.directions(), x.batch, config.hidden()};
+    int stateRows = config.layers() * config.directions();
     if (x.h0 != null) {
-      results.put("grad.h0", copy(model.h0Gradient(), stateShape));
+      results.put("grad.h0", copy(model.h0Gradient(), new int[] {stateRows, x.batch, config.stateSize()}));
     }
     if (x.c0 != null) {
-      results.put("grad.c0", copy(model.c0Gradient(), stateShape));
+      results.put("grad.c0", copy(model.c0Gradient(), new int[] {stateRows, x.batch, config.hidden()}));
     }
     SafeTensors.write(output, results, Map.of("producer", "rnnc", "format", "pt"));
     if (verbose) {

@@ -1,11 +1,17 @@
 package dev.rnnc.cli;
 
+import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.compiler.plan.Workspace.Pass;
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
 import dev.rnnc.compiler.spec.Spec;
 import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.runtime.Seq2SeqConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -18,11 +24,9 @@ import picocli.CommandLine.Parameters;
     footer = {"  rnnc info specs/char_lstm.yaml",
         "",
         "FLOPs per step: multiply-adds of every layer's matrix products (×2), plus the head for many_to_many.",
-        "Workspace: float arrays of one instance at the spec's limits (B = max_batch, T = max_length):",
-        "  4 bytes × (B lengths + B·T·I embedded (embedding models) + B·T·G·H input projections",
-        "  + L·B·T·dirs·H layer outputs + layers·dirs·B·H h_n (×2 for LSTM c_n) + B·dirs·H features (many_to_one)",
-        "  + 2·B·T·K or 2·B·K logits and prediction (head) + streaming state (unidirectional)),",
-        "  without vector padding, the shared weights, or training buffers.",
+        "Workspace: the arrays one instance allocates at the spec's limits, exactly as the generated constructor",
+        "  does (the compiler's one workspace inventory), with 16-float vectors; inference (whole sequences and",
+        "  streaming) and, for trainable specs, training. The weights are shared between instances.",
         ExitCodes.FOOTER})
 final class InfoCommand extends RnncCommand {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
@@ -30,7 +34,12 @@ final class InfoCommand extends RnncCommand {
 
   @Override
   int execute() {
-    Spec spec = SpecParser.parse(specFile);
+    ParsedSpec parsed = SpecParser.parseAny(specFile);
+    if (parsed instanceof Seq2SeqSpec seq2seq) {
+      describeEncoderDecoder(seq2seq);
+      return ExitCodes.OK;
+    }
+    Spec spec = (Spec) parsed;
     ModelConfig config = spec.config();
     PrintWriter out = out();
     out.println("spec:        " + specFile);
@@ -48,11 +57,47 @@ final class InfoCommand extends RnncCommand {
     out.println("parameter count:   " + String.format(Locale.ROOT, "%,d", config.parameterCount()));
     out.println("FLOPs per step:    " + String.format(Locale.ROOT, "%,d", config.flopsPerStep())
         + " (one timestep of one sequence)");
-    long workspace = Workspace.bytes(config);
+    ModelPlan plan = ModelPlan.of(config);
+    int lanes = ModelPlan.CHECK_LANES;
+    long workspace = plan.workspaceBytes(config.maxBatch(), config.maxLength(), lanes, EnumSet.of(Pass.FORWARD, Pass.STEP));
     out.println("workspace bytes:   " + String.format(Locale.ROOT, "%,d", workspace) + " (" + human(workspace)
         + ", one instance at max_batch " + config.maxBatch() + ", max_length " + config.maxLength() + ")");
+    if (plan.training()) {
+      long training = plan.workspaceBytes(config.maxBatch(), config.maxLength(), lanes, EnumSet.of(Pass.TRAINING));
+      out.println("training bytes:    " + String.format(Locale.ROOT, "%,d", training) + " (" + human(training)
+          + ", the same instance training: activations kept for backpropagation and their gradients; parameter "
+          + "gradients add the weights' size)");
+    }
     out.println("weights bytes:     " + String.format(Locale.ROOT, "%,d", 4 * config.parameterCount()) + " (float32)");
     return ExitCodes.OK;
+  }
+
+  /** An encoder–decoder spec: both stacks, bridge, decoding and the parameters in state_dict order. */
+  private void describeEncoderDecoder(Seq2SeqSpec spec) {
+    Seq2SeqConfig config = spec.config();
+    PrintWriter out = out();
+    out.println("spec:        " + specFile);
+    out.println("class:       " + spec.qualifiedName() + " (encoder–decoder; " + SpecParser.ENCODER_DECODER_NOT_GENERATED
+        + ")");
+    out.println("encoder:     " + describe(config.encoder()).replace(", many_to_many", ""));
+    ModelConfig decoder = config.decoder();
+    out.println("decoder:     " + decoder.cell().name().toLowerCase(Locale.ROOT) + ", embedding " + config.targetVocab()
+        + "×" + config.embeddingDim() + ", hidden " + decoder.hidden() + ", " + decoder.layers()
+        + (decoder.layers() == 1 ? " layer" : " layers") + ", input " + config.decoderInputSize());
+    out.println("bridge:      " + config.bridge().name().toLowerCase(Locale.ROOT) + ", context "
+        + config.context().name().toLowerCase(Locale.ROOT) + " (source summary " + config.contextSize() + " wide)");
+    out.println("head:        " + config.targetVocab() + " (" + config.headActivation().name().toLowerCase(Locale.ROOT)
+        + ")");
+    out.println("decode:      start " + config.start() + ", end " + config.end() + ", max_length " + config.maxDecode());
+    out.println("limits:      max_batch " + config.maxBatch() + ", max_length " + config.maxLength());
+    out.println("training:    " + (config.training() == null ? "none (inference only)" : "loss cross_entropy"));
+    out.println("parameters:");
+    int width = config.parameterNames().stream().mapToInt(String::length).max().orElse(0);
+    for (Map.Entry<String, int[]> entry : config.parameterShapes().entrySet()) {
+      out.printf("  %-" + width + "s  %s%n", entry.getKey(), Arrays.toString(entry.getValue()));
+    }
+    out.println("parameter count:   " + String.format(Locale.ROOT, "%,d", config.parameterCount()));
+    out.println("weights bytes:     " + String.format(Locale.ROOT, "%,d", 4 * config.parameterCount()) + " (float32)");
   }
 
   /** One line: cell, input, sizes, layers, direction, mode and head. */
@@ -64,7 +109,14 @@ final class InfoCommand extends RnncCommand {
       s.append(" (reset ").append(c.gruReset().name().toLowerCase(Locale.ROOT)).append(")");
     }
     s.append(", ").append(c.hasEmbedding() ? "embedding " + c.vocab() + "×" + c.inputSize() : "input " + c.inputSize());
-    s.append(", hidden ").append(c.hidden()).append(", ").append(c.layers()).append(c.layers() == 1 ? " layer" : " layers");
+    s.append(", hidden ").append(c.hidden());
+    if (c.hasProjection()) {
+      s.append(", proj_size ").append(c.projSize());
+    }
+    if (c.peepholes()) {
+      s.append(", peepholes");
+    }
+    s.append(", ").append(c.layers()).append(c.layers() == 1 ? " layer" : " layers");
     s.append(c.bidirectional() ? ", bidirectional" : "").append(", ").append(c.mode().name().toLowerCase(Locale.ROOT));
     if (c.hasHead()) {
       s.append(", head ").append(c.headSize()).append(" (").append(c.headActivation().name().toLowerCase(Locale.ROOT))

@@ -1,5 +1,6 @@
 package dev.rnnc.cli;
 
+import dev.rnnc.compiler.GeneratedCodeException;
 import dev.rnnc.compiler.RnnCompiler;
 import dev.rnnc.compiler.spec.SpecError;
 import dev.rnnc.compiler.spec.SpecException;
@@ -23,14 +24,16 @@ import picocli.CommandLine.ParseResult;
  *
  * <p>Error policy: a {@link RnncException} (which includes {@link SpecException}) or an
  * {@link IllegalArgumentException} is the user's problem and prints its message alone, one line per spec
- * error, exit 1; anything else is an rnnc bug: one line plus "run with -v for details" (the stack trace with
- * {@code -v}), exit 2.
+ * error, exit 1; anything else is an rnnc bug, exit 2: one line plus "run with -v for details" (the stack
+ * trace with {@code -v}), or for generated code that failed rnnc's own checks ({@link GeneratedCodeException})
+ * one line naming it, its list of problems and trace with {@code -v}.
  */
 @Command(name = "rnnc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Compiles recurrent neural network specs (YAML) to specialised Java classes, and runs, "
         + "differentiates, trains and benchmarks them.",
     subcommands = {CompileCommand.class, CheckCommand.class, InfoCommand.class, RunCommand.class,
-        GradCommand.class, TrainCommand.class, BenchCommand.class, DemoCommand.class,
+        GradCommand.class, TrainCommand.class, BenchCommand.class, DemoCommand.class, DataCommand.class,
+        ImportCommand.class, InspectCommand.class,
         CommandLine.HelpCommand.class},
     footer = ExitCodes.FOOTER + "%nRun 'rnnc help COMMAND' or 'rnnc COMMAND --help' for a command's options and examples.")
 public final class Main implements Callable<Integer> {
@@ -124,6 +127,16 @@ public final class Main implements Callable<Integer> {
         e.printStackTrace(err);
       }
       return ExitCodes.USER_ERROR;
+    }
+    if (e instanceof GeneratedCodeException bug) {
+      // An rnnc bug with a long, developer-facing message: one line for the user, the details with -v.
+      err.println("rnnc: internal error: " + bug.summary() + " (a bug in rnnc, not in your spec; please report it)"
+          + (verbose ? "" : "; run with -v for the details"));
+      if (verbose) {
+        err.println(bug.getMessage());
+        e.printStackTrace(err);
+      }
+      return ExitCodes.INTERNAL_ERROR;
     }
     if (e instanceof OutOfMemoryError) {
       err.println("rnnc: out of memory (" + e.getMessage() + "); give the JVM more with JAVA_OPTS=-Xmx..., or use"

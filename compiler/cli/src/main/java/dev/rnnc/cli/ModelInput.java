@@ -87,12 +87,13 @@ final class ModelInput {
       this.input = data.toFloatArray();
       checkFinite(inputName, input, shape);
     }
-    int[] stateShape = {config.layers() * config.directions(), batch, config.hidden()};
-    this.h0 = readFloats(tensors.get("h0"), "h0", stateShape, "[layers*dirs, B, H]");
+    int stateRows = config.layers() * config.directions();
+    this.h0 = readFloats(tensors.get("h0"), "h0", new int[] {stateRows, batch, config.stateSize()},
+        config.hasProjection() ? "[layers*dirs, B, proj_size]" : "[layers*dirs, B, H]");
     if (tensors.containsKey("c0") && !config.hasCellState()) {
       throw error("'c0' is only for LSTM models; this is a " + config.cell().name().toLowerCase() + " model");
     }
-    this.c0 = readFloats(tensors.get("c0"), "c0", stateShape, "[layers*dirs, B, H]");
+    this.c0 = readFloats(tensors.get("c0"), "c0", new int[] {stateRows, batch, config.hidden()}, "[layers*dirs, B, H]");
     Tensor target = tensors.get("target");
     if (needTarget && target == null) {
       throw error("missing tensor 'target' (" + expectedTarget() + ")");
@@ -115,6 +116,16 @@ final class ModelInput {
   static ModelInput read(Path file, ModelConfig config, boolean needTarget) {
     Map<String, Tensor> tensors = SafeTensors.read(file).tensors();
     return new ModelInput(file.toString(), config, tensors, needTarget);
+  }
+
+  /** Each sequence's valid length: {@code lengths}, or T for every sequence when the file has none. */
+  int[] validLengths() {
+    if (lengths != null) {
+      return lengths.clone();
+    }
+    int[] all = new int[batch];
+    Arrays.fill(all, steps);
+    return all;
   }
 
   /** A batch over these arrays (not copied). */

@@ -1,10 +1,10 @@
 package dev.rnnc.cli;
 
+import dev.rnnc.cli.data.ResultWriter;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnnModel;
 import dev.rnnc.runtime.RnncException;
-import dev.rnnc.runtime.io.SafeTensors;
 import dev.rnnc.runtime.io.Tensor;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -33,6 +33,10 @@ import picocli.CommandLine.Parameters;
         "Output tensors: output [B, T, dirs*H], h_n (and c_n for LSTM) [layers*dirs, B, H], features [B, dirs*H]",
         "(many_to_one), logits and prediction [B, T, K] or [B, K] (with a head).",
         "The model is sized from the input: the spec's max_batch/max_length do not limit B and T here.",
+        "The output format follows the extension: .safetensors (every tensor), .jsonl (one JSON object per",
+        "sequence with every tensor sliced to it, padded steps left out) or .csv (the main result - prediction,",
+        "else features or output - one row per valid step: sequence,step,prediction_0,...).",
+        "Make X from CSV, text, JSON lines or NumPy files with 'rnnc data'.",
         ExitCodes.FOOTER})
 final class RunCommand extends RnncCommand {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
@@ -48,7 +52,8 @@ final class RunCommand extends RnncCommand {
   @Option(names = "--input", required = true, paramLabel = "X.safetensors", description = "Input tensors.")
   Path input;
 
-  @Option(names = "--output", required = true, paramLabel = "Y.safetensors", description = "Where the outputs go.")
+  @Option(names = "--output", required = true, paramLabel = "Y.safetensors|Y.jsonl|Y.csv",
+      description = "Where the outputs go; the format follows the extension.")
   Path output;
 
   @Option(names = "--scalar", description = "Use the generated scalar kernels instead of the Vector API ones.")
@@ -59,6 +64,8 @@ final class RunCommand extends RnncCommand {
 
   @Override
   int execute() {
+    ResultWriter.formatOf(output);
+    OutputFiles.check("--output", output, "SPEC", spec, "--weights", weights, "--input", input);
     ModelLoader loader = ModelLoader.load(spec, reference, scalar);
     ModelConfig config = loader.config();
     ModelInput x = ModelInput.read(input, config, false);
@@ -66,11 +73,19 @@ final class RunCommand extends RnncCommand {
     RnnModel model = loader.newInstance(parameters, x.batch, x.steps);
     forward(model, x);
     Map<String, Tensor> results = outputs(model, config, x.batch, x.steps);
-    SafeTensors.write(output, results, Map.of("producer", "rnnc", "format", "pt"));
+    ResultWriter.write(output, results, x.validLengths(), mainResult(config));
     if (verbose) {
       results.forEach((name, tensor) -> err().println("wrote " + name + " " + Arrays.toString(tensor.shape())));
     }
     return ExitCodes.OK;
+  }
+
+  /** The tensor a CSV output holds: the head's prediction, else the features (many_to_one) or the output. */
+  static String mainResult(ModelConfig config) {
+    if (config.hasHead()) {
+      return "prediction";
+    }
+    return config.mode() == ModelConfig.Mode.MANY_TO_MANY ? "output" : "features";
   }
 
   /** Runs the model, turning its argument checks into user errors. */
@@ -90,11 +105,11 @@ final class RunCommand extends RnncCommand {
   static Map<String, Tensor> outputs(RnnModel model, ModelConfig config, int batch, int steps) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     int features = config.featureSize();
-    int[] stateShape = {config.layers() * config.directions(), batch, config.hidden()};
+    int stateRows = config.layers() * config.directions();
     out.put("output", tensor(model.output(), batch, steps, features));
-    out.put("h_n", tensor(model.hN(), stateShape));
+    out.put("h_n", tensor(model.hN(), stateRows, batch, config.stateSize()));
     if (config.hasCellState()) {
-      out.put("c_n", tensor(model.cN(), stateShape));
+      out.put("c_n", tensor(model.cN(), stateRows, batch, config.hidden()));
     }
     boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
     if (!perStep) {

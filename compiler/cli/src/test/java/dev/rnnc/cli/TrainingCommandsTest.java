@@ -159,9 +159,14 @@ class TrainingCommandsTest {
         "--lr", 0.01, "--batch", 2, "--seed", 3, "--clip-norm", 1, "--log-every", 2, "--output", out);
     assertEquals(0, res.code(), res::toString);
     List<String> lines = res.out().lines().toList();
-    assertEquals(4, lines.size(), res::toString);
     assertTrue(lines.get(0).matches("step 2/6  loss [0-9.e+-]+  [0-9.]+ seq/s"), lines.get(0));
-    assertTrue(lines.get(3).startsWith("trained 6 steps (adam, lr 0.01): last loss "), lines.get(3));
+    // 5 sequences in batches of 2: an epoch is 3 steps, evaluated at its end.
+    assertTrue(lines.get(1).matches("eval step 3  epoch 1  lr 0.01000  train loss [0-9.]+  accuracy [0-9.]+"),
+        lines.get(1));
+    assertTrue(lines.get(lines.size() - 3).matches(" +loss +accuracy"), res::toString);
+    assertTrue(lines.get(lines.size() - 2).matches("train \\(running\\) +[0-9.]+ +[0-9.]+"), res::toString);
+    assertTrue(lines.get(lines.size() - 1).startsWith("trained 6 steps, 2 epochs (adam, lr 0.01): last loss "),
+        res::toString);
 
     ModelParameters expected = ModelParameters.initialize(config, 3);
     Trainer trainer = new Trainer(new ReferenceModel(expected, 2, t), expected, Adam.adam(0.01),
@@ -173,11 +178,18 @@ class TrainingCommandsTest {
     }
 
     Path more = dir.resolve("w2.safetensors");
-    Cli.Result resumed = Cli.run("train", spec, "--reference", "--data", data, "--steps", 2, "--optimizer", "adam",
-        "--lr", 0.01, "--batch", 2, "--resume", out, "--output", more);
+    // --steps counts the whole run; every setting not given comes from the checkpoint (optimizer, lr, batch, seed).
+    Cli.Result resumed = Cli.run("train", spec, "--reference", "--data", data, "--steps", 8, "--resume", out,
+        "--output", more);
     assertEquals(0, resumed.code(), resumed::toString);
     assertTrue(resumed.err().contains("resuming " + out + " after step 6"), resumed::toString);
     assertTrue(resumed.out().contains("step 8/8"), resumed::toString);
+    ModelParameters afterSix = expected.copy();
+    trainer.train(2, null);
+    ModelParameters continued = ModelParameters.load(more, config);
+    for (String name : config.parameterNames()) {
+      assertArrayEquals(expected.get(name), continued.get(name), "resumed, " + name);
+    }
 
     Path generated = dir.resolve("w-generated.safetensors");
     Cli.Result gen = Cli.run("train", spec, "--data", data, "--steps", 6, "--optimizer", "adam", "--lr", 0.01,
@@ -185,11 +197,11 @@ class TrainingCommandsTest {
     assertEquals(0, gen.code(), gen::toString);
     ModelParameters generatedWeights = ModelParameters.load(generated, config);
     for (String name : config.parameterNames()) {
-      assertArrayEquals(expected.get(name), generatedWeights.get(name), 1e-4f, "generated class, " + name);
+      assertArrayEquals(afterSix.get(name), generatedWeights.get(name), 1e-4f, "generated class, " + name);
     }
 
-    Cli.Result wrongKind = Cli.run("train", spec, "--reference", "--data", data, "--steps", 1, "--resume", out,
-        "--output", dir.resolve("w3.safetensors"));
+    Cli.Result wrongKind = Cli.run("train", spec, "--reference", "--data", data, "--steps", 9, "--optimizer", "sgd",
+        "--resume", out, "--output", dir.resolve("w3.safetensors"));
     assertEquals(1, wrongKind.code(), wrongKind::toString);
     assertTrue(wrongKind.err().contains("adam"), wrongKind::toString);
   }

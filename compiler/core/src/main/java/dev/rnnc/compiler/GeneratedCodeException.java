@@ -18,4 +18,16 @@ public class GeneratedCodeException extends RuntimeException {
   public GeneratedCodeException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /**
+   * The first line of the message, without its trailing colon: what failed, for a one-line report to a
+   * user ({@code "rnnc bug: generated code for m.yaml breaks its own rules (2 violations)"}); the lines
+   * after it list the problems for rnnc's developers.
+   */
+  public String summary() {
+    String message = String.valueOf(getMessage()).strip();
+    int end = message.indexOf('\n');
+    String first = (end < 0 ? message : message.substring(0, end)).strip();
+    return first.endsWith(":") ? first.substring(0, first.length() - 1) : first;
+  }
 }

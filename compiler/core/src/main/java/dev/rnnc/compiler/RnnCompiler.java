@@ -13,8 +13,8 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * The compiler's front door: spec → plan → emitted source. Stateless and thread-safe; the same spec always
- * gives byte-identical source.
+ * The compiler's front door: spec → plan → emitted source → source verification. Stateless and
+ * thread-safe; the same spec always gives byte-identical source.
  */
 public final class RnnCompiler {
   /** Version recorded in generated headers. */
@@ -42,6 +42,29 @@ public final class RnnCompiler {
     return new CodeVerifier(HOT_METHODS);
   }
 
+  /** Checks what {@link #compile} generates (source layer), or {@code null} for no check. */
+  private final CodeVerifier sourceVerifier;
+
+  /** A compiler that checks every class it generates with {@link #verifier()}'s source layer. */
+  public RnnCompiler() {
+    this(verifier());
+  }
+
+  /**
+   * A compiler that checks every class it generates with {@code sourceVerifier}'s source layer, or, when it
+   * is {@code null}, not at all: for callers that verify the compiled classes themselves (source and
+   * bytecode layer in one pass, {@link CodeVerifier#verify(java.util.Map, java.util.Map)}) or whose user turned verification
+   * off, so that no source is verified twice or against the user's wish.
+   */
+  public RnnCompiler(CodeVerifier sourceVerifier) {
+    this.sourceVerifier = sourceVerifier;
+  }
+
+  /** A compiler that generates without verifying; see {@link #RnnCompiler(CodeVerifier)}. */
+  public static RnnCompiler unverified() {
+    return new RnnCompiler(null);
+  }
+
   /** Parses, validates and generates; spec errors throw {@link dev.rnnc.compiler.spec.SpecException}. */
   public GeneratedSource compile(Path specFile) {
     return compile(SpecParser.parse(specFile));
@@ -52,10 +75,13 @@ public final class RnnCompiler {
     String fileName = Path.of(spec.sourceName()).getFileName().toString();
     ModelPlan plan = ModelPlan.of(spec.packageName(), spec.modelName(), fileName, spec.sha256(), spec.config());
     String source = new ClassEmitter(plan, VERSION).emit().toString();
-    List<Violation> violations = verifier().verifySource(spec.qualifiedName(), source);
-    if (!violations.isEmpty()) {
-      throw new GeneratedCodeException("rnnc bug: generated code for " + spec.sourceName()
-          + " breaks its own rules:\n  " + String.join("\n  ", violations.stream().map(Violation::toString).toList()));
+    if (sourceVerifier != null) {
+      List<Violation> violations = sourceVerifier.verifySource(spec.qualifiedName(), source);
+      if (!violations.isEmpty()) {
+        throw new GeneratedCodeException("rnnc bug: generated code for " + spec.sourceName()
+            + " breaks its own rules (" + violations.size() + " violation" + (violations.size() == 1 ? "" : "s")
+            + "):\n  " + String.join("\n  ", violations.stream().map(Violation::toString).toList()));
+      }
     }
     String path = spec.qualifiedName().replace('.', '/') + ".java";
     return new GeneratedSource(spec.qualifiedName(), path, source, spec);

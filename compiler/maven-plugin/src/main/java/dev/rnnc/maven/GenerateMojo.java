@@ -1,5 +1,7 @@
 package dev.rnnc.maven;
 
+import dev.rnnc.compiler.RnnCompiler;
+import dev.rnnc.compiler.verify.CodeVerifier;
 import dev.rnnc.runtime.RnncException;
 import java.io.File;
 import java.nio.file.Path;
@@ -47,10 +49,14 @@ public class GenerateMojo extends AbstractMojo {
 
   /**
    * Checks every regenerated class with rnnc's code verifier (source layer: no allocation, boxing, lambdas
-   * or strings in the hot methods). A finding is an rnnc bug and fails the build.
+   * or strings in the hot methods). A finding is an rnnc bug and fails the build; {@code false} skips the
+   * check (a way past such a bug until it is fixed).
    */
   @Parameter(property = "rnnc.verify", defaultValue = "true")
   private boolean verify;
+
+  /** The verifier used while {@link #verify} is on; not a parameter, a field so that tests can give their own. */
+  CodeVerifier verifier = RnnCompiler.verifier();
 
   /** Where the incremental state is kept. */
   @Parameter(defaultValue = "${project.build.directory}/rnnc-maven-plugin", readonly = true, required = true)
@@ -75,8 +81,14 @@ public class GenerateMojo extends AbstractMojo {
     Path output = outputDirectory.toPath();
     // One state per execution, so two executions with different spec folders do not undo each other.
     Path state = workDirectory.toPath().resolve("state-" + execution.getExecutionId() + ".properties");
-    IncrementalGenerator generator = new IncrementalGenerator(sources, output, state,
-        GeneratorFingerprint.of(plugin.getVersion()), verify ? new GeneratedSourceVerifier() : null);
+    // Verification happens once per generated class, inside the compiler, and not at all with verify=false;
+    // the fingerprint records which, so turning verification back on re-verifies every class.
+    RnnCompiler compiler = verify ? new RnnCompiler(verifier) : RnnCompiler.unverified();
+    String fingerprint = GeneratorFingerprint.of(plugin.getVersion()) + (verify ? "" : "+unverified");
+    if (!verify) {
+      getLog().info("rnnc: verification of the generated code is off (rnnc.verify=false)");
+    }
+    IncrementalGenerator generator = new IncrementalGenerator(sources, output, state, fingerprint, compiler);
 
     IncrementalGenerator.Result result;
     try {
@@ -87,6 +99,12 @@ public class GenerateMojo extends AbstractMojo {
     if (result.failed()) {
       // One line each, in the file:line:column: form IDEs link to; no stack trace (Maven shows one only with -e).
       result.errors().forEach(getLog()::error);
+      if (result.rnncBugs() > 0) {
+        // An rnnc bug, not a spec problem: an execution error, still without a stack trace (unless -e).
+        throw new MojoExecutionException("rnnc: " + result.rnncBugs() + " generated class"
+            + (result.rnncBugs() == 1 ? "" : "es") + " failed rnnc's verification (listed above): a bug in rnnc, not"
+            + " in your specs; please report it. -Drnnc.verify=false skips the check meanwhile.");
+      }
       throw new MojoFailureException("rnnc: " + result.errors().size() + " problem"
           + (result.errors().size() == 1 ? "" : "s") + " in the specs under " + sources + " (listed above)");
     }

@@ -1,5 +1,6 @@
 package dev.rnnc.maven;
 
+import dev.rnnc.compiler.GeneratedCodeException;
 import dev.rnnc.compiler.RnnCompiler;
 import dev.rnnc.compiler.RnnCompiler.GeneratedSource;
 import dev.rnnc.compiler.spec.SpecError;
@@ -30,47 +31,42 @@ import java.util.TreeMap;
  */
 final class IncrementalGenerator {
 
-  /** Extra checks of generated source; returns problems, empty when the source is fine. */
-  interface SourceCheck {
-    List<String> check(String qualifiedName, String source);
-  }
-
   /**
    * What a run did.
    *
    * @param errors    problems that stop the build ({@code file:line:column: message} for spec errors), in
    *                  spec order; when not empty nothing was changed
+   * @param rnncBugs  how many of the errors are generated classes that failed rnnc's verification: bugs in
+   *                  rnnc, not in the specs
    * @param specs     specs considered
    * @param upToDate  specs skipped because nothing changed
    * @param written   generated files written (new or changed content)
    * @param unchanged regenerated files left alone because their content was identical
    * @param removed   generated files deleted because their spec is gone or now generates another class
    */
-  record Result(List<String> errors, int specs, int upToDate, List<String> written, int unchanged,
+  record Result(List<String> errors, int rnncBugs, int specs, int upToDate, List<String> written, int unchanged,
       List<String> removed) {
     boolean failed() {
       return !errors.isEmpty();
     }
   }
 
-  private final RnnCompiler compiler = new RnnCompiler();
+  private final RnnCompiler compiler;
   private final Path sourceDirectory;
   private final Path outputDirectory;
   private final Path stateFile;
   private final String generator;
-  private final SourceCheck sourceCheck;
-
   /**
-   * @param generator   fingerprint of the code generator; a different one regenerates every spec
-   * @param sourceCheck run on every regenerated class, or {@code null} for none
+   * @param generator fingerprint of the code generator; a different one regenerates every spec
+   * @param compiler  generates (and, unless made {@link RnnCompiler#unverified()}, verifies) each class
    */
   IncrementalGenerator(Path sourceDirectory, Path outputDirectory, Path stateFile, String generator,
-      SourceCheck sourceCheck) {
+      RnnCompiler compiler) {
     this.sourceDirectory = sourceDirectory.toAbsolutePath().normalize();
     this.outputDirectory = outputDirectory.toAbsolutePath().normalize();
     this.stateFile = stateFile;
     this.generator = generator;
-    this.sourceCheck = sourceCheck;
+    this.compiler = compiler;
   }
 
   /** One spec's outcome before anything is written: its new record and, when regenerated, the source. */
@@ -89,6 +85,7 @@ final class IncrementalGenerator {
 
     List<String> errors = new ArrayList<>();
     List<Planned> plans = new ArrayList<>();
+    List<String> failedVerification = new ArrayList<>();
     int upToDate = 0;
     for (String spec : specs) {
       Path file = sourceDirectory.resolve(spec);
@@ -98,19 +95,20 @@ final class IncrementalGenerator {
         upToDate++;
         continue;
       }
-      Planned plan = generate(spec, file, errors);
+      Planned plan = generate(spec, file, errors, failedVerification);
       if (plan != null) {
         plans.add(plan);
       }
     }
     checkDistinctClasses(plans, errors);
     if (!errors.isEmpty()) {
-      return new Result(List.copyOf(errors), specs.size(), 0, List.of(), 0, List.of());
+      return new Result(List.copyOf(errors), failedVerification.size(), specs.size(), 0, List.of(), 0, List.of());
     }
     return apply(plans, previous, specs.size(), upToDate);
   }
 
-  private Planned generate(String spec, Path file, List<String> errors) {
+  /** Generates one spec's class; on failure adds to {@code errors} (and {@code failedVerification}) and returns null. */
+  private Planned generate(String spec, Path file, List<String> errors, List<String> failedVerification) {
     GeneratedSource generated;
     try {
       generated = compiler.compile(file);
@@ -120,12 +118,12 @@ final class IncrementalGenerator {
     } catch (RnncException e) {
       errors.add(e.getMessage());
       return null;
-    }
-    if (sourceCheck != null) {
-      for (String problem : sourceCheck.check(generated.qualifiedName(), generated.source())) {
-        errors.add(file + ": generated class " + generated.qualifiedName() + " failed verification (an rnnc bug): "
-            + problem);
-      }
+    } catch (GeneratedCodeException e) {
+      // The spec is fine; the class rnnc made from it breaks rnnc's own rules. Nothing is written.
+      failedVerification.add(spec);
+      errors.add(file + ": the class generated from this spec failed rnnc's verification; this is a bug in rnnc,"
+          + " not in the spec (please report it with the spec): " + e.getMessage());
+      return null;
     }
     byte[] content = generated.source().getBytes(StandardCharsets.UTF_8);
     Entry entry = new Entry(generated.spec().sha256(), generated.qualifiedName(), generated.relativePath(),
@@ -186,7 +184,7 @@ final class IncrementalGenerator {
         }
       }
       new GenerationState(generator, outputDirectory.toString(), next).save(stateFile);
-      return new Result(List.of(), specCount, upToDate, List.copyOf(written), unchanged, List.copyOf(removed));
+      return new Result(List.of(), 0, specCount, upToDate, List.copyOf(written), unchanged, List.copyOf(removed));
     } catch (IOException e) {
       throw new RnncException("cannot write generated sources under " + outputDirectory + ": " + e.getMessage(), e);
     }

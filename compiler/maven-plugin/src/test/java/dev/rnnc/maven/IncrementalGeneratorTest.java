@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rnnc.compiler.GeneratedCodeException;
+import dev.rnnc.compiler.RnnCompiler;
+import dev.rnnc.compiler.verify.CodeVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +39,7 @@ class IncrementalGeneratorTest {
   }
 
   private IncrementalGenerator.Result run(String generator) {
-    IncrementalGenerator gen = new IncrementalGenerator(specs, out, state, generator, null);
+    IncrementalGenerator gen = new IncrementalGenerator(specs, out, state, generator, new RnnCompiler());
     return gen.run(SpecFiles.find(specs, List.of("**/*.yaml"), List.of()));
   }
 
@@ -147,6 +150,31 @@ class IncrementalGeneratorTest {
     assertTrue(result.errors().get(0).matches(".*bad\\.yaml:5:\\d+: .*hidden.*"), result.errors().get(0));
     assertEquals(OLD, Files.getLastModifiedTime(generated("A")), "a failed run writes nothing");
     assertFalse(Files.exists(generated("Bad")));
+  }
+
+  @Test
+  void aClassFailingVerificationIsCountedAsAnRnncBugAndChangesNothing() throws IOException {
+    spec("a.yaml", "A", 4);
+    run("g1");
+    backdate("A");
+    spec("a.yaml", "A", 8);
+    spec("b.yaml", "B", 4);
+    // a verifier that rejects class B, as it would reject generated code breaking its rules
+    RnnCompiler rejectingB = new RnnCompiler(new CodeVerifier(method -> {
+      if (method.findAncestor(com.github.javaparser.ast.body.ClassOrInterfaceDeclaration.class)
+          .map(type -> type.getNameAsString().equals("B")).orElse(false)) {
+        throw new GeneratedCodeException("generated code failed verification (1 violation):\n  B.step: newarray");
+      }
+      return false;
+    }));
+    var result = new IncrementalGenerator(specs, out, state, "g1", rejectingB)
+        .run(SpecFiles.find(specs, List.of("**/*.yaml"), List.of()));
+    assertEquals(1, result.rnncBugs());
+    assertEquals(1, result.errors().size(), result.errors().toString());
+    assertTrue(result.errors().get(0).startsWith(specs.resolve("b.yaml") + ": the class generated from this spec"
+        + " failed rnnc's verification; this is a bug in rnnc"), result.errors().get(0));
+    assertEquals(OLD, Files.getLastModifiedTime(generated("A")), "a failed run writes nothing");
+    assertFalse(Files.exists(generated("B")));
   }
 
   @Test

@@ -4,6 +4,8 @@ import dev.rnnc.runtime.RnncException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -63,6 +65,40 @@ public final class AtomicFile {
         }
       }
     }
+  }
+
+  /**
+   * Deletes temporary files an earlier {@link #write} of {@code target} left behind when its process was killed
+   * mid-write ({@code .NAME.<hex>.tmp} beside it), e.g. before a training run resumes writing the same checkpoint.
+   * Only call this when no other process is writing {@code target}. Failures are ignored: the files are litter,
+   * not data.
+   *
+   * @return how many were removed
+   */
+  public static int removeStaleTemporaries(Path target) {
+    Path absolute = target.toAbsolutePath();
+    String prefix = "." + absolute.getFileName() + ".";
+    int removed = 0;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(absolute.getParent(),
+        entry -> isTemporaryName(entry.getFileName().toString(), prefix))) {
+      for (Path entry : entries) {
+        if (Files.deleteIfExists(entry)) {
+          removed++;
+        }
+      }
+    } catch (IOException | DirectoryIteratorException ignored) {
+      // Litter stays; the write itself does not depend on it.
+    }
+    return removed;
+  }
+
+  /** {@code prefix} + hexadecimal digits + {@code .tmp}, the names {@link #write} gives its temporary files. */
+  private static boolean isTemporaryName(String name, String prefix) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) {
+      return false;
+    }
+    String middle = name.substring(prefix.length(), name.length() - ".tmp".length());
+    return !middle.isEmpty() && middle.chars().allMatch(c -> Character.digit(c, 16) >= 0);
   }
 
   /**

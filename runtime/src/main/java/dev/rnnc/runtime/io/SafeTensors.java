@@ -1,5 +1,6 @@
 package dev.rnnc.runtime.io;
 
+import dev.rnnc.runtime.MemoryBudget;
 import dev.rnnc.runtime.RnncException;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -83,7 +84,8 @@ public final class SafeTensors {
     long dataStart = Long.BYTES + headerLength;
     SafeTensorsHeader header = SafeTensorsHeader.parse(source, headerBytes, size - dataStart);
 
-    // Only now, with every entry checked against the file size, are tensor arrays allocated.
+    // Only now, with every entry checked against the file size, are tensor arrays allocated — if they fit.
+    MemoryBudget.require(source + "'s tensors", size - dataStart);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, size - dataStart)).order(ByteOrder.LITTLE_ENDIAN);
     for (SafeTensorsHeader.Entry entry : header.entries()) {

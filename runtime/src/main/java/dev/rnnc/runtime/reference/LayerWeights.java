@@ -37,10 +37,18 @@ final class LayerWeights {
 
   /** Views of the arrays of layer {@code layer}, direction {@code dir} in {@code arrays} (by PyTorch name). */
   static LayerWeights of(Map<String, double[]> arrays, ModelConfig config, int layer, int dir) {
-    return new LayerWeights(arrays.get(ModelConfig.weightIh(layer, dir)), arrays.get(ModelConfig.weightHh(layer, dir)),
-        arrays.get(ModelConfig.biasIh(layer, dir)), arrays.get(ModelConfig.biasHh(layer, dir)),
-        config.hasProjection() ? arrays.get(ModelConfig.weightHr(layer, dir)) : null,
-        config.peepholes() ? arrays.get(ModelConfig.weightPh(layer, dir)) : null,
+    return of(arrays, config, ModelConfig.RNN_MODULE, layer, dir);
+  }
+
+  /** As {@link #of(Map, ModelConfig, int, int)} for a recurrent module named {@code module} ({@code encoder.rnn}). */
+  static LayerWeights of(Map<String, double[]> arrays, ModelConfig config, String module, int layer, int dir) {
+    return new LayerWeights(
+        arrays.get(ModelConfig.recurrentParameter(module, "weight_ih", layer, dir)),
+        arrays.get(ModelConfig.recurrentParameter(module, "weight_hh", layer, dir)),
+        arrays.get(ModelConfig.recurrentParameter(module, "bias_ih", layer, dir)),
+        arrays.get(ModelConfig.recurrentParameter(module, "bias_hh", layer, dir)),
+        config.hasProjection() ? arrays.get(ModelConfig.recurrentParameter(module, "weight_hr", layer, dir)) : null,
+        config.peepholes() ? arrays.get(ModelConfig.recurrentParameter(module, "weight_ph", layer, dir)) : null,
         config.layerInputSize(layer), config.hidden(), config.stateSize());
   }
 

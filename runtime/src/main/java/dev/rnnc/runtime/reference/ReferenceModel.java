@@ -204,7 +204,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   @Override
   public void forward(float[] input, int batch, int steps, int[] lengths, float[] h0, float[] c0) {
     if (config.hasEmbedding()) {
-      throw new IllegalArgumentException("this model reads token ids: call forwardTokens");
+      throw new IllegalArgumentException("this model reads token ids (it has an embedding): call forwardTokens");
     }
     setRegion(batch, steps, lengths);
     loadDense(toStaging("input", input, batch * steps * config.inputSize()));
@@ -216,7 +216,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   @Override
   public void forwardTokens(int[] tokens, int batch, int steps, int[] lengths, float[] h0, float[] c0) {
     if (!config.hasEmbedding()) {
-      throw new IllegalArgumentException("this model reads dense input: call forward");
+      throw new IllegalArgumentException("this model reads dense features (it has no embedding): call forward");
     }
     setRegion(batch, steps, lengths);
     loadTokens(tokens);
@@ -369,23 +369,29 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   @Override
   public void setState(float[] h0, float[] c0) {
     StreamState state = requireStreaming();
-    requireLength("h0", h0, layers * stateSize);
+    if (h0 != null) {
+      requireLength("h0", h0, layers * stateSize);
+    }
     if (c0 != null && config.hasCellState()) {
       requireLength("c0", c0, layers * hidden);
     }
-    state.set(h0, config.hasCellState() ? c0 : null);
+    // as forward's h0: null means zeros
+    state.set(h0 == null ? new float[layers * stateSize] : h0, config.hasCellState() ? c0 : null);
   }
 
   @Override
   public void step(float[] x, int offset) {
     StreamState state = requireStreaming();
     if (config.hasEmbedding()) {
-      throw new IllegalArgumentException("this model reads token ids: call stepToken");
+      throw new IllegalArgumentException("this model reads token ids (it has an embedding): call stepToken");
     }
     int width = config.inputSize();
-    if (x == null || offset < 0 || offset > x.length - width) {
-      throw new IllegalArgumentException("step needs " + width + " values from offset " + offset
-          + (x == null ? ", input is null" : ", input has " + x.length));
+    if (x == null) {
+      throw new IllegalArgumentException("x is null");
+    }
+    if (offset < 0 || offset > x.length - width) {
+      throw new IllegalArgumentException("x needs INPUT_SIZE = " + width + " values from offset " + offset
+          + ", has " + x.length);
     }
     for (int k = 0; k < width; k++) {
       staging[k] = x[offset + k];
@@ -397,10 +403,10 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   public void stepToken(int token) {
     StreamState state = requireStreaming();
     if (!config.hasEmbedding()) {
-      throw new IllegalArgumentException("this model reads dense input: call step");
+      throw new IllegalArgumentException("this model reads dense features (it has no embedding): call step");
     }
     if (token < 0 || token >= config.vocab()) {
-      throw new IllegalArgumentException("token id " + token + " is outside [0, " + config.vocab() + ")");
+      throw new IllegalArgumentException("token id must be in [0, " + config.vocab() + "), got " + token);
     }
     System.arraycopy(parameters.get(ModelConfig.EMBEDDING_WEIGHT), token * config.inputSize(), staging, 0,
         config.inputSize());
@@ -453,8 +459,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
       requireLength("lengths", lengths.length, batch);
       for (int b = 0; b < batch; b++) {
         if (lengths[b] < 1 || lengths[b] > steps) {
-          throw new IllegalArgumentException(
-              "length of sequence " + b + " is " + lengths[b] + ", must be in [1, " + steps + "]");
+          throw new IllegalArgumentException("lengths[" + b + "] must be in [1, " + steps + "], got " + lengths[b]);
         }
       }
     }
@@ -500,8 +505,8 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
         }
         int id = ids[row];
         if (id < 0 || id >= config.vocab()) {
-          throw new IllegalArgumentException("token id " + id + " of sequence " + b + ", step " + t
-              + " is outside [0, " + config.vocab() + ")");
+          throw new IllegalArgumentException("token id at [" + b + ", " + t + "] must be in [0, " + config.vocab()
+              + "), got " + id);
         }
         System.arraycopy(embedding, id * width, layerInput[0], row * width, width);
       }
@@ -510,6 +515,9 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
   }
 
   private void loadStates(float[] h0Values, float[] c0Values) {
+    if (c0Values != null && !config.hasCellState()) {
+      throw new IllegalArgumentException("c0 is only for LSTM models");
+    }
     int hSize = layers * dirs * region.batch * stateSize;
     loadState("h0", h0Values == null ? null : toStaging("h0", h0Values, hSize), h0, stateSize);
     boolean cell = config.hasCellState() && c0Values != null;
@@ -536,14 +544,14 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
     setRegion(batch.batch, batch.steps, batch.lengths);
     if (config.hasEmbedding()) {
       if (batch.tokens == null) {
-        throw new IllegalArgumentException("this model reads token ids: the batch has no tokens");
+        throw new IllegalArgumentException("tokens is null");
       }
       loadTokens(batch.tokens);
     } else if (input != null) {
       loadDense(input);
     } else {
       if (batch.input == null) {
-        throw new IllegalArgumentException("this model reads dense input: the batch has no input");
+        throw new IllegalArgumentException("input is null");
       }
       loadDense(toStaging("input", batch.input, batch.batch * batch.steps * config.inputSize()));
     }
@@ -596,7 +604,7 @@ public final class ReferenceModel implements TrainableModel, StreamingModel {
 
   private static void requireLength(String what, int length, int needed) {
     if (length < needed) {
-      throw new IllegalArgumentException(what + " has " + length + " values, the call needs " + needed);
+      throw new IllegalArgumentException(what + " has " + length + " elements, needs " + needed);
     }
   }
 

@@ -21,8 +21,10 @@ import java.util.Map;
  *       hyper-parameter;</li>
  *   <li>{@code step} = optimiser steps done; plus any extra entries the caller adds (e.g. the trainer's position).</li>
  * </ul>
- * Saving is atomic (a temporary file renamed over the target), so an interrupted or failed save leaves the
- * previous checkpoint intact.
+ * A {@link Trainer} adds its position in the data order and the rest of its resumable state as {@code trainer.*}
+ * metadata (and tensors), see {@link Trainer#saveCheckpoint}. Saving is atomic (a temporary file forced to disk and
+ * renamed over the target, then the directory forced), so a killed or failed save leaves the previous checkpoint
+ * intact.
  */
 public final class Checkpoint {
   public static final String MARKER = "rnnc.checkpoint";
@@ -37,7 +39,8 @@ public final class Checkpoint {
    * @param hyperParameters the optimiser's hyper-parameters then (the current ones may differ, e.g. a new lr)
    * @param metadata        all metadata, including caller extras
    */
-  public record Info(long step, String optimizer, Map<String, String> hyperParameters, Map<String, String> metadata) {}
+  public record Info(long step, String optimizer, Map<String, String> hyperParameters, Map<String, String> metadata,
+      Map<String, Tensor> trainerTensors) {}
 
   private Checkpoint() {}
 
@@ -52,6 +55,18 @@ public final class Checkpoint {
    * @throws RnncException naming the file when it cannot be written (the previous file is then untouched)
    */
   public static void save(Path file, ModelParameters params, Optimizer optimizer, Map<String, String> extra) {
+    save(file, params, optimizer, extra, Map.of());
+  }
+
+  /**
+   * Saves weights, optimiser state, {@code extra} metadata and a trainer's own tensors (named {@code trainer.*},
+   * e.g. recurrent state carried between truncated-BPTT windows) atomically: temporary file, fsync, rename, fsync
+   * of the directory.
+   *
+   * @throws RnncException naming the file when it cannot be written (the previous file is then untouched)
+   */
+  public static void save(Path file, ModelParameters params, Optimizer optimizer, Map<String, String> extra,
+      Map<String, Tensor> trainerTensors) {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     // The live arrays are wrapped, not copied: the write does not keep them and models can be large.
     for (String name : params.names()) {
@@ -64,6 +79,13 @@ public final class Checkpoint {
       }
     }
     tensors.putAll(state);
+    for (Map.Entry<String, Tensor> entry : trainerTensors.entrySet()) {
+      if (!entry.getKey().startsWith(ModelParameters.TRAINER_PREFIX)) {
+        throw new IllegalArgumentException("trainer tensor '" + entry.getKey() + "' lacks the "
+            + ModelParameters.TRAINER_PREFIX + " prefix");
+      }
+      tensors.put(entry.getKey(), entry.getValue());
+    }
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("format", "pt");
     metadata.put("producer", "rnnc");
@@ -88,8 +110,15 @@ public final class Checkpoint {
    *     weights or state do not match the model
    */
   public static Info load(Path file, ModelParameters params, Optimizer optimizer) {
-    String source = file.getFileName().toString();
-    SafeTensorsFile content = SafeTensors.read(file);
+    return load(SafeTensors.read(file), file.toString(), params, optimizer);
+  }
+
+  /**
+   * {@link #load(Path, ModelParameters, Optimizer)} of a file already read.
+   *
+   * @param source the file's name as the user gave it, for messages
+   */
+  public static Info load(SafeTensorsFile content, String source, ModelParameters params, Optimizer optimizer) {
     Map<String, String> metadata = content.metadata();
     if (!metadata.containsKey(MARKER)) {
       throw new RnncException(source + " holds weights but no optimiser state (it is not an rnnc checkpoint); "
@@ -128,6 +157,13 @@ public final class Checkpoint {
         hyper.put(key.substring(OPTIMIZER.length() + 1), value);
       }
     });
-    return new Info(step, kind, Collections.unmodifiableMap(hyper), metadata);
+    Map<String, Tensor> trainerTensors = new LinkedHashMap<>();
+    content.tensors().forEach((name, tensor) -> {
+      if (name.startsWith(ModelParameters.TRAINER_PREFIX)) {
+        trainerTensors.put(name, tensor);
+      }
+    });
+    return new Info(step, kind, Collections.unmodifiableMap(hyper), metadata,
+        Collections.unmodifiableMap(trainerTensors));
   }
 }

@@ -60,7 +60,9 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   private final int maxBatch;
   private final int maxLength;
   private final int stateRows;
-  private final int hidden;
+  /** Width of an h state row (H, or P with an LSTM projection) and of a c state row (H). */
+  private final int hWidth;
+  private final int cWidth;
   private final boolean perStep;
 
   private final ModelParameters gradients;
@@ -118,7 +120,8 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
       }
     }
     this.stateRows = config.layers() * config.directions();
-    this.hidden = config.hidden();
+    this.hWidth = config.stateSize();
+    this.cWidth = config.hidden();
     this.perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
 
     this.gradients = ModelParameters.zeros(config);
@@ -129,10 +132,9 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
     }
     this.boundGradients = new ModelParameters[threads];
     this.sliceGradientArrays = new float[threads][names.size()][];
-    int states = stateRows * maxBatch * hidden;
     this.inputGradient = config.hasEmbedding() ? null : new float[maxBatch * maxLength * config.inputSize()];
-    this.h0Gradient = new float[states];
-    this.c0Gradient = config.hasCellState() ? new float[states] : null;
+    this.h0Gradient = new float[stateRows * maxBatch * hWidth];
+    this.c0Gradient = config.hasCellState() ? new float[stateRows * maxBatch * cWidth] : null;
 
     this.slices = new Slice[threads];
     for (int i = 0; i < threads; i++) {
@@ -232,12 +234,11 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
       requireLength("valueTargets", batch.valueTargets == null ? -1 : batch.valueTargets.length,
           positions * config.outputSize());
     }
-    int states = stateRows * b * hidden;
     if (batch.h0 != null) {
-      requireLength("h0", batch.h0.length, states);
+      requireLength("h0", batch.h0.length, stateRows * b * hWidth);
     }
     if (batch.c0 != null && config.hasCellState()) {
-      requireLength("c0", batch.c0.length, states);
+      requireLength("c0", batch.c0.length, stateRows * b * cWidth);
     }
   }
 
@@ -533,7 +534,8 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
         }
         int width = switch (which) {
           case OUTPUT -> config.featureSize();
-          case HN, CN -> hidden;
+          case HN -> hWidth;
+          case CN -> cWidth;
           case FEATURES -> config.featureSize();
           case LOGITS, PREDICTION -> config.headSize();
         };
@@ -622,9 +624,8 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
         view.valueTargets = new float[(perStep ? rows : maxBatch) * config.outputSize()];
       }
       this.lengths = new int[maxBatch];
-      int states = stateRows * maxBatch * hidden;
-      this.h0 = new float[states];
-      this.c0 = config.hasCellState() ? new float[states] : null;
+      this.h0 = new float[stateRows * maxBatch * hWidth];
+      this.c0 = config.hasCellState() ? new float[stateRows * maxBatch * cWidth] : null;
     }
 
     /** Runs this slice, keeping any failure for the caller to rethrow. */
@@ -658,8 +659,8 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
       } else {
         view.lengths = null; // every sequence has t = steps valid steps
       }
-      view.h0 = batch.h0 == null ? null : sliceState(batch.h0, b, h0);
-      view.c0 = batch.c0 == null || c0 == null ? null : sliceState(batch.c0, b, c0);
+      view.h0 = batch.h0 == null ? null : sliceState(batch.h0, b, h0, hWidth);
+      view.c0 = batch.c0 == null || c0 == null ? null : sliceState(batch.c0, b, c0, cWidth);
       if (view.classTargets != null) {
         gather(batch.classTargets, b, start, perStep ? t : 1, view.classTargets, count, perStep ? steps : 1);
       } else {
@@ -672,14 +673,14 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
         int width = config.inputSize();
         scatter(model.inputGradient(), count, steps * width, scale, inputGradient, b, start, t * width, 1);
       }
-      scatter(model.h0Gradient(), count, hidden, scale, h0Gradient, b, start, hidden, stateRows);
+      scatter(model.h0Gradient(), count, hWidth, scale, h0Gradient, b, start, hWidth, stateRows);
       if (c0Gradient != null) {
-        scatter(model.c0Gradient(), count, hidden, scale, c0Gradient, b, start, hidden, stateRows);
+        scatter(model.c0Gradient(), count, cWidth, scale, c0Gradient, b, start, cWidth, stateRows);
       }
     }
 
-    private float[] sliceState(float[] full, int fullBatch, float[] part) {
-      gather(full, fullBatch, start, hidden, part, count, hidden, stateRows);
+    private float[] sliceState(float[] full, int fullBatch, float[] part, int width) {
+      gather(full, fullBatch, start, width, part, count, width, stateRows);
       return part;
     }
 

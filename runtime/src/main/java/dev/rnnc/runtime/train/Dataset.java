@@ -16,8 +16,9 @@ import java.util.TreeSet;
  * <p>As a safetensors file (see {@link #fromTensors}) it holds these tensors, batch first like PyTorch's
  * {@code batch_first=True}:
  * <ul>
- *   <li>{@code input} float {@code [N, T, inputSize]} for dense models, or {@code tokens} integer {@code [N, T]}
- *       for embedding models;</li>
+ *   <li>{@code input}: float {@code [N, T, inputSize]} for dense models, integer token ids {@code [N, T]} for
+ *       embedding models ({@code tokens} is accepted as its other name) — the names {@code run} and {@code grad}
+ *       read;</li>
  *   <li>{@code target}: class ids (integer, or integral floats) for cross-entropy, {@code [N, T]} many-to-many or
  *       {@code [N]} many-to-one; floats for bce/mse, {@code [N, T, K]} or {@code [N, K]} with K the model's output
  *       size;</li>
@@ -63,11 +64,11 @@ public final class Dataset {
     this.size = size;
     this.steps = steps;
     if (config.hasEmbedding()) {
-      require(tokens != null && input == null, "an embedding model trains on 'tokens' [N, T], not dense 'input'");
+      require(tokens != null && input == null, "an embedding model trains on token ids [N, T], not dense input");
       requireLength("tokens", tokens, (long) size * steps);
     } else {
-      require(input != null && tokens == null, "a dense model trains on 'input' [N, T, " + config.inputSize()
-          + "], not 'tokens'");
+      require(input != null && tokens == null, "a dense model trains on float input [N, T, " + config.inputSize()
+          + "], not token ids");
       requireLength("input", input, (long) size * steps * config.inputSize());
     }
     this.input = input;
@@ -94,13 +95,13 @@ public final class Dataset {
     }
     this.classTargets = classTargets;
     this.valueTargets = valueTargets;
-    long stateSize = (long) config.layers() * config.directions() * size * config.hidden();
+    long stateRows = (long) config.layers() * config.directions() * size;
     if (h0 != null) {
-      requireLength("h0", h0, stateSize);
+      requireLength("h0", h0, stateRows * config.stateSize());
     }
     if (c0 != null) {
       require(config.hasCellState(), "c0 is only for LSTM models");
-      requireLength("c0", c0, stateSize);
+      requireLength("c0", c0, stateRows * config.hidden());
     }
     this.h0 = h0;
     this.c0 = c0;
@@ -109,7 +110,7 @@ public final class Dataset {
         for (int t = 0; t < length(n); t++) {
           int id = tokens[n * steps + t];
           if (id < 0 || id >= config.vocab()) {
-            throw new RnncException("tokens[" + n + ", " + t + "] = " + id + " is outside the vocabulary 0.."
+            throw new RnncException("token id [" + n + ", " + t + "] = " + id + " is outside the vocabulary 0.."
                 + (config.vocab() - 1));
           }
         }
@@ -117,9 +118,9 @@ public final class Dataset {
     }
   }
 
-  /** Reads a dataset file (see the class comment). */
+  /** Reads a dataset file (see the class comment); messages name the file as given. */
   public static Dataset load(Path file, ModelConfig config) {
-    return fromTensors(SafeTensors.read(file).tensors(), config, file.getFileName().toString());
+    return fromTensors(SafeTensors.read(file).tensors(), config, file.toString());
   }
 
   /**
@@ -132,29 +133,33 @@ public final class Dataset {
     Set<String> unknown = new TreeSet<>(tensors.keySet());
     unknown.removeAll(known);
     if (!unknown.isEmpty()) {
-      throw new RnncException(sourceName + ": unexpected tensors " + unknown + " (a dataset holds " + new TreeSet<>(known)
-          + ")");
+      throw new RnncException(sourceName + ": unexpected " + (unknown.size() == 1 ? "tensor " : "tensors ") + unknown
+          + " (a dataset holds input, lengths, h0, c0 and target; 'tokens' is another name for 'input')");
     }
     try {
-      String dataName = config.hasEmbedding() ? "tokens" : "input";
+      if (tensors.containsKey("input") && tensors.containsKey("tokens")) {
+        throw new RnncException("holds both 'input' and 'tokens' (two names for the same tensor); keep one");
+      }
+      String dataName = tensors.containsKey("tokens") ? "tokens" : "input";
       Tensor data = tensors.get(dataName);
+      String expected = config.hasEmbedding() ? "token ids [N, T] in 0.." + (config.vocab() - 1)
+          : "F32 [N, T, " + config.inputSize() + "]";
       if (data == null) {
-        throw new RnncException("no '" + dataName + "' tensor" + (tensors.containsKey("input") || tensors.containsKey(
-            "tokens") ? " (" + (config.hasEmbedding() ? "an embedding model takes token ids" : "a dense model takes"
-            + " float input") + ")" : ""));
+        throw new RnncException("missing tensor 'input' (" + expected + ")");
+      }
+      // Token ids may come as floats holding whole numbers (checked when converted), dense features never as integers.
+      if (!config.hasEmbedding() && !data.dtype().isFloatingPoint()) {
+        throw new RnncException("'" + dataName + "' has dtype " + data.dtype() + ", but this model takes dense"
+            + " features: expected " + expected);
       }
       int[] shape = data.shape();
       int expectedRank = config.hasEmbedding() ? 2 : 3;
       if (shape.length != expectedRank || (!config.hasEmbedding() && shape[2] != config.inputSize())) {
-        throw new RnncException("'" + dataName + "' has shape " + Arrays.toString(shape) + ", expected "
-            + (config.hasEmbedding() ? "[N, T]" : "[N, T, " + config.inputSize() + "]"));
+        throw new RnncException("'" + dataName + "' has shape " + Arrays.toString(shape) + ", expected " + expected);
       }
       int n = shape[0];
       int t = shape[1];
       Tensor target = tensors.get("target");
-      if (target == null) {
-        throw new RnncException("no 'target' tensor");
-      }
       boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
       boolean classes = config.training() != null && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY;
       int[] targetShape = perStep ? new int[] {n, t} : new int[] {n};
@@ -162,11 +167,14 @@ public final class Dataset {
         targetShape = Arrays.copyOf(targetShape, targetShape.length + 1);
         targetShape[targetShape.length - 1] = config.outputSize();
       }
+      if (target == null) {
+        throw new RnncException("missing tensor 'target' (" + (classes ? "class ids " : "floats ")
+            + Arrays.toString(targetShape) + ")");
+      }
       requireShape("target", target, targetShape);
       int stateRows = config.layers() * config.directions();
-      int[] stateShape = {stateRows, n, config.hidden()};
-      float[] h0 = optionalFloats(tensors, "h0", stateShape);
-      float[] c0 = optionalFloats(tensors, "c0", stateShape);
+      float[] h0 = optionalFloats(tensors, "h0", new int[] {stateRows, n, config.stateSize()});
+      float[] c0 = optionalFloats(tensors, "c0", new int[] {stateRows, n, config.hidden()});
       int[] lengths = null;
       if (tensors.containsKey("lengths")) {
         requireShape("lengths", tensors.get("lengths"), new int[] {n});
@@ -254,6 +262,83 @@ public final class Dataset {
     if (length != expected) {
       throw new RnncException("'" + name + "' has " + length + " values, expected " + expected);
     }
+  }
+
+  /**
+   * Sequences {@code from} (inclusive) to {@code to} (exclusive) as a dataset of their own (copied), e.g. to hold
+   * some out for validation.
+   */
+  public Dataset rows(int from, int to) {
+    if (from < 0 || to > size || from >= to) {
+      throw new RnncException("rows " + from + ".." + to + " are not a non-empty range of the " + size + " sequences");
+    }
+    int count = to - from;
+    int k = config.outputSize();
+    boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
+    int targetRow = (perStep ? steps : 1) * (classTargets != null ? 1 : k);
+    return new Dataset(config, count, steps,
+        input == null ? null : Arrays.copyOfRange(input, from * steps * config.inputSize(),
+            to * steps * config.inputSize()),
+        tokens == null ? null : Arrays.copyOfRange(tokens, from * steps, to * steps),
+        lengths == null ? null : Arrays.copyOfRange(lengths, from, to),
+        classTargets == null ? null : Arrays.copyOfRange(classTargets, from * targetRow, to * targetRow),
+        valueTargets == null ? null : Arrays.copyOfRange(valueTargets, from * targetRow, to * targetRow),
+        stateRows(h0, from, count, config.stateSize()), stateRows(c0, from, count, config.hidden()));
+  }
+
+  /** Columns {@code [from, from+count)} of every row of a state {@code [layers*dirs, N, H]}. */
+  private float[] stateRows(float[] state, int from, int count, int hidden) {
+    if (state == null) {
+      return null;
+    }
+    int rows = config.layers() * config.directions();
+    float[] out = new float[rows * count * hidden];
+    for (int l = 0; l < rows; l++) {
+      System.arraycopy(state, (l * size + from) * hidden, out, l * count * hidden, count * hidden);
+    }
+    return out;
+  }
+
+  /**
+   * A 64-bit hash of the whole content (sizes, inputs, lengths, targets, initial states): a checkpoint records it so
+   * that resuming on other data is noticed.
+   */
+  public long fingerprint() {
+    long h = 0x6A09E667F3BCC909L;
+    h = mixIn(h, size);
+    h = mixIn(h, steps);
+    if (input != null) {
+      for (float v : input) {
+        h = mixIn(h, Float.floatToIntBits(v));
+      }
+    }
+    if (tokens != null) {
+      for (int v : tokens) {
+        h = mixIn(h, v);
+      }
+    }
+    for (int n = 0; n < size; n++) {
+      h = mixIn(h, length(n));
+    }
+    if (classTargets != null) {
+      for (int v : classTargets) {
+        h = mixIn(h, v);
+      }
+    }
+    for (float[] values : new float[][] {valueTargets, h0, c0}) {
+      h = mixIn(h, values == null ? -1 : values.length);
+      if (values != null) {
+        for (float v : values) {
+          h = mixIn(h, Float.floatToIntBits(v));
+        }
+      }
+    }
+    return h;
+  }
+
+  private static long mixIn(long h, long value) {
+    h = (h ^ value) * 0x9E3779B97F4A7C15L;
+    return h ^ (h >>> 29);
   }
 
   public ModelConfig config() {

@@ -55,6 +55,23 @@ public final class Sampler {
     this.random = new SplittableRandom(seed);
   }
 
+  /**
+   * A chooser without a model: only {@link #sample} and {@link #reseed} apply (the encoder–decoder decoders of
+   * {@code dev.rnnc.runtime.decode} drive their model themselves and choose each token here).
+   */
+  public Sampler(int classes, long seed) {
+    if (classes < 1) {
+      throw new IllegalArgumentException("classes must be positive, got " + classes);
+    }
+    this.model = null;
+    this.classes = classes;
+    this.tokens = true;
+    this.oneHot = null;
+    this.candidates = new int[classes];
+    this.weights = new double[classes];
+    this.random = new SplittableRandom(seed);
+  }
+
   /** Restarts the random stream. */
   public void reseed(long seed) {
     random = new SplittableRandom(seed);
@@ -62,6 +79,9 @@ public final class Sampler {
 
   /** Advances the model one step on {@code token} (a class id in {@code [0, K)}). */
   public void feed(int token) {
+    if (model == null) {
+      throw new IllegalStateException("this sampler was made without a model; it only chooses tokens");
+    }
     if (token < 0 || token >= classes) {
       throw new RnncException("token " + token + " is outside 0.." + (classes - 1));
     }
@@ -85,6 +105,9 @@ public final class Sampler {
    * @param topK         0 for all classes, else sample among the k largest logits
    */
   public void generate(int[] prompt, int promptLength, double temperature, int topK, int[] out, int count) {
+    if (model == null) {
+      throw new IllegalStateException("this sampler was made without a model; it only chooses tokens");
+    }
     if (promptLength < 1 || promptLength > prompt.length) {
       throw new RnncException("generation needs a prompt of at least one token");
     }

@@ -159,4 +159,20 @@ class AtomicFileTest {
     AtomicFile.write(written, channel -> channel.write(ByteBuffer.wrap(new byte[] {1})));
     assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(written));
   }
+
+  @Test
+  void staleTemporariesOfAKilledWriteAreRemovedAndNothingElse() throws IOException {
+    Path target = dir.resolve("run.safetensors");
+    Files.write(target, new byte[] {1});
+    Path stale = Files.write(dir.resolve(".run.safetensors.3f9a0c.tmp"), new byte[] {2});
+    List<Path> kept = List.of(Files.write(dir.resolve(".run.safetensors.notes.tmp"), new byte[] {3}),
+        Files.write(dir.resolve(".other.safetensors.3f9a0c.tmp"), new byte[] {4}),
+        Files.write(dir.resolve("run.safetensors.3f9a0c.tmp"), new byte[] {5}));
+    assertEquals(1, AtomicFile.removeStaleTemporaries(target));
+    assertTrue(Files.notExists(stale));
+    assertTrue(Files.exists(target));
+    for (Path path : kept) {
+      assertTrue(Files.exists(path), path + " is not a temporary file of the target");
+    }
+  }
 }

@@ -33,21 +33,21 @@ class ReferenceValidationTest {
         () -> model.forward(input, 0, 4, null, null, null));
     fails(IllegalArgumentException.class, "steps must be in [1, 4], got 5",
         () -> model.forward(new float[64], 2, 5, null, null, null));
-    fails(IllegalArgumentException.class, "length of sequence 1 is 0",
+    fails(IllegalArgumentException.class, "lengths[1] must be in [1, 4], got 0",
         () -> model.forward(input, 2, 4, new int[] {4, 0}, null, null));
-    fails(IllegalArgumentException.class, "length of sequence 0 is 5",
+    fails(IllegalArgumentException.class, "lengths[0] must be in [1, 4], got 5",
         () -> model.forward(input, 2, 4, new int[] {5, 1}, null, null));
-    fails(IllegalArgumentException.class, "lengths has 1 values",
+    fails(IllegalArgumentException.class, "lengths has 1 elements, needs 2",
         () -> model.forward(input, 2, 4, new int[] {4}, null, null));
   }
 
   @Test
   void rejectsShortArrays() {
-    fails(IllegalArgumentException.class, "input has 15 values, the call needs 16",
+    fails(IllegalArgumentException.class, "input has 15 elements, needs 16",
         () -> model.forward(new float[15], 2, 4, null, null, null));
-    fails(IllegalArgumentException.class, "h0 has 5 values, the call needs 6",
+    fails(IllegalArgumentException.class, "h0 has 5 elements, needs 6",
         () -> model.forward(input, 2, 4, null, new float[5], null));
-    fails(IllegalArgumentException.class, "c0 has 5 values, the call needs 6",
+    fails(IllegalArgumentException.class, "c0 has 5 elements, needs 6",
         () -> model.forward(input, 2, 4, null, null, new float[5]));
     fails(IllegalArgumentException.class, "input is null", () -> model.forward(null, 2, 4, null, null, null));
   }
@@ -58,12 +58,12 @@ class ReferenceValidationTest {
     ModelConfig projected = Models.of(Cell.LSTM).projection(2).noTraining().build();
     ReferenceModel narrow = new ReferenceModel(ModelParameters.initialize(projected, 1), 2, 4);
     narrow.forward(input, 2, 4, null, new float[4], new float[6]);
-    fails(IllegalArgumentException.class, "h0 has 3 values, the call needs 4",
+    fails(IllegalArgumentException.class, "h0 has 3 elements, needs 4",
         () -> narrow.forward(input, 2, 4, null, new float[3], new float[6]));
-    fails(IllegalArgumentException.class, "c0 has 4 values, the call needs 6",
+    fails(IllegalArgumentException.class, "c0 has 4 elements, needs 6",
         () -> narrow.forward(input, 2, 4, null, new float[4], new float[4]));
     narrow.setState(new float[2], new float[3]);
-    fails(IllegalArgumentException.class, "c0 has 2 values, the call needs 3",
+    fails(IllegalArgumentException.class, "c0 has 2 elements, needs 3",
         () -> narrow.setState(new float[2], new float[2]));
   }
 
@@ -74,11 +74,11 @@ class ReferenceValidationTest {
     ModelConfig embedded = Models.of(Cell.GRU).embedding(5, 2).build();
     ReferenceModel tokens = new ReferenceModel(ModelParameters.initialize(embedded, 1), 2, 4);
     fails(IllegalArgumentException.class, "call forwardTokens", () -> tokens.forward(input, 2, 4, null, null, null));
-    fails(IllegalArgumentException.class, "token id 5 of sequence 1, step 0 is outside [0, 5)",
+    fails(IllegalArgumentException.class, "token id at [1, 0] must be in [0, 5), got 5",
         () -> tokens.forwardTokens(new int[] {0, 1, 2, 3, 5, 0, 0, 0}, 2, 4, null, null, null));
     // Ids at padded steps are ignored.
     tokens.forwardTokens(new int[] {0, 1, 2, 3, 4, -1, 99, 0}, 2, 4, new int[] {4, 1}, null, null);
-    fails(IllegalArgumentException.class, "token id 7 is outside [0, 5)", () -> tokens.stepToken(7));
+    fails(IllegalArgumentException.class, "token id must be in [0, 5), got 7", () -> tokens.stepToken(7));
     fails(IllegalArgumentException.class, "call stepToken", () -> tokens.step(input, 0));
   }
 
@@ -94,7 +94,7 @@ class ReferenceValidationTest {
     batch.classTargets = null;
     fails(IllegalArgumentException.class, "cross-entropy needs classTargets", () -> model.computeGradients(batch));
     batch.classTargets = new int[7];
-    fails(IllegalArgumentException.class, "classTargets has 7 values, the call needs 8",
+    fails(IllegalArgumentException.class, "classTargets has 7 elements, needs 8",
         () -> model.computeGradients(batch));
   }
 
@@ -112,8 +112,8 @@ class ReferenceValidationTest {
     ReferenceModel bidirectional = new ReferenceModel(ModelParameters.initialize(config, 1), 2, 4);
     fails(IllegalStateException.class, "unidirectional", () -> bidirectional.step(input, 0));
     fails(IllegalStateException.class, "unidirectional", bidirectional::resetState);
-    fails(IllegalArgumentException.class, "step needs 2 values from offset 15", () -> model.step(input, 15));
-    fails(IllegalArgumentException.class, "h0 has 2 values, the call needs 3", () -> model.setState(new float[2], null));
+    fails(IllegalArgumentException.class, "x needs INPUT_SIZE = 2 values from offset 15, has 16", () -> model.step(input, 15));
+    fails(IllegalArgumentException.class, "h0 has 2 elements, needs 3", () -> model.setState(new float[2], null));
   }
 
   @Test

@@ -68,9 +68,9 @@ class DataParallelTest {
       }
     }
     if (states) {
-      int size = config.layers() * config.directions() * b * config.hidden();
-      batch.h0 = floats(random, size);
-      batch.c0 = config.hasCellState() ? floats(random, size) : null;
+      int rows = config.layers() * config.directions() * b;
+      batch.h0 = floats(random, rows * config.stateSize());
+      batch.c0 = config.hasCellState() ? floats(random, rows * config.hidden()) : null;
     }
     return batch;
   }
@@ -106,13 +106,13 @@ class DataParallelTest {
         } else {
           assertNull(parallel.inputGradient());
         }
-        int states = config.layers() * config.directions() * b * config.hidden();
-        assertClose(single.h0Gradient(), parallel.h0Gradient(), states, "h0 gradient");
+        int rows = config.layers() * config.directions() * b;
+        assertClose(single.h0Gradient(), parallel.h0Gradient(), rows * config.stateSize(), "h0 gradient");
         if (config.hasCellState()) {
-          assertClose(single.c0Gradient(), parallel.c0Gradient(), states, "c0 gradient");
-          assertClose(single.cN(), parallel.cN(), states, "cN");
+          assertClose(single.c0Gradient(), parallel.c0Gradient(), rows * config.hidden(), "c0 gradient");
+          assertClose(single.cN(), parallel.cN(), rows * config.hidden(), "cN");
         }
-        assertClose(single.hN(), parallel.hN(), states, "hN");
+        assertClose(single.hN(), parallel.hN(), rows * config.stateSize(), "hN");
         assertClose(single.output(), parallel.output(), b * t * config.featureSize(), "output");
         int positions = config.mode() == Mode.MANY_TO_MANY ? b * t : b;
         assertClose(single.logits(), parallel.logits(), positions * config.headSize(), "logits");
@@ -147,6 +147,35 @@ class DataParallelTest {
     assertSameAsSingle(lstm, batch, 2);
     assertSameAsSingle(lstm, batch, 3);
     assertSameAsSingle(lstm, batch, 7);
+  }
+
+  @Test
+  void projectedAndPeepholeLstmsSliceStatesAtTheirOwnWidths() {
+    // h is proj_size (3) wide and c hidden (5) wide: every state slice and gradient must use its own width.
+    ModelConfig projected = config(Cell.LSTM, 3, 0, 2, true, Mode.MANY_TO_MANY, 4, HeadActivation.SOFTMAX,
+        Loss.CROSS_ENTROPY).toBuilder().projSize(3).peepholes(true).build();
+    Batch batch = batch(projected, 5, 4, new int[] {4, 1, 3, 2, 4}, true, 3);
+    assertSameAsSingle(projected, batch, 2);
+    assertSameAsSingle(projected, batch, 5);
+  }
+
+  @Test
+  void trainerCarriesProjectedStatesAcrossTruncatedWindows() {
+    ModelConfig config = Problems.echoConfig(Cell.LSTM, 8, 6, 3).toBuilder().projSize(5).build();
+    Dataset data = Problems.echo(config, 12, 8, 3, true);
+    ModelParameters singleParams = ModelParameters.initialize(config, 1);
+    ModelParameters parallelParams = singleParams.copy();
+    Trainer.Options options = Trainer.Options.miniBatches(6, 9);
+    Trainer single = new Trainer(new ReferenceModel(singleParams, 6, 3), singleParams, new Adam(0.01, 0.9, 0.999,
+        1e-8, 0, false), data, options);
+    try (DataParallel model = new DataParallel(2, () -> new ReferenceModel(singleParams, 6, 3))) {
+      Trainer parallel = new Trainer(model, parallelParams, new Adam(0.01, 0.9, 0.999, 1e-8, 0, false), data,
+          options);
+      for (int step = 0; step < 8; step++) {
+        double expected = single.step();
+        assertEquals(expected, parallel.step(), 1e-5 * Math.abs(expected), "loss of step " + step);
+      }
+    }
   }
 
   @Test

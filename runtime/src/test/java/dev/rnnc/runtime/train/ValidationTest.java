@@ -78,6 +78,28 @@ class ValidationTest {
   }
 
   @Test
+  void tokenIdsAreReadUnderTheNamesRunAndGradUse(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    ModelConfig config = ModelConfig.builder(ModelConfig.Cell.GRU).embedding(5, 3).hidden(4)
+        .head(5, ModelConfig.HeadActivation.SOFTMAX).limits(2, 4)
+        .training(new ModelConfig.TrainingConfig(ModelConfig.Loss.CROSS_ENTROPY, 0, 0)).build();
+    long[] ids = {0, 1, 2, 3, 4, 0};
+    Tensor target = Tensor.ofLongs(new int[] {2, 3}, new long[] {1, 2, 3, 4, 0, 1});
+    Dataset canonical = Dataset.fromTensors(Map.of("input", Tensor.ofLongs(new int[] {2, 3}, ids), "target", target),
+        config, "d");
+    Dataset alias = Dataset.fromTensors(Map.of("tokens", Tensor.ofLongs(new int[] {2, 3}, ids), "target", target),
+        config, "d");
+    assertEquals(canonical.fingerprint(), alias.fingerprint(), "'tokens' is another name for 'input'");
+    rejects("d: missing tensor 'input' (token ids [N, T] in 0..4)", () -> Dataset.fromTensors(Map.of("target", target), config, "d"));
+    long[] outside = ids.clone();
+    outside[4] = 5;
+    rejects("d: token id [1, 1] = 5 is outside the vocabulary 0..4", () -> Dataset.fromTensors(
+        Map.of("input", Tensor.ofLongs(new int[] {2, 3}, outside), "target", target), config, "d"));
+    java.nio.file.Path typed = dir.resolve("data.safetensors");
+    dev.rnnc.runtime.io.SafeTensors.write(typed, Map.of("target", target), Map.of());
+    rejects(typed + ": missing tensor 'input'", () -> Dataset.load(typed, config)); // the path as given
+  }
+
+  @Test
   void datasetsAreCheckedAgainstTheModel() {
     ModelConfig config = Problems.echoConfig(ModelConfig.Cell.GRU, 4, 2, 0);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -101,10 +123,20 @@ class ValidationTest {
     rejects("lengths[1] = 4", () -> Dataset.fromTensors(badLength, config, "d"));
     Map<String, Tensor> badShape = new LinkedHashMap<>(tensors);
     badShape.put("input", Tensor.ofFloats(new int[] {2, 3, 5}, new float[30]));
-    rejects("expected [N, T, 2]", () -> Dataset.fromTensors(badShape, config, "d"));
+    rejects("has shape [2, 3, 5], expected F32 [N, T, 2]", () -> Dataset.fromTensors(badShape, config, "d"));
     Map<String, Tensor> extra = new LinkedHashMap<>(tensors);
     extra.put("labels", Tensor.ofFloats(new int[] {1}, new float[1]));
-    rejects("unexpected tensors [labels]", () -> Dataset.fromTensors(extra, config, "d"));
+    rejects("d: unexpected tensor [labels]", () -> Dataset.fromTensors(extra, config, "d"));
+    Map<String, Tensor> integerInput = new LinkedHashMap<>(tensors);
+    integerInput.put("input", Tensor.ofLongs(new int[] {2, 3}, new long[6]));
+    rejects("'input' has dtype I64, but this model takes dense features: expected F32 [N, T, 2]",
+        () -> Dataset.fromTensors(integerInput, config, "d"));
+    Map<String, Tensor> both = new LinkedHashMap<>(tensors);
+    both.put("tokens", Tensor.ofLongs(new int[] {2, 3}, new long[6]));
+    rejects("holds both 'input' and 'tokens'", () -> Dataset.fromTensors(both, config, "d"));
+    Map<String, Tensor> noTarget = new LinkedHashMap<>(tensors);
+    noTarget.remove("target");
+    rejects("d: missing tensor 'target' (class ids [2, 3])", () -> Dataset.fromTensors(noTarget, config, "d"));
     Map<String, Tensor> nan = new LinkedHashMap<>(tensors);
     float[] values = new float[12];
     values[7] = Float.NaN;

@@ -5,16 +5,19 @@ import static dev.rnnc.compiler.emit.Types.FLOATS;
 import static dev.rnnc.compiler.emit.Types.INTS;
 import static dev.rnnc.compiler.emit.Types.MODEL_PARAMETERS;
 
-import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
-import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
+import dev.rnnc.compiler.plan.LayerRun;
+import dev.rnnc.compiler.plan.Member;
 import dev.rnnc.compiler.plan.ModelPlan;
-import dev.rnnc.compiler.plan.ModelPlan.LayerRun;
-import dev.rnnc.runtime.ModelConfig;
+import dev.rnnc.compiler.plan.Node;
+import dev.rnnc.compiler.plan.Node.Dropout;
+import dev.rnnc.compiler.plan.Node.Loss;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -29,148 +32,53 @@ import javax.lang.model.element.Modifier;
  * preallocated for the instance's limits; a call allocates nothing.
  */
 final class BackwardEmitter {
+  /** The backward method of each group size. */
+  private static final Map<Group, Member> BACK = Map.of(Group.ONE, Member.BACK_ONE, Group.PAIR, Member.BACK_PAIR,
+      Group.QUAD, Member.BACK_QUAD);
+
   private final ModelPlan plan;
-  private final ModelConfig config;
-  private final boolean dropout;
+  private final CellEmitter cell;
+  private final Loss loss;
   private final boolean manyToOne;
 
-  BackwardEmitter(ModelPlan plan) {
+  BackwardEmitter(ModelPlan plan, CellEmitter cell) {
     this.plan = plan;
-    this.config = plan.config();
-    this.dropout = config.training().dropout() > 0;
-    this.manyToOne = config.mode() == ModelConfig.Mode.MANY_TO_ONE;
+    this.cell = cell;
+    this.loss = plan.loss().orElseThrow();
+    this.manyToOne = plan.manyToOne();
   }
 
-  /**
-   * Cross-entropy on a softmax head is computed in the generated class from the forward pass's softmax and
-   * log-sum-exp (no second pass of exp): loss = mean(lse - logit[target]), dlogits = (softmax - onehot) / N.
-   */
-  static boolean fusedCrossEntropy(ModelPlan plan) {
-    ModelConfig config = plan.config();
-    return config.training() != null && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY
-        && config.hasHead() && config.headActivation() == ModelConfig.HeadActivation.SOFTMAX;
-  }
+  /** A gradient view: the field and the parameter it is the gradient of. */
+  private record GradientView(String field, String parameter) {}
 
-  /** Per-run gradient array fields, cached from the gradients' ModelParameters. */
-  private static String grad(String kind, LayerRun run) {
-    return "grad" + kind + run.suffix();
-  }
-
-  private static String backMethod(LayerRun run) {
-    return "back" + run.suffix();
-  }
-
-  private record Buffer(String name, TypeName type, String doc, String allocation) {}
-
-  private List<Buffer> buffers() {
-    List<Buffer> buffers = new ArrayList<>();
-    String all = "LAYERS * DIRECTIONS";
-    buffers.add(new Buffer("gateStore", FLOATS, "Activated gates of every step of every layer and direction.",
-        "new float[bufferSize(\"gate store\", (long) " + all + " * maxRows * GATE_STRIDE)]"));
-    if (plan.isLstm()) {
-      buffers.add(new Buffer("cellStore", FLOATS, "LSTM cell state after every step of every layer and direction.",
-          "new float[bufferSize(\"cell store\", (long) " + all + " * maxRows * HIDDEN)]"));
-    }
-    buffers.add(new Buffer("h0Store", FLOATS, "Initial hidden state of the call.", "new float[hN.length]"));
-    if (plan.isLstm()) {
-      buffers.add(new Buffer("c0Store", FLOATS, "Initial cell state of the call.", "new float[hN.length]"));
-    }
-    buffers.add(new Buffer("dGates", FLOATS, "Gradients of the input-side gate pre-activations, per step.",
-        "new float[bufferSize(\"gate gradients\", (long) maxRows * GX_STRIDE)]"));
-    if (plan.isGru() && !plan.isGruResetBefore()) {
-      buffers.add(new Buffer("dGatesHh", FLOATS, "Gradients of the recurrent-side pre-activations (n row scaled by r).",
-          "new float[dGates.length]"));
-    }
-    buffers.add(new Buffer("hPrev", FLOATS, "The state each step started from, for dW_hh.",
-        "new float[bufferSize(\"previous states\", (long) maxRows * HIDDEN)]"));
-    if (plan.isGruResetBefore()) {
-      buffers.add(new Buffer("rhPrev", FLOATS, "r * h_prev of each step, the input of W_hn.", "new float[hPrev.length]"));
-      buffers.add(new Buffer("resetGrad", FLOATS, "d(r * h_prev) of each sequence's current step.",
-          "new float[maxBatch * HIDDEN_STRIDE]"));
-    }
-    if (plan.isGru()) {
-      buffers.add(new Buffer("dhDirect", FLOATS, "Per sequence, the part of dh_prev that bypasses the recurrent weights.",
-          "new float[maxBatch * HIDDEN_STRIDE]"));
-    }
-    buffers.add(new Buffer("dh", FLOATS, "Per sequence, dLoss/dh carried backwards through time.",
-        "new float[maxBatch * HIDDEN_STRIDE]"));
-    if (plan.isLstm()) {
-      buffers.add(new Buffer("dc", FLOATS, "Per sequence, dLoss/dc carried backwards through time.",
-          "new float[maxBatch * HIDDEN_STRIDE]"));
-    }
-    buffers.add(new Buffer("zeros", FLOATS, "Zero initial value for products that start from nothing.",
-        "new float[GX_STRIDE + FEATURES + INPUT_SIZE + HIDDEN_STRIDE]"));
-    for (int layer = 0; layer < config.layers(); layer++) {
-      buffers.add(new Buffer("dLayerOutput" + layer, FLOATS, "dLoss/d(output of layer " + layer + ").",
-          "new float[bufferSize(\"output gradients\", (long) maxRows * FEATURES + LANES)]"));
-    }
-    buffers.add(new Buffer("dInput", FLOATS, config.hasEmbedding()
-        ? "dLoss/d(embedded input), scattered into the embedding gradient."
-        : "dLoss/d(input) [batch, steps, INPUT_SIZE].",
-        "new float[bufferSize(\"input gradients\", (long) maxRows * INPUT_SIZE + LANES)]"));
-    buffers.add(new Buffer("dH0", FLOATS, "dLoss/dh0.", "new float[hN.length]"));
-    if (plan.isLstm()) {
-      buffers.add(new Buffer("dC0", FLOATS, "dLoss/dc0.", "new float[hN.length]"));
-    }
-    String lossRows = manyToOne ? "maxBatch" : "maxRows";
-    String lossWidth = config.hasHead() ? "HEAD_SIZE" : "FEATURES";
-    buffers.add(new Buffer("dLogits", FLOATS, "dLoss/dlogits (or d output / features without a head).",
-        "new float[bufferSize(\"loss gradients\", (long) " + lossRows + " * " + lossWidth + " + LANES)]"));
-    if (manyToOne) {
-      buffers.add(new Buffer("dFeatures", FLOATS, "dLoss/dfeatures [batch, FEATURES].",
-          "new float[maxBatch * FEATURES + LANES]"));
-    }
-    if (dropout) {
-      for (int layer = 1; layer < config.layers(); layer++) {
-        buffers.add(new Buffer("dropMask" + layer, FLOATS, "Dropout mask on the input of layer " + layer + ".",
-            "new float[bufferSize(\"dropout masks\", (long) maxRows * FEATURES)]"));
-        buffers.add(new Buffer("dropped" + layer, FLOATS, "Input of layer " + layer + " after dropout.",
-            "new float[dropMask" + layer + ".length]"));
-      }
-    }
-    buffers.add(new Buffer("batchRows", INTS, "0, 1, ..., maxBatch - 1.", "java.util.stream.IntStream.range(0, maxBatch).toArray()"));
-    if (fusedCrossEntropy(plan)) {
-      buffers.add(new Buffer("logSumExp", FLOATS, "log Σ exp(logits) of every head row, from the softmax.",
-          "new float[logits.length / HEAD_SIZE]"));
-    }
-    buffers.add(new Buffer("gradients", MODEL_PARAMETERS, "Gradients of the last call, PyTorch layout.",
-        "ModelParameters.zeros(CONFIG)"));
-    return buffers;
-  }
-
-  private List<String[]> gradientCaches() {
-    List<String[]> caches = new ArrayList<>();
+  private List<GradientView> gradientViews() {
+    List<GradientView> views = new ArrayList<>();
     for (LayerRun run : plan.runs()) {
-      String s = run.torchSuffix();
-      caches.add(new String[] {grad("Wih", run), "rnn.weight_ih_" + s});
-      caches.add(new String[] {grad("Whh", run), "rnn.weight_hh_" + s});
-      caches.add(new String[] {grad("Bih", run), "rnn.bias_ih_" + s});
-      caches.add(new String[] {grad("Bhh", run), "rnn.bias_hh_" + s});
+      run.parameters().forEach((kind, gradient) ->
+          views.add(new GradientView(run.name(gradient), run.parameter(kind))));
     }
-    if (config.hasHead()) {
-      caches.add(new String[] {"gradHeadWeight", ModelConfig.HEAD_WEIGHT});
-      caches.add(new String[] {"gradHeadBias", ModelConfig.HEAD_BIAS});
-    }
-    if (config.hasEmbedding()) {
-      caches.add(new String[] {"gradEmbedding", ModelConfig.EMBEDDING_WEIGHT});
-    }
-    return caches;
+    plan.head().ifPresent(head -> {
+      views.add(new GradientView("gradHeadWeight", head.weight()));
+      views.add(new GradientView("gradHeadBias", head.bias()));
+    });
+    plan.embedding().ifPresent(embedding -> views.add(new GradientView("gradEmbedding", embedding.parameter())));
+    return views;
   }
 
-  static void addAllocations(ModelPlan plan, MethodSpec.Builder ctor) {
-    BackwardEmitter emitter = new BackwardEmitter(plan);
-    for (Buffer buffer : emitter.buffers()) {
-      ctor.addStatement("this.$L = $L", buffer.name(), buffer.allocation());
-    }
-    for (String[] cache : emitter.gradientCaches()) {
-      ctor.addStatement("this.$L = gradients.get($S)", cache[0], cache[1]);
+  /** Constructor statements: the gradients object and its views (workspaces come from the plan's inventory). */
+  void addAllocations(MethodSpec.Builder ctor) {
+    ctor.addStatement("this.gradients = $T.zeros(CONFIG)", MODEL_PARAMETERS);
+    for (GradientView view : gradientViews()) {
+      ctor.addStatement("this.$N = gradients.get($S)", view.field(), view.parameter());
     }
   }
 
   void emit(TypeSpec.Builder type) {
-    type.addField(FieldSpec.builder(float.class, "DROPOUT", Modifier.STATIC, Modifier.FINAL)
-        .addJavadoc("Dropout probability between stacked layers while training.\n")
-        .initializer("$Lf", Float.toString((float) config.training().dropout())).build());
+    if (!plan.dropouts().isEmpty()) {
+      type.addField(FieldSpec.builder(float.class, "DROPOUT", Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Dropout probability between stacked layers while training.\n")
+          .initializer("$Lf", Float.toString(plan.dropouts().get(0).probability())).build());
+    }
     type.addField(FieldSpec.builder(boolean.class, "training", Modifier.PRIVATE)
         .addJavadoc("Set while the training forward pass runs: the layers then keep their gates.\n").build());
     type.addField(FieldSpec.builder(long.class, "dropoutSeed", Modifier.PRIVATE).build());
@@ -178,40 +86,33 @@ final class BackwardEmitter {
         .addJavadoc("computeGradients calls since the dropout seed was set (the mask's call number).\n").build());
     type.addField(FieldSpec.builder(MODEL_PARAMETERS, "checkedParameters", Modifier.PRIVATE)
         .addJavadoc("The parameters object last shape-checked by setParameters (checked once, then reused).\n").build());
-    for (Buffer buffer : buffers()) {
-      type.addField(FieldSpec.builder(buffer.type(), buffer.name(), Modifier.PRIVATE, Modifier.FINAL)
-          .addJavadoc(buffer.doc() + "\n").build());
+    type.addField(FieldSpec.builder(MODEL_PARAMETERS, "gradients", Modifier.PRIVATE, Modifier.FINAL)
+        .addJavadoc("Gradients of the last call, PyTorch layout.\n").build());
+    for (GradientView view : gradientViews()) {
+      type.addField(FieldSpec.builder(FLOATS, view.field(), Modifier.PRIVATE, Modifier.FINAL)
+          .addJavadoc("Gradient of $L.\n", view.parameter()).build());
     }
-    for (String[] cache : gradientCaches()) {
-      type.addField(FieldSpec.builder(FLOATS, cache[0], Modifier.PRIVATE, Modifier.FINAL)
-          .addJavadoc("Gradient of $L.\n", cache[1]).build());
-    }
-    type.addMethod(MethodSpec.methodBuilder("bufferSize").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
-        .returns(int.class).addParameter(String.class, "what").addParameter(long.class, "floats")
-        .beginControlFlow("if (floats > Integer.MAX_VALUE - 64)")
-        .addStatement("throw new IllegalArgumentException(\"training needs \" + floats + \" floats of \" + what"
-            + " + \" at these limits; lower max_batch or max_length\")")
-        .endControlFlow()
-        .addStatement("return (int) floats").build());
     type.addMethod(MethodSpec.methodBuilder("gateOffset").addModifiers(Modifier.PRIVATE)
         .returns(int.class).addParameter(int.class, "stateIndex").addParameter(int.class, "row")
         .addStatement("return (stateIndex * maxRows + row) * GATE_STRIDE").build());
     type.addMethod(computeGradients());
-    if (fusedCrossEntropy(plan)) {
+    type.addMethod(checkTargets());
+    if (loss.kind() == dev.rnnc.runtime.ModelConfig.Loss.CROSS_ENTROPY) {
+      type.addMethod(checkClass());
+    }
+    if (loss.fusedWithSoftmax()) {
       type.addMethod(crossEntropy());
     }
     type.addMethod(trainingLayers());
-    if (dropout) {
+    if (!plan.dropouts().isEmpty()) {
       type.addMethod(applyDropout());
     }
     type.addMethod(backward());
     type.addMethod(headBackward());
     for (LayerRun run : plan.runs()) {
       type.addMethod(backRun(run));
-      type.addMethod(backOne(run));
-      type.addMethod(backPair(run));
-      if (ForwardEmitter.quads(plan)) {
-        type.addMethod(backQuad(run));
+      for (Group group : ForwardEmitter.groups(plan)) {
+        type.addMethod(backStep(run, group));
       }
     }
     type.addMethod(MethodSpec.methodBuilder("addInto").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
@@ -222,9 +123,9 @@ final class BackwardEmitter {
         .endControlFlow().build());
     type.addMethod(MethodSpec.methodBuilder("gradients").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
         .returns(MODEL_PARAMETERS).addStatement("return gradients").build());
-    type.addMethod(ForwardEmitter.getter("inputGradient", config.hasEmbedding() ? "null" : "dInput"));
+    type.addMethod(ForwardEmitter.getter("inputGradient", plan.hasEmbedding() ? "null" : "dInput"));
     type.addMethod(ForwardEmitter.getter("h0Gradient", "dH0"));
-    type.addMethod(ForwardEmitter.getter("c0Gradient", plan.isLstm() ? "dC0" : "null"));
+    type.addMethod(ForwardEmitter.getter("c0Gradient", cell.hasCellState() ? "dC0" : "null"));
     type.addMethod(MethodSpec.methodBuilder("setParameters").addAnnotation(Override.class)
         .addModifiers(Modifier.PUBLIC)
         .addJavadoc("Repacks new parameter values into this instance's weights (shared weights change for every\n"
@@ -244,8 +145,9 @@ final class BackwardEmitter {
   private MethodSpec computeGradients() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("computeGradients").addAnnotation(Override.class)
         .addModifiers(Modifier.PUBLIC).returns(float.class).addParameter(BATCH, "data")
-        .addStatement("begin(data.batch, data.steps, data.lengths)");
-    if (config.hasEmbedding()) {
+        .addStatement("begin(data.batch, data.steps, data.lengths)")
+        .addStatement("checkTargets(data)");
+    if (plan.hasEmbedding()) {
       m.addStatement("requireLength($S, data.tokens, data.batch * data.steps)", "tokens")
           .addStatement("embed(data.tokens, data.batch, data.steps)")
           .addStatement("float[] in = embedded");
@@ -254,29 +156,70 @@ final class BackwardEmitter {
           .addStatement("float[] in = data.input");
     }
     m.addStatement("loadInitialState(data.h0, data.c0)")
-        .addStatement("int stateSize = LAYERS * DIRECTIONS * data.batch * HIDDEN")
-        .addStatement("System.arraycopy(hN, 0, h0Store, 0, stateSize)");
-    if (plan.isLstm()) {
-      m.addStatement("System.arraycopy(cN, 0, c0Store, 0, stateSize)");
+        .addStatement("System.arraycopy(hN, 0, h0Store, 0, LAYERS * DIRECTIONS * data.batch * STATE)");
+    if (cell.hasCellState()) {
+      m.addStatement("System.arraycopy(cN, 0, c0Store, 0, LAYERS * DIRECTIONS * data.batch * HIDDEN)");
     }
     m.addStatement("training = true")
         .addStatement("trainingLayers(in)")
         .addStatement("training = false");
-    String logits = config.hasHead() ? "logits" : (manyToOne ? "features" : "output");
-    String prediction = config.hasHead() ? "prediction" : logits;
-    if (fusedCrossEntropy(plan)) {
+    String logits = plan.hasHead() ? "logits" : (manyToOne ? "features" : "output");
+    String prediction = plan.hasHead() ? "prediction" : logits;
+    if (loss.fusedWithSoftmax()) {
       m.addStatement("float loss = crossEntropy(data.classTargets)");
     } else {
-      m.addStatement("float loss = $T.compute($T.Loss.$L, $T.HeadActivation.$L, $L, $L, data.batch, data.steps, lengths, $L, $L, "
-              + "data.classTargets, data.valueTargets, dLogits)", Types.LOSSES, Types.MODEL_CONFIG,
-          config.training().loss().name(), Types.MODEL_CONFIG,
-          config.hasHead() ? config.headActivation().name() : "LINEAR", logits, prediction,
-          config.hasHead() ? "HEAD_SIZE" : "FEATURES", !manyToOne);
+      m.addStatement("float loss = $T.compute($T.Loss.$L, $T.HeadActivation.$L, $L, $L, data.batch, data.steps, lengths, "
+              + "$L, $L, data.classTargets, data.valueTargets, dLogits)", Types.LOSSES, Types.MODEL_CONFIG,
+          loss.kind().name(), Types.MODEL_CONFIG,
+          plan.head().map(h -> h.activation().name()).orElse("LINEAR"), logits, prediction,
+          plan.hasHead() ? "HEAD_SIZE" : "FEATURES", loss.perStep());
     }
-    m.addStatement("backward(in, $L)", config.hasEmbedding() ? "data.tokens" : "null")
+    m.addStatement("backward(in, $L)", plan.hasEmbedding() ? "data.tokens" : "null")
         .addStatement("dropoutCalls++")
         .addStatement("return loss");
     return m.build();
+  }
+
+  /**
+   * Checks the batch's targets before anything runs (the reference model checks the same, with the same
+   * messages): class ids in range at every valid position, or enough float targets.
+   */
+  private MethodSpec checkTargets() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("checkTargets").addModifiers(Modifier.PRIVATE)
+        .addParameter(BATCH, "data");
+    String width = plan.hasHead() ? "HEAD_SIZE" : "FEATURES";
+    String positions = manyToOne ? "batch" : "batch * steps";
+    if (loss.kind() != dev.rnnc.runtime.ModelConfig.Loss.CROSS_ENTROPY) {
+      return m.beginControlFlow("if (data.valueTargets == null)")
+          .addStatement("throw new IllegalArgumentException($S)", loss.kind().name() + " needs valueTargets")
+          .endControlFlow()
+          .addStatement("requireLength($S, data.valueTargets, $L * $L)", "valueTargets", positions, width)
+          .build();
+    }
+    m.beginControlFlow("if (data.classTargets == null)")
+        .addStatement("throw new IllegalArgumentException($S)", "cross-entropy needs classTargets")
+        .endControlFlow()
+        .addStatement("requireLength($S, data.classTargets, $L)", "classTargets", positions)
+        .beginControlFlow("for (int b = 0; b < batch; b++)");
+    if (manyToOne) {
+      m.addStatement("checkClass(data.classTargets[b], b)");
+    } else {
+      m.beginControlFlow("for (int t = 0, len = lengths[b]; t < len; t++)")
+          .addStatement("checkClass(data.classTargets[b * steps + t], b * steps + t)")
+          .endControlFlow();
+    }
+    return m.endControlFlow().build();
+  }
+
+  private MethodSpec checkClass() {
+    String width = plan.hasHead() ? "HEAD_SIZE" : "FEATURES";
+    return MethodSpec.methodBuilder("checkClass").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addParameter(int.class, "target").addParameter(int.class, "position")
+        .beginControlFlow("if (target < 0 || target >= $L)", width)
+        .addStatement("throw new IllegalArgumentException(\"class target \" + target + \" at position \" + position"
+            + " + \" is outside [0, \" + $L + \")\")", width)
+        .endControlFlow()
+        .build();
   }
 
   private MethodSpec crossEntropy() {
@@ -293,10 +236,6 @@ final class BackwardEmitter {
         .beginControlFlow("for (int k = 0; k < count; k++)")
         .addStatement("int row = $L[k]", rows)
         .addStatement("int target = targets[row]")
-        .beginControlFlow("if (target < 0 || target >= HEAD_SIZE)")
-        .addStatement("throw new $T(\"class target at row \" + row + \" must be in [0, \" + HEAD_SIZE + \"), got \" + target)",
-            ClassName.get("dev.rnnc.runtime", "RnncException"))
-        .endControlFlow()
         .addStatement("int o = row * HEAD_SIZE")
         .addStatement("sum += logSumExp[row] - logits[o + target]")
         .beginControlFlow("for (int j = 0; j < HEAD_SIZE; j++)")
@@ -308,24 +247,28 @@ final class BackwardEmitter {
         .build();
   }
 
+  /** What layer {@code layer} reads while training: its dropout's output when the plan has one. */
   private String trainingInput(int layer) {
     if (layer == 0) {
       return "in";
     }
-    return dropout ? "dropped" + layer : "layerOutput" + (layer - 1);
+    return plan.dropouts().stream().filter(d -> d.layer() == layer).map(Dropout::workspaceDropped).findFirst()
+        .orElse(ForwardEmitter.layerInput(plan, layer));
   }
 
+  /** The forward pass in graph order, with dropout nodes applied. */
   private MethodSpec trainingLayers() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("trainingLayers").addModifiers(Modifier.PRIVATE)
         .addJavadoc("The forward pass with gate storage on and dropout between layers.\n")
         .addParameter(FLOATS, "in");
-    for (LayerRun run : plan.runs()) {
-      if (dropout && run.layer() > 0 && run.direction() == 0) {
-        m.addStatement("applyDropout($L, layerOutput$L, dropMask$L, dropped$L)", run.layer(), run.layer() - 1,
-            run.layer(), run.layer());
+    for (Node node : plan.graph()) {
+      if (node instanceof Dropout dropout) {
+        m.addStatement("applyDropout($L, $L, $N, $N)", dropout.layer(), ForwardEmitter.layerInput(plan, dropout.layer()),
+            dropout.workspaceMask(), dropout.workspaceDropped());
+      } else if (node instanceof LayerRun run) {
+        m.addStatement("$N($L, $L)", run.name(Member.RUN), trainingInput(run.layer()),
+            ForwardEmitter.layerOutput(plan, run.layer()));
       }
-      m.addStatement("$L($L, $L)", ForwardEmitter.runMethod(run), trainingInput(run.layer()),
-          ForwardEmitter.layerOutput(plan, run.layer()));
     }
     m.addStatement("finish()");
     return m.build();
@@ -347,28 +290,28 @@ final class BackwardEmitter {
         .addJavadoc("Backward through the head and every layer, top to bottom.\n")
         .addParameter(FLOATS, "in").addParameter(INTS, "tokens")
         .addStatement("int rows = batch * steps");
-    for (String[] cache : gradientCaches()) {
-      m.addStatement("java.util.Arrays.fill($L, 0f)", cache[0]);
+    for (GradientView view : gradientViews()) {
+      m.addStatement("$T.fill($N, 0f)", Arrays.class, view.field());
     }
-    for (int layer = 0; layer < config.layers(); layer++) {
-      m.addStatement("java.util.Arrays.fill(dLayerOutput$L, 0, rows * FEATURES, 0f)", layer);
+    for (int layer = 0; layer < plan.layers(); layer++) {
+      m.addStatement("$T.fill(dLayerOutput$L, 0, rows * FEATURES, 0f)", Arrays.class, layer);
     }
-    m.addStatement("java.util.Arrays.fill(dInput, 0, rows * INPUT_SIZE, 0f)");
+    m.addStatement("$T.fill(dInput, 0, rows * INPUT_SIZE, 0f)", Arrays.class);
     m.addStatement("headBackward()");
-    for (int layer = config.layers() - 1; layer >= 0; layer--) {
+    for (int layer = plan.layers() - 1; layer >= 0; layer--) {
       String dIn = layer == 0 ? "dInput" : "dLayerOutput" + (layer - 1);
-      for (int dir = 0; dir < config.directions(); dir++) {
-        LayerRun run = plan.runs().get(layer * config.directions() + dir);
-        m.addStatement("$L($L, $L, dLayerOutput$L, $L)", backMethod(run), trainingInput(layer),
+      for (int dir = 0; dir < plan.directions(); dir++) {
+        LayerRun run = plan.run(layer, dir);
+        m.addStatement("$N($L, $L, dLayerOutput$L, $L)", run.name(Member.BACK), trainingInput(layer),
             ForwardEmitter.layerOutput(plan, layer), layer, dIn);
       }
-      if (dropout && layer > 0) {
-        m.beginControlFlow("for (int i = 0, n = rows * FEATURES; i < n; i++)")
-            .addStatement("$L[i] *= dropMask$L[i]", dIn, layer)
-            .endControlFlow();
-      }
+      int below = layer;
+      plan.dropouts().stream().filter(d -> d.layer() == below).findFirst().ifPresent(dropout ->
+          m.beginControlFlow("for (int i = 0, n = rows * FEATURES; i < n; i++)")
+              .addStatement("$L[i] *= $N[i]", dIn, dropout.workspaceMask())
+              .endControlFlow());
     }
-    if (config.hasEmbedding()) {
+    if (plan.hasEmbedding()) {
       m.addComment("the embedding gradient: each step's input gradient added to its token's row")
           .beginControlFlow("for (int k = 0; k < validCount; k++)")
           .addStatement("int row = validRows[k]")
@@ -383,12 +326,12 @@ final class BackwardEmitter {
   }
 
   private MethodSpec headBackward() {
-    String last = "dLayerOutput" + (config.layers() - 1);
+    String last = "dLayerOutput" + (plan.layers() - 1);
     MethodSpec.Builder m = MethodSpec.methodBuilder("headBackward").addModifiers(Modifier.PRIVATE)
         .addJavadoc(manyToOne
             ? "From dLoss/dlogits to dLoss/dfeatures (which seed the last layer's dh) and the head's gradients.\n"
             : "From dLoss/dlogits to dLoss/d(last layer output) and the head's gradients.\n");
-    if (!config.hasHead()) {
+    if (!plan.hasHead()) {
       if (manyToOne) {
         m.addStatement("System.arraycopy(dLogits, 0, dFeatures, 0, batch * FEATURES)");
       } else {
@@ -400,7 +343,7 @@ final class BackwardEmitter {
       m.addStatement("outerAccumulate(dLogits, 0, HEAD_SIZE, features, 0, FEATURES, batchRows, batch, HEAD_SIZE, "
               + "FEATURES, gradHeadWeight, 0)")
           .addStatement("sumRows(dLogits, 0, HEAD_SIZE, batchRows, batch, HEAD_SIZE, gradHeadBias)")
-          .addStatement("java.util.Arrays.fill(dFeatures, 0, batch * FEATURES, 0f)")
+          .addStatement("$T.fill(dFeatures, 0, batch * FEATURES, 0f)", Arrays.class)
           .addStatement("rowsTimes(dLogits, 0, HEAD_SIZE, batchRows, batch, weights.headWeightRows, HEAD_SIZE, FEATURES, "
               + "dFeatures, FEATURES)");
     } else {
@@ -414,168 +357,87 @@ final class BackwardEmitter {
     return m.build();
   }
 
-  private static String backOneMethod(LayerRun run) {
-    return "backOne" + run.suffix();
-  }
-
-  private static String backQuadMethod(LayerRun run) {
-    return "backQuad" + run.suffix();
-  }
-
-  private static String backPairMethod(LayerRun run) {
-    return "backPair" + run.suffix();
-  }
-
   /**
    * Backward of one layer and direction over the whole batch: through time, step-major from the last
-   * step, two running sequences per sweep over W_hh^T; then its weight and input gradients.
+   * step, several running sequences per sweep over W_hh^T; then its weight and input gradients.
    */
   private MethodSpec backRun(LayerRun run) {
-    String dirOffset = run.reverse() ? "HIDDEN" : "0";
-    boolean lastLayer = run.layer() == config.layers() - 1;
-    int in = run.inputSize();
-    MethodSpec.Builder m = MethodSpec.methodBuilder(backMethod(run)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Backward of layer $L$L: through time, then dW = dGates^T · inputs over all valid steps,\n"
-            + "then dIn += W_ih^T · dGates per step.\n", run.layer(), run.reverse() ? " (reverse)" : "")
+    boolean lastLayer = run.layer() == plan.layers() - 1;
+    String in = run.inputWidth();
+    MethodSpec.Builder m = MethodSpec.methodBuilder(run.name(Member.BACK)).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("Backward of $L: through time, then dW = dGates^T · inputs over all valid steps,\n"
+            + "then dIn += W_ih^T · dGates per step.\n", run.where())
         .addParameter(FLOATS, "in").addParameter(FLOATS, "out").addParameter(FLOATS, "dOut")
         .addParameter(FLOATS, "dIn")
-        .addStatement("Weights w = weights")
         .beginControlFlow("for (int b = 0; b < batch; b++)");
     if (manyToOne && lastLayer) {
-      m.addStatement("System.arraycopy(dFeatures, b * FEATURES + $L, dh, b * HIDDEN_STRIDE, HIDDEN)", dirOffset);
+      m.addStatement("System.arraycopy(dFeatures, $L, dh, b * HIDDEN_STRIDE, STATE)",
+          Fold.plus("b * FEATURES", ForwardEmitter.directionOffset(run)));
     } else {
-      m.addStatement("java.util.Arrays.fill(dh, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)");
+      m.addStatement("$T.fill(dh, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)", Arrays.class);
     }
-    if (plan.isLstm()) {
-      m.addStatement("java.util.Arrays.fill(dc, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)");
+    if (cell.hasCellState()) {
+      m.addStatement("$T.fill(dc, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)", Arrays.class);
     }
     m.endControlFlow()
         .beginControlFlow("for (int s = longest - 1; s >= 0; s--)");
-    ForwardEmitter.emitRunningGroups(m, ForwardEmitter.quads(plan) ? backQuadMethod(run) : null, backPairMethod(run),
-        backOneMethod(run), "out, dOut");
+    ForwardEmitter.emitRunningGroups(m, run, ForwardEmitter.groups(plan), BACK, "out, dOut");
     m.endControlFlow()
         .beginControlFlow("for (int b = 0; b < batch; b++)")
-        .addStatement("int state = ($L * batch + b) * HIDDEN", run.stateIndex(config.directions()))
-        .addStatement("System.arraycopy(dh, b * HIDDEN_STRIDE, dH0, state, HIDDEN)");
-    if (plan.isLstm()) {
-      m.addStatement("System.arraycopy(dc, b * HIDDEN_STRIDE, dC0, state, HIDDEN)");
+        .addStatement("System.arraycopy(dh, b * HIDDEN_STRIDE, dH0, $L, STATE)", Fold.state(run.stateIndex(), "b", "STATE"));
+    if (cell.hasCellState()) {
+      m.addStatement("System.arraycopy(dc, b * HIDDEN_STRIDE, dC0, $L, HIDDEN)",
+          Fold.state(run.stateIndex(), "b", "HIDDEN"));
     }
     m.endControlFlow();
     m.addComment("weight and bias gradients: one product over every valid step");
-    m.addStatement("outerAccumulate(dGates, 0, GX_STRIDE, in, 0, $L, validRows, validCount, GATE_ROWS, $L, $L, 0)",
-        in, in, grad("Wih", run));
-    m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bih", run));
-    if (plan.isGru() && !plan.isGruResetBefore()) {
-      m.addStatement("outerAccumulate(dGatesHh, 0, GX_STRIDE, hPrev, 0, HIDDEN, validRows, validCount, GATE_ROWS, HIDDEN, $L, 0)",
-          grad("Whh", run));
-      m.addStatement("sumRows(dGatesHh, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
-    } else if (plan.isGruResetBefore()) {
-      m.addStatement("outerAccumulate(dGates, 0, GX_STRIDE, hPrev, 0, HIDDEN, validRows, validCount, 2 * HIDDEN, HIDDEN, $L, 0)",
-          grad("Whh", run));
-      m.addStatement("outerAccumulate(dGates, 2 * HIDDEN, GX_STRIDE, rhPrev, 0, HIDDEN, validRows, validCount, HIDDEN, HIDDEN, "
-          + "$L, 2 * HIDDEN * HIDDEN)", grad("Whh", run));
-      m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
-    } else {
-      m.addStatement("outerAccumulate(dGates, 0, GX_STRIDE, hPrev, 0, HIDDEN, validRows, validCount, GATE_ROWS, HIDDEN, $L, 0)",
-          grad("Whh", run));
-      m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $L)", grad("Bhh", run));
-    }
+    m.addStatement("outerAccumulate(dGates, 0, GX_STRIDE, in, 0, $L, validRows, validCount, GATE_ROWS, $L, $N, 0)",
+        in, in, run.name(Member.GRAD_WIH));
+    m.addStatement("sumRows(dGates, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $N)", run.name(Member.GRAD_BIH));
+    cell.recurrentGradients(m, run);
     m.addComment("input gradient, accumulated over both directions: dIn += dGates · W_ih over every valid step")
-        .addStatement("rowsTimes(dGates, 0, GX_STRIDE, validRows, validCount, w.$L, GATE_ROWS, $L, dIn, $L)",
-            WeightsEmitter.ihT(run), in, in);
+        .addStatement("rowsTimes(dGates, 0, GX_STRIDE, validRows, validCount, weights.$N, GATE_ROWS, $L, dIn, $L)",
+            run.name(Member.IH_ROWS), in, in);
     return m.build();
   }
 
   /**
-   * Statements that bring sequence {@code b}'s dh to this step and turn it into gate gradients: the part of
-   * a backward step before the product with W_hh^T. Declares {@code row<S>}, {@code dg<S>}, {@code d<S>}.
+   * Statements that bring one sequence's dh to this step and turn it into gate gradients: the part of a
+   * backward step before the product with W_hh^T. Declares {@code row<x>}, {@code prev<x>}, {@code state<x>},
+   * {@code d<x>}, {@code dg<x>}, {@code g<x>}.
    */
   private void emitBackPrologue(MethodSpec.Builder m, LayerRun run, String b, String x) {
-    int stateIndex = run.stateIndex(config.directions());
-    String dirOffset = run.reverse() ? "HIDDEN" : "0";
-    m.addStatement("int row$L = $L", x, run.reverse()
-            ? b + " * steps + lengths[" + b + "] - 1 - s" : b + " * steps + s")
+    int stateIndex = run.stateIndex();
+    m.addStatement("int row$L = $L", x, ForwardEmitter.rowOf(run, b, "s"))
         .addStatement("int prev$L = $L", x, run.reverse() ? "row" + x + " + 1" : "row" + x + " - 1")
-        .addStatement("int state$L = ($L * batch + $L) * HIDDEN", x, stateIndex, b)
+        .addStatement("int state$L = $L", x, Fold.state(stateIndex, b, "STATE"))
         .addStatement("int d$L = $L * HIDDEN_STRIDE", x, b)
         .addStatement("int dg$L = row$L * GX_STRIDE", x, x)
         .addStatement("int g$L = gateOffset($L, row$L)", x, stateIndex, x)
-        .addStatement("System.arraycopy(s == 0 ? h0Store : out, s == 0 ? state$L : prev$L * FEATURES + $L, hPrev, "
-            + "row$L * HIDDEN, HIDDEN)", x, x, dirOffset, x)
-        .addStatement("addInto(dh, d$L, dOut, row$L * FEATURES + $L)", x, x, dirOffset);
-    if (plan.isLstm()) {
-      m.addStatement("lstmBackward(gateStore, g$L, cellStore, ($L * maxRows + row$L) * HIDDEN, s == 0 ? c0Store : cellStore, "
-          + "s == 0 ? state$L : ($L * maxRows + prev$L) * HIDDEN, dh, dc, d$L, dGates, dg$L)", x, stateIndex, x, x,
-          stateIndex, x, x, x);
-    } else if (!plan.isGru()) {
-      m.addStatement("rnnBackward(gateStore, g$L, dh, d$L, dGates, dg$L)", x, x, x);
-    } else if (!plan.isGruResetBefore()) {
-      m.addStatement("gruBackward(gateStore, g$L, hPrev, row$L * HIDDEN, dh, dhDirect, d$L, dGates, dGatesHh, dg$L)",
-          x, x, x, x);
-    } else {
-      m.addStatement("gruBackwardCandidate(gateStore, g$L, hPrev, row$L * HIDDEN, dh, d$L, dGates, dg$L)", x, x, x, x);
-    }
+        .addStatement("System.arraycopy(s == 0 ? h0Store : out, s == 0 ? state$L : $L, hPrev, row$L * STATE, STATE)",
+            x, Fold.plus("prev" + x + " * FEATURES", ForwardEmitter.directionOffset(run)), x)
+        .addStatement("addInto(dh, d$L, dOut, $L)", x, Fold.plus("row" + x + " * FEATURES",
+            ForwardEmitter.directionOffset(run)));
+    cell.backwardUpdate(m, run, b, x);
   }
 
-  private MethodSpec backOne(LayerRun run) {
-    MethodSpec.Builder m = MethodSpec.methodBuilder(backOneMethod(run)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("One backward step (s, in processing order) of sequence b.\n")
-        .addParameter(int.class, "b").addParameter(int.class, "s").addParameter(FLOATS, "out")
-        .addParameter(FLOATS, "dOut")
-        .addStatement("Weights w = weights");
-    emitBackPrologue(m, run, "b", "");
-    if (plan.isLstm() || !plan.isGru()) {
-      m.addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGates, dg, zeros, 0, dh, d)", WeightsEmitter.hhT(run));
-    } else if (!plan.isGruResetBefore()) {
-      m.addStatement("matvec(w.$L, HIDDEN, GATE_ROWS, dGatesHh, dg, dhDirect, d, dh, d)", WeightsEmitter.hhT(run));
+  /** One backward step (s, in processing order) of the group's sequences, sharing each sweep over W_hh^T. */
+  private MethodSpec backStep(LayerRun run, Group group) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder(run.name(BACK.get(group))).addModifiers(Modifier.PRIVATE);
+    if (group == Group.ONE) {
+      m.addJavadoc("One backward step (s, in processing order) of sequence b.\n");
     } else {
-      m.addStatement("matvec(w.$L, HIDDEN, HIDDEN, dGates, dg + 2 * HIDDEN, zeros, 0, resetGrad, d)",
-              WeightsEmitter.hhNT(run))
-          .addStatement("gruBackwardReset(gateStore, g, hPrev, row * HIDDEN, dh, resetGrad, dhDirect, d, dGates, dg, rhPrev)")
-          .addStatement("matvec(w.$L, HIDDEN, 2 * HIDDEN, dGates, dg, dhDirect, d, dh, d)", WeightsEmitter.hhRzT(run));
+      m.addJavadoc("One backward step (s, in processing order) of $L sequences, sharing each sweep over W_hh^T.\n",
+          group.words());
     }
+    for (String b : group.sequences()) {
+      m.addParameter(int.class, b);
+    }
+    m.addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(FLOATS, "dOut");
+    for (int k = 0; k < group.size(); k++) {
+      emitBackPrologue(m, run, group.sequences().get(k), group.locals().get(k));
+    }
+    cell.backwardProduct(m, run, group);
     return m.build();
   }
-
-  private MethodSpec backQuad(LayerRun run) {
-    MethodSpec.Builder m = MethodSpec.methodBuilder(backQuadMethod(run)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("One backward step (s, in processing order) of four sequences, sharing each sweep over W_hh^T.\n");
-    for (String q : KernelEmitter.QUAD) {
-      m.addParameter(int.class, "b" + q);
-    }
-    m.addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(FLOATS, "dOut")
-        .addStatement("Weights w = weights");
-    for (String q : KernelEmitter.QUAD) {
-      emitBackPrologue(m, run, "b" + q, q);
-    }
-    m.addStatement("matvec4(w.$L, HIDDEN, GATE_ROWS, dGates, dg0, dg1, dg2, dg3, zeros, 0, 0, 0, 0, dh, d0, d1, d2, d3)",
-        WeightsEmitter.hhT(run));
-    return m.build();
-  }
-
-  private MethodSpec backPair(LayerRun run) {
-    MethodSpec.Builder m = MethodSpec.methodBuilder(backPairMethod(run)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("One backward step (s, in processing order) of sequences a and b, sharing each sweep over W^T.\n")
-        .addParameter(int.class, "a").addParameter(int.class, "b").addParameter(int.class, "s")
-        .addParameter(FLOATS, "out").addParameter(FLOATS, "dOut")
-        .addStatement("Weights w = weights");
-    emitBackPrologue(m, run, "a", "A");
-    emitBackPrologue(m, run, "b", "B");
-    if (plan.isLstm() || !plan.isGru()) {
-      m.addStatement("matvec2(w.$L, HIDDEN, GATE_ROWS, dGates, dgA, dgB, zeros, 0, 0, dh, dA, dB)", WeightsEmitter.hhT(run));
-    } else if (!plan.isGruResetBefore()) {
-      m.addStatement("matvec2(w.$L, HIDDEN, GATE_ROWS, dGatesHh, dgA, dgB, dhDirect, dA, dB, dh, dA, dB)",
-          WeightsEmitter.hhT(run));
-    } else {
-      m.addStatement("matvec2(w.$L, HIDDEN, HIDDEN, dGates, dgA + 2 * HIDDEN, dgB + 2 * HIDDEN, zeros, 0, 0, resetGrad, dA, dB)",
-              WeightsEmitter.hhNT(run))
-          .addStatement("gruBackwardReset(gateStore, gA, hPrev, rowA * HIDDEN, dh, resetGrad, dhDirect, dA, dGates, dgA, rhPrev)")
-          .addStatement("gruBackwardReset(gateStore, gB, hPrev, rowB * HIDDEN, dh, resetGrad, dhDirect, dB, dGates, dgB, rhPrev)")
-          .addStatement("matvec2(w.$L, HIDDEN, 2 * HIDDEN, dGates, dgA, dgB, dhDirect, dA, dB, dh, dA, dB)",
-              WeightsEmitter.hhRzT(run));
-    }
-    return m.build();
-  }
-
-
 }

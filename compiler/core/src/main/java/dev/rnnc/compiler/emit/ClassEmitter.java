@@ -13,11 +13,16 @@ import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
+import dev.rnnc.compiler.plan.Constant;
 import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.compiler.plan.Workspace;
 import dev.rnnc.runtime.ModelConfig;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -27,11 +32,13 @@ import javax.lang.model.element.Modifier;
 public final class ClassEmitter {
   private final ModelPlan plan;
   private final ModelConfig config;
+  private final CellEmitter cell;
   private final String compilerVersion;
 
   public ClassEmitter(ModelPlan plan, String compilerVersion) {
     this.plan = plan;
     this.config = plan.config();
+    this.cell = CellEmitter.of(plan);
     this.compilerVersion = compilerVersion;
   }
 
@@ -51,12 +58,12 @@ public final class ClassEmitter {
     addConstructors(type, model);
     addAccessors(type);
     addHelpers(type);
-    new ForwardEmitter(plan).emit(type);
+    new ForwardEmitter(plan, cell).emit(type);
     if (plan.training()) {
-      new BackwardEmitter(plan).emit(type);
+      new BackwardEmitter(plan, cell).emit(type);
     }
-    KernelEmitter kernels = new KernelEmitter(plan);
-    type.addType(new WeightsEmitter(plan).emit(model));
+    KernelEmitter kernels = new KernelEmitter(plan, cell);
+    type.addType(new WeightsEmitter(plan, cell).emit(model));
     type.addType(kernels.vector());
     type.addType(kernels.scalar());
     return JavaFile.builder(plan.packageName(), type.build())
@@ -68,27 +75,11 @@ public final class ClassEmitter {
   }
 
   private CodeBlock classDoc() {
-    String cell = switch (config.cell()) {
-      case LSTM -> "LSTM";
-      case GRU -> "GRU (reset " + config.gruReset().name().toLowerCase(Locale.ROOT) + ")";
-      case RNN -> "RNN (" + config.nonlinearity().name().toLowerCase(Locale.ROOT) + ")";
-    };
-    CodeBlock.Builder doc = CodeBlock.builder()
-        .add("$L, $L layer(s), hidden $L$L, $L input $L, $L",
-            cell, config.layers(), config.hidden(), config.bidirectional() ? ", bidirectional" : "",
-            config.hasEmbedding() ? "token" : "dense",
-            config.hasEmbedding() ? "(embedding " + config.vocab() + " × " + config.inputSize() + ")" : config.inputSize(),
-            config.mode().name().toLowerCase(Locale.ROOT))
-        .add(config.hasHead() ? ", linear head of " + config.headSize() + " with "
-            + config.headActivation().name().toLowerCase(Locale.ROOT) + ".\n" : ".\n")
+    return CodeBlock.builder()
+        .add("$L\n", plan.description())
         .add("\n<p>Specialised by rnnc: sizes are constants, weights are repacked for the kernels, and no call allocates.\n"
-            + "Parameters use PyTorch {@code state_dict} names and layouts; see {@link #CONFIG}.\n");
-    return doc.build();
-  }
-
-  private static FieldSpec constant(String name, int value, String doc) {
-    return FieldSpec.builder(int.class, name, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
-        .addJavadoc(doc + "\n").initializer("$L", value).build();
+            + "Parameters use PyTorch {@code state_dict} names and layouts; see {@link #CONFIG}.\n")
+        .build();
   }
 
   private static FieldSpec derived(String name, String doc, String format, Object... args) {
@@ -97,18 +88,9 @@ public final class ClassEmitter {
   }
 
   private void addConstants(TypeSpec.Builder type) {
-    type.addField(constant("INPUT_SIZE", config.inputSize(),
-        config.hasEmbedding() ? "Embedding dimension: features per step fed to layer 0." : "Features per step."));
-    if (config.hasEmbedding()) {
-      type.addField(constant("VOCAB", config.vocab(), "Token ids are in [0, VOCAB)."));
-    }
-    type.addField(constant("HIDDEN", config.hidden(), "Hidden units per layer and direction."));
-    type.addField(constant("LAYERS", config.layers(), "Stacked layers."));
-    type.addField(constant("DIRECTIONS", config.directions(), "1, or 2 for bidirectional layers."));
-    type.addField(constant("GATE_ROWS", config.gateRows(), "Rows of W_ih and W_hh: gates × HIDDEN."));
-    type.addField(constant("FEATURES", config.featureSize(), "Width of the per-step output: DIRECTIONS × HIDDEN."));
-    if (config.hasHead()) {
-      type.addField(constant("HEAD_SIZE", config.headSize(), "Outputs of the linear head."));
+    for (Constant constant : plan.constants()) {
+      type.addField(FieldSpec.builder(int.class, constant.name(), Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc(constant.doc() + "\n").initializer("$L", constant.value()).build());
     }
     type.addField(FieldSpec.builder(MODEL_CONFIG, "CONFIG", Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("The model this class implements, with the spec's default limits.\n")
@@ -117,37 +99,66 @@ public final class ClassEmitter {
         .addJavadoc("Vector kernels when jdk.incubator.vector is present; a constant, so the JIT drops the other path.\n")
         .initializer("$T.available()", Types.VECTOR_SUPPORT).build());
     type.addField(derived("LANES", "Floats per vector register (1 on the scalar path).", "VECTOR ? Vec.L : 1"));
-    type.addField(derived("GROUP", "Panels per register-blocked matrix–vector group.", "VECTOR ? 8 : 1"));
+    type.addField(derived("GROUP", "Panels per register-blocked matrix–vector group.", "VECTOR ? $L : 1",
+        plan.blocking().packingGroup()));
     type.addField(derived("GX_STRIDE", "Row stride of input projections: gate rows rounded up to whole vectors, plus slack.",
         "$T.paddedRows(GATE_ROWS, LANES) + LANES", Types.PACKING));
     type.addField(derived("GATE_STRIDE", "Row stride of one step's gate workspace.",
-        "$T.paddedRows($L, LANES) + LANES", Types.PACKING, plan.gateWorkspaceRows()));
+        "$T.paddedRows($L * HIDDEN, LANES) + LANES", Types.PACKING, plan.cell().workspaceBlocks()));
     type.addField(derived("HIDDEN_STRIDE", "Length of a scratch vector of HIDDEN values, padded.",
         "$T.paddedRows(HIDDEN, LANES) + LANES", Types.PACKING));
+    if (plan.runs().get(0).projection()) {
+      type.addField(derived("STATE_STRIDE", "Length of a scratch vector of STATE values, padded.",
+          "$T.paddedRows(STATE, LANES) + LANES", Types.PACKING));
+    }
     for (FieldSpec constant : KernelEmitter.activationConstants()) {
       type.addField(constant);
     }
-    if (config.hasHead()) {
+    if (plan.hasHead()) {
       type.addField(derived("HEAD_STRIDE", "Length of the head's padded scratch vector.",
           "$T.paddedRows(HEAD_SIZE, LANES) + LANES", Types.PACKING));
     }
   }
 
+  /** {@code ModelConfig.builder(...)...build()}: named, so a config field added later does not break this class. */
   private CodeBlock configInitializer() {
-    CodeBlock training = config.training() == null
-        ? CodeBlock.of("null")
-        : CodeBlock.of("new $T.TrainingConfig($T.Loss.$L, $L, $L)", MODEL_CONFIG, MODEL_CONFIG,
-            config.training().loss().name(), Double.toString(config.training().dropout()),
-            config.training().truncate());
-    return CodeBlock.builder()
-        .add("new $T(\n$>$>$T.Cell.$L, $T.Nonlinearity.$L, $T.GruReset.$L,\n", MODEL_CONFIG,
-            MODEL_CONFIG, config.cell().name(), MODEL_CONFIG, config.nonlinearity().name(), MODEL_CONFIG,
-            config.gruReset().name())
-        .add("$L, $L, $L, $L, $L, $T.Mode.$L,\n", config.inputSize(), config.vocab(), config.hidden(), config.layers(),
-            config.bidirectional(), MODEL_CONFIG, config.mode().name())
-        .add("$L, $T.HeadActivation.$L, $L, $L, $L)$<$<", config.headSize(), MODEL_CONFIG,
-            config.headActivation().name(), config.maxLength(), config.maxBatch(), training)
-        .build();
+    CodeBlock.Builder code = CodeBlock.builder()
+        .add("$T.builder($T.Cell.$L)$>$>", MODEL_CONFIG, MODEL_CONFIG, config.cell().name());
+    switch (plan.cell()) {
+      case RNN_RELU -> code.add("\n.nonlinearity($T.Nonlinearity.RELU)", MODEL_CONFIG);
+      case GRU_RESET_BEFORE -> code.add("\n.gruReset($T.GruReset.BEFORE)", MODEL_CONFIG);
+      default -> { }
+    }
+    if (config.hasEmbedding()) {
+      code.add("\n.embedding($L, $L)", config.vocab(), config.inputSize());
+    } else {
+      code.add("\n.input($L)", config.inputSize());
+    }
+    code.add("\n.hidden($L)", config.hidden());
+    if (config.hasProjection()) {
+      code.add("\n.projSize($L)", config.projSize());
+    }
+    if (config.peepholes()) {
+      code.add("\n.peepholes(true)");
+    }
+    if (config.layers() > 1) {
+      code.add("\n.layers($L)", config.layers());
+    }
+    if (config.bidirectional()) {
+      code.add("\n.bidirectional(true)");
+    }
+    if (config.mode() != ModelConfig.Mode.MANY_TO_MANY) {
+      code.add("\n.mode($T.Mode.$L)", MODEL_CONFIG, config.mode().name());
+    }
+    if (config.hasHead()) {
+      code.add("\n.head($L, $T.HeadActivation.$L)", config.headSize(), MODEL_CONFIG, config.headActivation().name());
+    }
+    code.add("\n.limits($L, $L)", config.maxBatch(), config.maxLength());
+    if (config.training() != null) {
+      code.add("\n.training(new $T.TrainingConfig($T.Loss.$L, $L, $L))", MODEL_CONFIG, MODEL_CONFIG,
+          config.training().loss().name(), Double.toString(config.training().dropout()), config.training().truncate());
+    }
+    return code.add("\n.build()$<$<").build();
   }
 
   /**
@@ -159,17 +170,17 @@ public final class ClassEmitter {
     type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
     type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
     if (plan.training()) {
-      for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
+      for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
         type.addMethod(dispatch(kernel.name(), kernel.parameters()));
       }
       type.addMethod(dispatch("outerAccumulate", KernelEmitter.outerParameters()));
       type.addMethod(dispatch("sumRows", KernelEmitter.sumRowsParameters()));
       type.addMethod(dispatch("rowsTimes", KernelEmitter.rowsTimesParameters()));
     }
-    for (KernelEmitter.CellKernel kernel : new KernelEmitter(plan).cellKernels()) {
+    for (KernelEmitter.CellKernel kernel : cell.kernels()) {
       type.addMethod(dispatch(kernel.name, kernel.parameters()));
     }
-    if (config.hasHead() && config.headActivation() == ModelConfig.HeadActivation.SOFTMAX) {
+    if (plan.softmaxHead()) {
       type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
           .returns(float.class)
           .addParameter(FLOATS, "z").addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(int.class, "o")
@@ -194,53 +205,19 @@ public final class ClassEmitter {
     return FieldSpec.builder(type, name, Modifier.PRIVATE, Modifier.FINAL).addJavadoc(doc + "\n").build();
   }
 
+  /** Fields: the weights, the limits, the current call's sizes, and one per workspace of the plan's inventory. */
   private void addFields(TypeSpec.Builder type) {
     type.addField(field(ClassName.get(plan.packageName(), plan.className(), "Weights"), "weights", "Shared, immutable."));
     type.addField(field(MODEL_CONFIG, "config", "CONFIG with this instance's limits."));
     type.addField(field(TypeName.INT, "maxBatch", "Largest batch this instance holds."));
     type.addField(field(TypeName.INT, "maxLength", "Longest sequence this instance holds."));
-    type.addField(field(INTS, "lengths", "Valid steps per sequence of the current call."));
+    type.addField(field(TypeName.INT, "maxRows", "maxBatch × maxLength."));
     type.addField(FieldSpec.builder(int.class, "batch", Modifier.PRIVATE).addJavadoc("Batch of the current call.\n").build());
     type.addField(FieldSpec.builder(int.class, "steps", Modifier.PRIVATE).addJavadoc("Padded length of the current call.\n").build());
     type.addField(FieldSpec.builder(int.class, "longest", Modifier.PRIVATE).addJavadoc("Longest valid length of the current call.\n").build());
-    type.addField(field(TypeName.INT, "maxRows", "maxBatch × maxLength."));
-    type.addField(field(INTS, "validRows", "Rows (b * steps + t) of every valid step of the call."));
     type.addField(FieldSpec.builder(int.class, "validCount", Modifier.PRIVATE).addJavadoc("Valid steps of the current call.\n").build());
-    type.addField(field(INTS, "running", "Sequences still running at the current step."));
-    if (config.hasEmbedding()) {
-      type.addField(field(FLOATS, "embedded", "Token embeddings gathered for the call [batch, steps, INPUT_SIZE]."));
-    }
-    type.addField(field(FLOATS, "inputProjection", "Input projections of every step [batch × steps rows of GX_STRIDE]."));
-    type.addField(field(FLOATS, "gates", "Gate workspaces of two sequences' steps."));
-    if (plan.isGruResetBefore()) {
-      type.addField(field(FLOATS, "resetHidden", "r * h of the current step, input of W_hn."));
-    }
-    for (int layer = 0; layer < config.layers() - 1; layer++) {
-      type.addField(field(FLOATS, "layerOutput" + layer, "Per-step output of layer " + layer + " [batch, steps, FEATURES]."));
-    }
-    type.addField(field(FLOATS, "output", "Per-step output of the last layer [batch, steps, FEATURES]."));
-    type.addField(field(FLOATS, "hN", "Running, then final, hidden states [LAYERS * DIRECTIONS, batch, HIDDEN]."));
-    type.addField(field(FLOATS, "cN", plan.isLstm() ? "Running, then final, cell states, like hN." : "Unused (no cell state)."));
-    if (config.mode() == ModelConfig.Mode.MANY_TO_ONE) {
-      type.addField(field(FLOATS, "features", "Final features [batch, FEATURES]."));
-    }
-    if (config.hasHead()) {
-      type.addField(field(FLOATS, "logits", "Head logits."));
-      type.addField(field(FLOATS, "prediction", "Head activations."));
-      type.addField(field(FLOATS, "headScratch", "Padded head outputs of two rows."));
-    }
-    if (plan.streaming()) {
-      type.addField(field(FLOATS, "stepState", "Streaming hidden state [LAYERS, HIDDEN]."));
-      type.addField(field(FLOATS, "stepCell", plan.isLstm() ? "Streaming cell state [LAYERS, HIDDEN]." : "Unused."));
-      type.addField(field(FLOATS, "stepProjection", "Streaming input projection of the current layer."));
-      if (WeightsEmitter.fusedStep(plan)) {
-        type.addField(field(FLOATS, "stepInput", "[x; h] of the current layer, the input of the fused step product."));
-      }
-      type.addField(field(FLOATS, "stepOutput", "Streaming last-layer output [HIDDEN]."));
-      if (config.hasHead()) {
-        type.addField(field(FLOATS, "stepLogits", "Streaming head logits [HEAD_SIZE]."));
-        type.addField(field(FLOATS, "stepPrediction", "Streaming head activations [HEAD_SIZE]."));
-      }
+    for (Workspace workspace : plan.workspaces()) {
+      type.addField(field(workspace.element() == Workspace.Element.INT ? INTS : FLOATS, workspace.name(), workspace.doc()));
     }
   }
 
@@ -257,56 +234,72 @@ public final class ClassEmitter {
         .beginControlFlow("if (maxBatch < 1 || maxLength < 1)")
         .addStatement("throw new IllegalArgumentException(\"limits must be positive, got maxBatch \" + maxBatch + \", maxLength \" + maxLength)")
         .endControlFlow()
-        .addStatement("this.weights = java.util.Objects.requireNonNull(weights, $S)", "weights")
+        .addStatement("$T.require($S + maxBatch + $S + maxLength, workspaceBytes(maxBatch, maxLength))",
+            Types.MEMORY_BUDGET, plan.className() + "'s workspaces at maxBatch ", ", maxLength ")
+        .addStatement("this.weights = $T.requireNonNull(weights, $S)", Objects.class, "weights")
         .addStatement("this.config = CONFIG.withLimits(maxBatch, maxLength)")
         .addStatement("this.maxBatch = maxBatch")
         .addStatement("this.maxLength = maxLength")
         .addStatement("int rows = Math.multiplyExact(maxBatch, maxLength)")
-        .addStatement("this.maxRows = rows")
-        .addStatement("this.lengths = new int[maxBatch]")
-        .addStatement("this.validRows = new int[rows]")
-        .addStatement("this.running = new int[maxBatch]");
-    if (config.hasEmbedding()) {
-      ctor.addStatement("this.embedded = new float[Math.multiplyExact(rows, INPUT_SIZE)]");
-    }
-    ctor.addStatement("this.inputProjection = new float[Math.multiplyExact(rows, GX_STRIDE)]")
-        .addStatement("this.gates = new float[4 * GATE_STRIDE]");
-    if (plan.isGruResetBefore()) {
-      ctor.addStatement("this.resetHidden = new float[2 * HIDDEN_STRIDE]");
-    }
-    for (int layer = 0; layer < config.layers() - 1; layer++) {
-      ctor.addStatement("this.layerOutput$L = new float[Math.multiplyExact(rows, FEATURES)]", layer);
-    }
-    ctor.addStatement("this.output = new float[Math.multiplyExact(rows, FEATURES)]")
-        .addStatement("this.hN = new float[Math.multiplyExact(LAYERS * DIRECTIONS * HIDDEN, maxBatch)]")
-        .addStatement(plan.isLstm() ? "this.cN = new float[hN.length]" : "this.cN = null");
-    if (config.mode() == ModelConfig.Mode.MANY_TO_ONE) {
-      ctor.addStatement("this.features = new float[Math.multiplyExact(maxBatch, FEATURES)]");
-    }
-    if (config.hasHead()) {
-      String rows = config.mode() == ModelConfig.Mode.MANY_TO_ONE ? "maxBatch" : "rows";
-      ctor.addStatement("this.logits = new float[Math.multiplyExact($L, HEAD_SIZE)]", rows)
-          .addStatement("this.prediction = new float[logits.length]")
-          .addStatement("this.headScratch = new float[2 * HEAD_STRIDE]");
-    }
-    if (plan.streaming()) {
-      ctor.addStatement("this.stepState = new float[LAYERS * HIDDEN]")
-          .addStatement(plan.isLstm() ? "this.stepCell = new float[LAYERS * HIDDEN]" : "this.stepCell = null")
-          .addStatement("this.stepProjection = new float[GX_STRIDE]");
-      if (WeightsEmitter.fusedStep(plan)) {
-        ctor.addStatement("this.stepInput = new float[Math.max(INPUT_SIZE, FEATURES) + HIDDEN]");
-      }
-      ctor
-          .addStatement("this.stepOutput = new float[HIDDEN]");
-      if (config.hasHead()) {
-        ctor.addStatement("this.stepLogits = new float[HEAD_SIZE]")
-            .addStatement("this.stepPrediction = new float[HEAD_SIZE]");
-      }
+        .addStatement("this.maxRows = rows");
+    for (Workspace workspace : plan.workspaces()) {
+      ctor.addStatement("this.$N = $L", workspace.name(), allocation(workspace));
     }
     if (plan.training()) {
-      BackwardEmitter.addAllocations(plan, ctor);
+      new BackwardEmitter(plan, cell).addAllocations(ctor);
     }
     type.addMethod(ctor.build());
+    type.addMethod(workspaceBytes());
+    type.addMethod(MethodSpec.methodBuilder("bufferSize").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addJavadoc("The length of a workspace of {@code elements} elements, or a clear error when the limits make it\n"
+            + "too large for one Java array.\n")
+        .returns(int.class).addParameter(String.class, "what").addParameter(long.class, "elements")
+        .beginControlFlow("if (elements > Integer.MAX_VALUE - 64)")
+        .addStatement("throw new IllegalArgumentException(\"the \" + what + \" would need \" + elements"
+            + " + \" elements at these limits, more than one array holds; lower maxBatch or maxLength\")")
+        .endControlFlow()
+        .addStatement("return (int) elements").build());
+  }
+
+  /**
+   * The bytes an instance's workspaces take at given limits, summed over the plan's workspace inventory (the
+   * figure {@code rnnc info} reports): the constructor checks them against the heap before allocating anything.
+   */
+  private MethodSpec workspaceBytes() {
+    CodeBlock.Builder sum = CodeBlock.builder();
+    for (Workspace workspace : plan.workspaces()) {
+      String width = workspace.width().code();
+      String slack = workspace.slack() == null ? "" : " + " + workspace.slack().code();
+      sum.add(sum.isEmpty() ? "" : "\n+ ");
+      if (workspace.scale() == Workspace.Scale.ONE) {
+        sum.add("($L$L)", width, slack);
+      } else {
+        sum.add("(double) $L$L$L", workspace.scale().code(), width.equals("1") ? "" : " * " + width, slack);
+      }
+    }
+    return MethodSpec.methodBuilder("workspaceBytes").addModifiers(Modifier.PUBLIC, Modifier.STATIC)
+        .addJavadoc("Bytes of one instance's workspaces at these limits (4 per element; saturates at 9e18).\n")
+        .returns(long.class).addParameter(int.class, "maxBatch").addParameter(int.class, "maxLength")
+        .addStatement("long rows = (long) maxBatch * maxLength")
+        .addStatement("double elements = $>$>$L$<$<", sum.build())
+        .addStatement("return (long) Math.min(9e18, 4 * elements)")
+        .build();
+  }
+
+  /** {@code new float[...]} of one workspace, sized by its scale and width (checked when it grows with the limits). */
+  private static CodeBlock allocation(Workspace workspace) {
+    String element = workspace.element() == Workspace.Element.INT ? "int" : "float";
+    String width = workspace.width().code();
+    String slack = workspace.slack() == null ? "" : " + " + workspace.slack().code();
+    if (workspace.scale() == Workspace.Scale.ONE) {
+      return CodeBlock.of("new $L[$L$L]", element, width, slack);
+    }
+    String elements = width.equals("1") ? workspace.scale().code() : workspace.scale().code() + " * " + width;
+    CodeBlock array = CodeBlock.of("new $L[bufferSize($S, (long) $L$L)]", element, workspace.label(), elements, slack);
+    if (workspace.name().equals("batchRows")) {
+      return CodeBlock.of("$T.range(0, maxBatch).toArray()", IntStream.class);
+    }
+    return array;
   }
 
   private void addAccessors(TypeSpec.Builder type) {
@@ -321,11 +314,10 @@ public final class ClassEmitter {
         .returns(ClassName.get(plan.packageName(), plan.className(), "Weights")).addStatement("return weights").build());
     type.addMethod(ForwardEmitter.getter("output", "output"));
     type.addMethod(ForwardEmitter.getter("hN", "hN"));
-    type.addMethod(ForwardEmitter.getter("cN", "cN"));
-    type.addMethod(ForwardEmitter.getter("features",
-        config.mode() == ModelConfig.Mode.MANY_TO_ONE ? "features" : "null"));
-    type.addMethod(ForwardEmitter.getter("logits", config.hasHead() ? "logits" : "null"));
-    type.addMethod(ForwardEmitter.getter("prediction", config.hasHead() ? "prediction" : "null"));
+    type.addMethod(ForwardEmitter.getter("cN", cell.hasCellState() ? "cN" : "null"));
+    type.addMethod(ForwardEmitter.getter("features", plan.manyToOne() ? "features" : "null"));
+    type.addMethod(ForwardEmitter.getter("logits", plan.hasHead() ? "logits" : "null"));
+    type.addMethod(ForwardEmitter.getter("prediction", plan.hasHead() ? "prediction" : "null"));
   }
 
   private void addHelpers(TypeSpec.Builder type) {
@@ -334,7 +326,7 @@ public final class ClassEmitter {
         .beginControlFlow("if (array == null)")
         .addStatement("throw new IllegalArgumentException(what + \" is null\")")
         .endControlFlow()
-        .addStatement("int length = java.lang.reflect.Array.getLength(array)")
+        .addStatement("int length = $T.getLength(array)", java.lang.reflect.Array.class)
         .beginControlFlow("if (length < needed)")
         .addStatement("throw new IllegalArgumentException(what + \" has \" + length + \" elements, needs \" + needed)")
         .endControlFlow()
@@ -344,13 +336,13 @@ public final class ClassEmitter {
         .addParameter(String.class, "what").addParameter(FLOATS, "from").addParameter(FLOATS, "to")
         .addParameter(int.class, "size")
         .beginControlFlow("if (from == null)")
-        .addStatement("java.util.Arrays.fill(to, 0, size, 0f)")
+        .addStatement("$T.fill(to, 0, size, 0f)", Arrays.class)
         .nextControlFlow("else")
         .addStatement("requireLength(what, from, size)")
         .addStatement("System.arraycopy(from, 0, to, 0, size)")
         .endControlFlow()
         .build());
-    if (config.hasEmbedding()) {
+    if (plan.hasEmbedding()) {
       type.addMethod(MethodSpec.methodBuilder("embed").addModifiers(Modifier.PRIVATE)
           .addJavadoc("Gathers the embedding rows of every valid step (ids at padded steps are ignored).\n")
           .addParameter(INTS, "tokens").addParameter(int.class, "batch").addParameter(int.class, "steps")

@@ -12,8 +12,6 @@ import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import dev.rnnc.compiler.plan.ModelPlan;
-import dev.rnnc.runtime.ModelConfig.Cell;
-import dev.rnnc.runtime.ModelConfig.Nonlinearity;
 import java.util.ArrayList;
 import java.util.List;
 import javax.lang.model.element.Modifier;
@@ -28,15 +26,25 @@ import javax.lang.model.element.Modifier;
  * the gate workspace for the backward pass.
  */
 final class KernelEmitter {
-  /** Panels (vector registers of rows) per matrix–vector group: 8 accumulators, then 4, 2, 1 for the rest. */
-  static final int[] GROUPS = {8, 4, 2, 1};
-
   private static final Modifier[] KERNEL = {Modifier.STATIC};
 
   private final ModelPlan plan;
+  private final CellEmitter cell;
 
-  KernelEmitter(ModelPlan plan) {
+  KernelEmitter(ModelPlan plan, CellEmitter cell) {
     this.plan = plan;
+    this.cell = cell;
+  }
+
+  /** The largest register-blocked group (the packing group): the main loop of a product. */
+  private int largest() {
+    return plan.blocking().packingGroup();
+  }
+
+  /** Groups between the largest and the single panel, each taken at most once after the main loop. */
+  private List<Integer> middleGroups() {
+    List<Integer> groups = plan.blocking().groups();
+    return groups.subList(1, groups.size() - 1);
   }
 
   // ---------------------------------------------------------------------------------------------- Scalar
@@ -105,7 +113,7 @@ final class KernelEmitter {
           .endControlFlow()
           .build());
     }
-    if (plan.config().hasHead() && plan.config().headActivation() == dev.rnnc.runtime.ModelConfig.HeadActivation.SOFTMAX) {
+    if (plan.softmaxHead()) {
       type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(KERNEL).returns(float.class)
           .addJavadoc(SOFTMAX_DOC)
           .addParameter(FLOATS, "z").addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(int.class, "o")
@@ -130,7 +138,7 @@ final class KernelEmitter {
       type.addMethod(unit);
     }
     if (plan.training()) {
-      for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
+      for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
         type.addMethod(BackwardKernels.scalar(kernel));
       }
       type.addMethod(MethodSpec.methodBuilder("outerAccumulate").addModifiers(KERNEL)
@@ -440,10 +448,10 @@ final class KernelEmitter {
         .addJavadoc("Hidden units covered by whole vectors; the rest run through the scalar unit kernels.\n")
         .initializer("S.loopBound(HIDDEN)").build());
     type.addMethod(matvecDispatch());
-    for (int group : GROUPS) {
+    for (int group : plan.blocking().groups()) {
       type.addMethod(matvecGroup(group));
     }
-    if (plan.config().hasHead() && plan.config().headActivation() == dev.rnnc.runtime.ModelConfig.HeadActivation.SOFTMAX) {
+    if (plan.softmaxHead()) {
       type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(KERNEL).returns(float.class)
           .addJavadoc(SOFTMAX_DOC)
           .addParameter(FLOATS, "z").addParameter(int.class, "s").addParameter(FLOATS, "out").addParameter(int.class, "o")
@@ -479,7 +487,7 @@ final class KernelEmitter {
           .build());
     }
     type.addMethod(pairDispatch());
-    for (int group : GROUPS) {
+    for (int group : plan.blocking().groups()) {
       type.addMethod(pairGroup(group));
     }
     type.addMethod(quadDispatch());
@@ -506,7 +514,7 @@ final class KernelEmitter {
           .build());
     }
     if (plan.training()) {
-      for (BackwardKernels.Kernel kernel : new BackwardKernels(plan).kernels()) {
+      for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
         type.addMethod(BackwardKernels.vector(kernel));
       }
       type.addMethod(vectorOuter());
@@ -552,10 +560,10 @@ final class KernelEmitter {
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int p = 0")
         .addStatement("int o = 0")
-        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
-        .addStatement("mv8(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
+        .beginControlFlow("for (; p + $L <= panels; p += $L, o += $L * L * cols)", largest(), largest(), largest())
+        .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", largest())
         .endControlFlow();
-    for (int group : new int[] {4, 2}) {
+    for (int group : middleGroups()) {
       m.beginControlFlow("if (p + $L <= panels)", group)
           .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", group)
           .addStatement("p += $L", group)
@@ -658,10 +666,11 @@ final class KernelEmitter {
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int p = 0")
         .addStatement("int o = 0")
-        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
-        .addStatement("mv8x2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)")
+        .beginControlFlow("for (; p + $L <= panels; p += $L, o += $L * L * cols)", largest(), largest(), largest())
+        .addStatement("mv$Lx2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)",
+            largest())
         .endControlFlow();
-    for (int group : new int[] {4, 2}) {
+    for (int group : middleGroups()) {
       m.beginControlFlow("if (p + $L <= panels)", group)
           .addStatement("mv$Lx2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)", group)
           .addStatement("p += $L", group)
@@ -784,7 +793,8 @@ final class KernelEmitter {
     }
   }
 
-  private static List<String[]> ranges(String... triples) {
+  /** In-place activation ranges written as triples: kind, start (relative to gOff), length. */
+  static List<String[]> ranges(String... triples) {
     List<String[]> list = new ArrayList<>();
     for (int i = 0; i < triples.length; i += 3) {
       list.add(new String[] {triples[i], triples[i + 1], triples[i + 2]});
@@ -794,80 +804,6 @@ final class KernelEmitter {
 
   /** The cell kernels this model's cell needs. */
   List<CellKernel> cellKernels() {
-    List<CellKernel> kernels = new ArrayList<>();
-    Cell cell = plan.cell();
-    if (cell == Cell.LSTM) {
-      kernels.add(new CellKernel("lstmCell",
-          "LSTM update from pre-activation gates [i f g o] in g: activates them in place, c = f*c + i*g, h = o*tanh(c).\n",
-          List.of("g", "c", "h"),
-          ranges("sigmoid", "0", "2 * HIDDEN", "tanh", "2 * HIDDEN", "HIDDEN", "sigmoid", "3 * HIDDEN", "HIDDEN"),
-          CodeBlock.builder()
-              .addStatement("float cn = Math.fma(g[gOff + HIDDEN + j], c[cOff + j], g[gOff + j] * g[gOff + 2 * HIDDEN + j])")
-              .addStatement("c[cOff + j] = cn")
-              .addStatement("h[hOff + j] = g[gOff + 3 * HIDDEN + j] * tanh(cn)")
-              .build(),
-          new VectorCode()
-              .let("cn", "FloatVector.fromArray(S, g, gOff + HIDDEN + j).fma(FloatVector.fromArray(S, c, cOff + j), FloatVector.fromArray(S, g, gOff + j).mul(FloatVector.fromArray(S, g, gOff + 2 * HIDDEN + j)))")
-              .statement("cn.intoArray(c, cOff + j)")
-              .tanh("tc", "cn")
-              .statement("FloatVector.fromArray(S, g, gOff + 3 * HIDDEN + j).mul(tc).intoArray(h, hOff + j)")
-              .build()));
-    } else if (cell == Cell.RNN) {
-      boolean relu = plan.config().nonlinearity() == Nonlinearity.RELU;
-      kernels.add(new CellKernel("rnnCell",
-          "Vanilla RNN update: h = " + (relu ? "relu" : "tanh") + "(pre-activation), also kept in g.\n",
-          List.of("g", "h"),
-          relu ? ranges() : ranges("tanh", "0", "HIDDEN"),
-          relu
-              ? CodeBlock.builder()
-                  .addStatement("float a = Math.max(0f, g[gOff + j])")
-                  .addStatement("g[gOff + j] = a")
-                  .addStatement("h[hOff + j] = a")
-                  .build()
-              : CodeBlock.builder().addStatement("h[hOff + j] = g[gOff + j]").build(),
-          relu
-              ? new VectorCode()
-                  .let("a", "FloatVector.fromArray(S, g, gOff + j).max(0f)")
-                  .statement("a.intoArray(g, gOff + j)")
-                  .statement("a.intoArray(h, hOff + j)")
-                  .build()
-              : new VectorCode().statement("FloatVector.fromArray(S, g, gOff + j).intoArray(h, hOff + j)").build()));
-    } else if (!plan.isGruResetBefore()) {
-      kernels.add(new CellKernel("gruCell",
-          "GRU update (reset after, as torch.nn.GRU): g holds [r z] pre-activations and, at 3H, W_hn·h + b_hn;\n"
-              + "x holds the input projection (n part at 2H). Leaves r, z, n in g[0, 3H).\n",
-          List.of("g", "x", "h"),
-          ranges("sigmoid", "0", "2 * HIDDEN"),
-          CodeBlock.builder()
-              .addStatement("float n = tanh(Math.fma(g[gOff + j], g[gOff + 3 * HIDDEN + j], x[xOff + 2 * HIDDEN + j]))")
-              .addStatement("g[gOff + 2 * HIDDEN + j] = n")
-              .addStatement("h[hOff + j] = Math.fma(g[gOff + HIDDEN + j], h[hOff + j] - n, n)")
-              .build(),
-          new VectorCode()
-              .tanh("n", "FloatVector.fromArray(S, g, gOff + j).fma(FloatVector.fromArray(S, g, gOff + 3 * HIDDEN + j), FloatVector.fromArray(S, x, xOff + 2 * HIDDEN + j))")
-              .statement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
-              .statement("FloatVector.fromArray(S, g, gOff + HIDDEN + j).fma(FloatVector.fromArray(S, h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
-              .build()));
-    } else {
-      kernels.add(new CellKernel("gruGates",
-          "GRU (reset before) first phase: activates r and z in g[0, 2H) and writes r*h to rh for W_hn·(r*h).\n",
-          List.of("g", "h", "rh"),
-          ranges("sigmoid", "0", "2 * HIDDEN"),
-          CodeBlock.builder().addStatement("rh[rhOff + j] = g[gOff + j] * h[hOff + j]").build(),
-          new VectorCode().statement("FloatVector.fromArray(S, g, gOff + j).mul(FloatVector.fromArray(S, h, hOff + j)).intoArray(rh, rhOff + j)").build()));
-      kernels.add(new CellKernel("gruCell",
-          "GRU (reset before) second phase: n = tanh(pre-activation at 2H), h = (1 - z)*n + z*h; leaves n in g.\n",
-          List.of("g", "h"),
-          ranges("tanh", "2 * HIDDEN", "HIDDEN"),
-          CodeBlock.builder()
-              .addStatement("float n = g[gOff + 2 * HIDDEN + j]")
-              .addStatement("h[hOff + j] = Math.fma(g[gOff + HIDDEN + j], h[hOff + j] - n, n)")
-              .build(),
-          new VectorCode()
-              .let("n", "FloatVector.fromArray(S, g, gOff + 2 * HIDDEN + j)")
-              .statement("FloatVector.fromArray(S, g, gOff + HIDDEN + j).fma(FloatVector.fromArray(S, h, hOff + j).sub(n), n).intoArray(h, hOff + j)")
-              .build()));
-    }
-    return kernels;
+    return cell.kernels();
   }
 }

@@ -18,6 +18,7 @@ final class Types {
   static final ClassName TRAINABLE_MODEL = ClassName.get(RUNTIME, "TrainableModel");
   static final ClassName BATCH = ClassName.get(RUNTIME, "Batch");
   static final ClassName PACKING = ClassName.get(RUNTIME, "Packing");
+  static final ClassName MEMORY_BUDGET = ClassName.get(RUNTIME, "MemoryBudget");
   static final ClassName VECTOR_SUPPORT = ClassName.get(RUNTIME, "VectorSupport");
   static final ClassName LOSSES = ClassName.get(RUNTIME, "Losses");
   static final ClassName DROPOUT_MASK = ClassName.get(RUNTIME, "DropoutMask");

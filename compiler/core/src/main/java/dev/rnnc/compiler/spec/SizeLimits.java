@@ -1,13 +1,16 @@
 package dev.rnnc.compiler.spec;
 
+import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.compiler.plan.Workspace;
 import dev.rnnc.runtime.ModelConfig;
 import java.util.Map;
 import org.snakeyaml.engine.v2.nodes.Node;
 
 /**
- * Size checks on a model whose keys are each valid: no parameter tensor and no activation buffer may hold
+ * Size checks on a model whose keys are each valid: no parameter tensor and no workspace of the plan may hold
  * more than {@link SpecSchema#MAX_ELEMENTS} floats, so the generated code can index every array with an
- * {@code int} and sizes multiplied together never overflow. Each problem names the product that is too big.
+ * {@code int}, sizes multiplied together never overflow, and the class can be constructed at the spec's limits.
+ * Each problem names the product that is too big.
  */
 final class SizeLimits {
   private static final String LIMIT = SpecSchema.MAX_ELEMENTS + " (2^28)";
@@ -55,37 +58,40 @@ final class SizeLimits {
   }
 
   /**
-   * Activation buffers hold max_batch × max_length rows of the widest per-step vector: the gate
-   * pre-activations (gates × hidden), the layer output (directions × hidden), the head output or the input.
+   * Every workspace of the plan's inventory (the arrays the generated constructor allocates, inference and
+   * training) at the spec's limits: a spec accepted here can be constructed at its limits. Reports the largest
+   * one that is too big.
    */
   private void checkBuffers(Node limitsNode, Node hiddenNode, Node inputNode, Node headNode) {
-    String widthName = "gates × hidden";
-    String widthValue = config.gates() + " × " + config.hidden();
-    long width = config.gateRows();
-    Node where = hiddenNode;
-    if (config.featureSize() > width) {
-      widthName = "directions × hidden";
-      widthValue = config.directions() + " × " + config.hidden();
-      width = config.featureSize();
+    ModelPlan plan = ModelPlan.of(config);
+    int runs = plan.runs().size();
+    Workspace largest = null;
+    long largestElements = 0;
+    for (Workspace workspace : plan.workspaces()) {
+      long elements = workspace.elements(runs, config.maxBatch(), config.maxLength(), ModelPlan.CHECK_LANES);
+      if (elements > largestElements) {
+        largest = workspace;
+        largestElements = elements;
+      }
     }
-    if (config.headSize() > width) {
-      widthName = "head.size";
-      widthValue = String.valueOf(config.headSize());
-      width = config.headSize();
-      where = headNode;
+    if (largest == null || largestElements <= SpecSchema.MAX_ELEMENTS) {
+      return;
     }
-    if (config.inputSize() > width) {
-      widthName = config.hasEmbedding() ? "embedding.dim" : "input";
-      widthValue = String.valueOf(config.inputSize());
-      width = config.inputSize();
-      where = inputNode;
-    }
-    long elements = (long) config.maxBatch() * config.maxLength() * width;
-    if (elements > SpecSchema.MAX_ELEMENTS) {
-      errors.at(limitsNode != null ? limitsNode : where, "buffers would hold max_batch × max_length × ("
-          + widthName + ") = " + config.maxBatch() + " × " + config.maxLength() + " × (" + widthValue + ") = "
-          + elements + " floats, more than the " + LIMIT + " one buffer may hold; lower limits.max_batch or "
-          + "limits.max_length");
-    }
+    String code = largest.width().code();
+    Node where = code.contains("HEAD") ? headNode : code.equals("INPUT_SIZE") ? inputNode : hiddenNode;
+    String numbers = switch (largest.scale()) {
+      case ONE -> "";
+      case BATCH -> config.maxBatch() + " × ";
+      case ROWS -> config.maxBatch() + " × " + config.maxLength() + " × ";
+      case RUN_BATCH -> config.layers() + " × " + config.directions() + " × " + config.maxBatch() + " × ";
+      case RUN_ROWS -> config.layers() + " × " + config.directions() + " × " + config.maxBatch() + " × "
+          + config.maxLength() + " × ";
+    };
+    String words = largest.scale().words().isEmpty() ? "" : largest.scale().words() + " × ";
+    String slack = largest.slack() == null ? "" : " + " + largest.slack().at(ModelPlan.CHECK_LANES);
+    errors.at(limitsNode != null ? limitsNode : where, "the " + largest.label() + " would hold " + words + "("
+        + largest.width().description() + ") = " + numbers + "(" + largest.width().at(ModelPlan.CHECK_LANES) + ")" + slack
+        + " = " + largestElements + " floats, more than the " + LIMIT + " one buffer may hold; lower "
+        + "limits.max_batch or limits.max_length");
   }
 }

@@ -11,9 +11,11 @@ import dev.rnnc.runtime.ModelConfig;
  * @param config      the model the spec describes
  * @param sha256      lowercase hex SHA-256 of the spec's bytes, so generated code can record what it came from
  */
-public record Spec(String sourceName, String modelName, String packageName, ModelConfig config, String sha256) {
+public record Spec(String sourceName, String modelName, String packageName, ModelConfig config, String sha256)
+    implements ParsedSpec {
 
   /** The generated class's fully qualified name, {@code package.Model}. */
+  @Override
   public String qualifiedName() {
     return packageName + "." + modelName;
   }

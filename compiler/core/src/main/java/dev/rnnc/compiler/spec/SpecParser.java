@@ -29,6 +29,17 @@ public final class SpecParser {
    * @throws RnncException  when the file cannot be read or is not UTF-8
    */
   public static Spec parse(Path file) {
+    return singleStack(parseAny(file));
+  }
+
+  /**
+   * Parses a spec file of either kind: a single-stack model ({@link Spec}) or an encoder–decoder
+   * ({@link Seq2SeqSpec}). {@code rnnc check} and {@code rnnc info} use this; code generation uses {@link #parse}.
+   *
+   * @throws SpecException when the spec has problems
+   * @throws RnncException when the file cannot be read or is not UTF-8
+   */
+  public static ParsedSpec parseAny(Path file) {
     String name = file.toString();
     byte[] bytes;
     try {
@@ -46,7 +57,7 @@ public final class SpecParser {
     } catch (CharacterCodingException e) {
       throw new RnncException("cannot read spec " + name + ": it is not UTF-8 text", e);
     }
-    return parse(name, text, sha256(bytes));
+    return parseAny(name, text, sha256(bytes));
   }
 
   /**
@@ -55,14 +66,36 @@ public final class SpecParser {
    * @throws SpecException when the spec has problems
    */
   public static Spec parse(String sourceName, String yamlText) {
-    return parse(sourceName, yamlText, sha256(yamlText.getBytes(StandardCharsets.UTF_8)));
+    return singleStack(parseAny(sourceName, yamlText));
   }
 
-  private static Spec parse(String sourceName, String text, String sha256) {
+  /** Parses spec text of either kind, as {@link #parseAny(Path)}. */
+  public static ParsedSpec parseAny(String sourceName, String yamlText) {
+    return parseAny(sourceName, yamlText, sha256(yamlText.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** What code generation (and everything built on a generated class) says about an encoder–decoder spec. */
+  public static final String ENCODER_DECODER_NOT_GENERATED = "encoder–decoder code generation is not available in "
+      + "this version; rnnc check/info and the reference implementation support it";
+
+  /** The single-stack spec, or the refusal for an encoder–decoder spec (which is valid, but cannot be generated). */
+  private static Spec singleStack(ParsedSpec parsed) {
+    if (parsed instanceof Spec spec) {
+      return spec;
+    }
+    throw new RnncException(parsed.sourceName() + ": " + ENCODER_DECODER_NOT_GENERATED);
+  }
+
+  private static ParsedSpec parseAny(String sourceName, String text, String sha256) {
     ErrorList errors = new ErrorList(sourceName);
     // A byte-order mark is not part of the YAML content; dropping it keeps columns on line 1 right.
     String yaml = text.startsWith("\uFEFF") ? text.substring(1) : text;
     MappingNode root = YamlDocument.root(sourceName, yaml, errors);
+    if (root != null && Seq2SeqSpecReader.isEncoderDecoder(root)) {
+      Seq2SeqSpecReader.Result result = Seq2SeqSpecReader.read(root, errors);
+      errors.throwIfAny();
+      return new Seq2SeqSpec(sourceName, result.modelName(), result.packageName(), result.config(), sha256);
+    }
     SpecReader.Result result = root == null ? null : SpecReader.read(root, errors);
     errors.throwIfAny();
     return new Spec(sourceName, result.modelName(), result.packageName(), result.config(), sha256);

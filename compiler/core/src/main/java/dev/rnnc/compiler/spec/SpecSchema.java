@@ -59,16 +59,39 @@ final class SpecSchema {
   static final String DROPOUT = "dropout";
   static final String TRUNCATE = "truncate";
 
+  // Encoder–decoder specs.
+  static final String ENCODER = "encoder";
+  static final String DECODER = "decoder";
+  static final String DECODE = "decode";
+  static final String BRIDGE = "bridge";
+  static final String CONTEXT = "context";
+  static final String START = "start";
+  static final String END = "end";
+
   /** Top-level keys, in the order the documentation lists them. */
   static final List<String> TOP_KEYS = List.of(MODEL, PACKAGE, CELL, NONLINEARITY, GRU_RESET, PROJ_SIZE, PEEPHOLES,
       INPUT, EMBEDDING, HIDDEN, LAYERS, BIDIRECTIONAL, MODE, HEAD, LIMITS, TRAINING);
 
-  /** Keys of each section (nested mapping). */
-  static final Map<String, List<String>> SECTION_KEYS = Map.of(
-      EMBEDDING, List.of(VOCAB, DIM),
-      HEAD, List.of(SIZE, ACTIVATION),
-      LIMITS, List.of(MAX_LENGTH, MAX_BATCH),
-      TRAINING, List.of(LOSS, DROPOUT, TRUNCATE));
+  /** Top-level keys of an encoder–decoder spec (one with an {@code encoder:} or {@code decoder:} section). */
+  static final List<String> SEQ2SEQ_TOP_KEYS = List.of(MODEL, PACKAGE, ENCODER, DECODER, HEAD, DECODE, LIMITS,
+      TRAINING);
+
+  /** Keys of each section (nested mapping), in lookup order: single-stack sections first. */
+  static final Map<String, List<String>> SECTION_KEYS = sections();
+
+  private static Map<String, List<String>> sections() {
+    Map<String, List<String>> sections = new java.util.LinkedHashMap<>();
+    sections.put(EMBEDDING, List.of(VOCAB, DIM));
+    sections.put(HEAD, List.of(SIZE, ACTIVATION));
+    sections.put(LIMITS, List.of(MAX_LENGTH, MAX_BATCH));
+    sections.put(TRAINING, List.of(LOSS, DROPOUT, TRUNCATE));
+    sections.put(ENCODER, List.of(CELL, NONLINEARITY, GRU_RESET, PROJ_SIZE, PEEPHOLES, INPUT, EMBEDDING, HIDDEN,
+        LAYERS, BIDIRECTIONAL));
+    sections.put(DECODER, List.of(CELL, NONLINEARITY, GRU_RESET, PROJ_SIZE, PEEPHOLES, INPUT, EMBEDDING, HIDDEN,
+        LAYERS, BIDIRECTIONAL, BRIDGE, CONTEXT));
+    sections.put(DECODE, List.of(START, END, MAX_LENGTH));
+    return java.util.Collections.unmodifiableMap(sections);
+  }
 
   /**
    * How an enumerated value is spelled in a spec: the constant's name in lower case ({@code many_to_one},

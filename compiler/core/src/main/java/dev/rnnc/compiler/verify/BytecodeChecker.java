@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import org.objectweb.asm.Opcodes;
 
 /**
  * The bytecode layer of {@link CodeVerifier}: sees what javac made of the source, including what the source
@@ -52,11 +53,13 @@ final class BytecodeChecker {
         continue;
       }
       Instruction insn = code.get(i);
-      int line = method.lineAt(insn.offset());
+      int line = insn.line();
       switch (insn.opcode()) {
         case Opcodes.NEW -> report(type, method, Kind.NEW_OBJECT, "new " + javaName(insn.owner()), line);
-        case Opcodes.NEWARRAY, Opcodes.ANEWARRAY, Opcodes.MULTIANEWARRAY ->
-            report(type, method, Kind.NEW_ARRAY, insn.mnemonic() + (insn.owner() == null ? "" : " " + javaName(insn.owner())), line);
+        case Opcodes.NEWARRAY -> report(type, method, Kind.NEW_ARRAY, "newarray", line);
+        case Opcodes.ANEWARRAY -> report(type, method, Kind.NEW_ARRAY, "anewarray " + javaName(insn.owner()), line);
+        case Opcodes.MULTIANEWARRAY ->
+            report(type, method, Kind.NEW_ARRAY, "multianewarray " + javaName(insn.owner()), line);
         case Opcodes.INVOKEDYNAMIC -> report(type, method, Kind.INVOKEDYNAMIC,
             "invokedynamic " + insn.name() + " via " + javaName(insn.owner()) + describeBootstrap(insn.owner()), line);
         case Opcodes.INVOKEVIRTUAL, Opcodes.INVOKESPECIAL, Opcodes.INVOKESTATIC, Opcodes.INVOKEINTERFACE ->

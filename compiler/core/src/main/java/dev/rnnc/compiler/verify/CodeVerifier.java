@@ -19,10 +19,10 @@ import java.util.stream.Collectors;
  * <p>Two layers look at each class. The source layer (JavaParser) finds, in the hot methods (see
  * {@link HotMethods}), object and array creation, lambdas, method references, streams, string
  * concatenation and String calls, and boxing; code under a {@code throw} and {@code assert} messages are
- * exempt (cold: they run only on the error path). The bytecode layer
- * ({@link ClassFileReader}) checks that no method reaches HotSpot's huge-method limit and that the same hot
- * methods, found through their source lines, contain no {@code new}, array creation, {@code invokedynamic},
- * boxing {@code valueOf} or String/StringBuilder call outside a throw path.
+ * exempt (cold: they run only on the error path). The bytecode layer ({@link BytecodeChecker}, reading
+ * class files with ASM through {@link ClassFileReader}) checks that no method reaches HotSpot's huge-method
+ * limit and that the same hot methods, found through their source lines, contain no {@code new}, array
+ * creation, {@code invokedynamic}, boxing {@code valueOf} or String/StringBuilder call outside a throw path.
  *
  * <p>Vector API calls ({@code FloatVector.fromArray}, {@code fma}, {@code intoArray}...) are plain calls
  * that the JIT scalarises, so they pass, as do static calls to other classes.
@@ -69,7 +69,7 @@ public final class CodeVerifier {
       }
       ClassFile type = ClassFileReader.read(entry.getValue());
       bytecode.checkSizes(type);
-      boolean hasLines = type.methods().stream().anyMatch(m -> !m.lineNumbers().isEmpty());
+      boolean hasLines = type.methods().stream().anyMatch(m -> !m.lines().isEmpty());
       for (ClassFile.Method method : type.methods()) {
         boolean hot = hasLines
             ? isInHotLines(method, sourceChecker.hotLineRanges())
@@ -148,9 +148,9 @@ public final class CodeVerifier {
     if (method.name().equals("<init>") || method.name().equals("<clinit>")) {
       return false;
     }
-    for (ClassFile.LineNumber entry : method.lineNumbers()) {
+    for (int line : method.lines()) {
       for (int[] range : hotRanges) {
-        if (entry.line() >= range[0] && entry.line() <= range[1]) {
+        if (line >= range[0] && line <= range[1]) {
           return true;
         }
       }

@@ -18,7 +18,8 @@ import java.util.Map;
 /** Test support: generates, compiles (many specs per javac run) and instantiates model classes. */
 public final class GeneratedModels {
   private static final InMemoryJavaCompiler JAVAC = new InMemoryJavaCompiler();
-  private static final RnnCompiler RNNC = new RnnCompiler();
+  // Unverified here: compile() below verifies every class once, source and bytecode layer together.
+  private static final RnnCompiler RNNC = RnnCompiler.unverified();
   /** The system property {@link dev.rnnc.runtime.VectorSupport} reads once per generated class. */
   private static final String VECTOR_PROPERTY = "rnnc.vector";
 

@@ -153,9 +153,9 @@ class AllocationTest {
       ModelConfig config = c.config();
       RnnModel model = c.generated();
       SplittableRandom random = new SplittableRandom(1);
-      int states = config.layers() * config.directions() * 2 * config.hidden();
-      float[] c0 = config.hasCellState() ? Call.values(states, random) : null;
-      Call call = Call.of(config, 2, 5, new int[] {5, 3}, Call.values(states, random), c0, random);
+      int slots = config.layers() * config.directions() * 2;
+      float[] c0 = config.hasCellState() ? Call.values(slots * config.hidden(), random) : null;
+      Call call = Call.of(config, 2, 5, new int[] {5, 3}, Call.values(slots * config.stateSize(), random), c0, random);
       measure("forward", c, () -> call.runOn(model), failures);
     }
   }

@@ -26,9 +26,10 @@ record Call(int batch, int steps, int[] lengths, float[] input, int[] tokens, fl
     int steps = 1 + random.nextInt(maxLength);
     int[] lengths = random.nextInt(4) == 0 ? null : lengths(batch, steps, random);
     boolean withState = random.nextInt(3) == 0;
-    int stateSize = config.layers() * config.directions() * batch * config.hidden();
-    float[] h0 = withState ? values(stateSize, random) : null;
-    float[] c0 = withState && config.hasCellState() && random.nextBoolean() ? values(stateSize, random) : null;
+    int slots = config.layers() * config.directions() * batch;
+    float[] h0 = withState ? values(slots * config.stateSize(), random) : null;
+    float[] c0 = withState && config.hasCellState() && random.nextBoolean() ? values(slots * config.hidden(), random)
+        : null;
     return of(config, batch, steps, lengths, h0, c0, random);
   }
 

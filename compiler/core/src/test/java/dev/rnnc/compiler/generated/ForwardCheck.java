@@ -36,11 +36,11 @@ final class ForwardCheck {
     assertClose("output", expected.output(), actual.output(), batch * steps * features, outputShape, context);
     assertPaddedZero("output", actual.output(), call, features, outputShape, context);
 
-    Shape stateShape = Shape.of("layer*dir,b,h", states, batch, config.hidden());
-    int stateSize = states * batch * config.hidden();
-    assertClose("hN", expected.hN(), actual.hN(), stateSize, stateShape, context);
+    Shape stateShape = Shape.of("layer*dir,b,h", states, batch, config.stateSize());
+    assertClose("hN", expected.hN(), actual.hN(), states * batch * config.stateSize(), stateShape, context);
     if (config.hasCellState()) {
-      assertClose("cN", expected.cN(), actual.cN(), stateSize, stateShape, context);
+      Shape cellShape = Shape.of("layer*dir,b,c", states, batch, config.hidden());
+      assertClose("cN", expected.cN(), actual.cN(), states * batch * config.hidden(), cellShape, context);
     } else {
       assertAbsent("cN", actual.cN(), context);
     }

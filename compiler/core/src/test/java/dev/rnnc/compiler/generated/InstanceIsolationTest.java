@@ -205,12 +205,12 @@ class InstanceIsolationTest {
       rejects(c, model, "lengths", steps + 1, () -> call(config, batch, steps, tooLong, random).runOn(model));
       rejects(c, model, "lengths", null, () -> call(config, batch, steps, new int[batch - 1], random)
           .runOn(model), batch > 1);
-      int states = config.layers() * config.directions() * batch * config.hidden();
+      int slots = config.layers() * config.directions() * batch;
       rejects(c, model, "h0", null, () -> call(config, batch, steps, null, random)
-          .withState(new float[states - 1], null).runOn(model));
+          .withState(new float[slots * config.stateSize() - 1], null).runOn(model));
       if (config.hasCellState()) {
         rejects(c, model, "c0", null, () -> call(config, batch, steps, null, random)
-            .withState(null, new float[states - 1]).runOn(model));
+            .withState(null, new float[slots * config.hidden() - 1]).runOn(model));
       }
       if (config.hasEmbedding()) {
         Call valid = call(config, batch, steps, null, random);
@@ -289,15 +289,17 @@ class InstanceIsolationTest {
       float[] prediction) {
     Results(RnnModel model, Call call) {
       this(copy(model.output(), call.batch() * call.steps() * model.config().featureSize()),
-          copy(model.hN(), states(model, call)), copy(model.cN(), states(model, call)),
+          copy(model.hN(), states(model, call, model.config().stateSize())),
+          copy(model.cN(), states(model, call, model.config().hidden())),
           copy(model.features(), call.batch() * model.config().featureSize()),
           copy(model.logits(), positions(model, call) * model.config().headSize()),
           copy(model.prediction(), positions(model, call) * model.config().headSize()));
     }
 
-    private static int states(RnnModel model, Call call) {
+    /** Values of a state of the given width per layer, direction and sequence. */
+    private static int states(RnnModel model, Call call, int width) {
       ModelConfig config = model.config();
-      return config.layers() * config.directions() * call.batch() * config.hidden();
+      return config.layers() * config.directions() * call.batch() * width;
     }
 
     private static int positions(RnnModel model, Call call) {

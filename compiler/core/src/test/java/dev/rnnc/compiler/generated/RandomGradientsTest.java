@@ -80,13 +80,11 @@ class RandomGradientsTest {
           GRAD_ABS, GRAD_REL);
     }
     int states = config.layers() * config.directions();
-    Shape stateShape = Shape.of("layer*dir,b,h", states, call.batch(), config.hidden());
-    int stateSize = states * call.batch() * config.hidden();
-    assertClose("h0Gradient", reference.h0Gradient(), generated.h0Gradient(), stateSize, stateShape, context,
-        GRAD_ABS, GRAD_REL);
+    assertClose("h0Gradient", reference.h0Gradient(), generated.h0Gradient(), states * call.batch() * config.stateSize(),
+        Shape.of("layer*dir,b,h", states, call.batch(), config.stateSize()), context, GRAD_ABS, GRAD_REL);
     if (config.hasCellState()) {
-      assertClose("c0Gradient", reference.c0Gradient(), generated.c0Gradient(), stateSize, stateShape, context,
-          GRAD_ABS, GRAD_REL);
+      assertClose("c0Gradient", reference.c0Gradient(), generated.c0Gradient(), states * call.batch() * config.hidden(),
+          Shape.of("layer*dir,b,c", states, call.batch(), config.hidden()), context, GRAD_ABS, GRAD_REL);
     } else {
       assertAbsent("c0Gradient", generated.c0Gradient(), context);
     }

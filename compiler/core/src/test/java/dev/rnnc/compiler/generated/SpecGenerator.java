@@ -80,8 +80,19 @@ final class SpecGenerator {
     } else {
       yaml.append("input: ").append(size()).append('\n');
     }
-    yaml.append("hidden: ").append(size()).append('\n')
-        .append("layers: ").append(layers).append('\n')
+    int hidden = size();
+    yaml.append("hidden: ").append(hidden).append('\n');
+    if (kind.cell == CellKind.LSTM) {
+      // LSTM variants: a projection (proj_size < hidden), peepholes, both, or neither
+      int variant = random.nextInt(6);
+      if ((variant == 0 || variant == 2) && hidden > 1) {
+        yaml.append("proj_size: ").append(1 + random.nextInt(hidden - 1)).append('\n');
+      }
+      if (variant == 1 || variant == 2) {
+        yaml.append("peepholes: true\n");
+      }
+    }
+    yaml.append("layers: ").append(layers).append('\n')
         .append("bidirectional: ").append(kind.bidirectional).append('\n')
         .append("mode: ").append(kind.manyToOne ? "many_to_one" : "many_to_many").append('\n');
     HeadKind head = kind.head;

@@ -36,11 +36,10 @@ final class StreamCheck {
         dirty(config, stream, reference, random);
       }
       int steps = 1 + random.nextInt(config.maxLength());
-      int hidden = config.hidden();
       boolean withState = round > 0 && random.nextBoolean();
-      float[] h0 = withState ? Call.values(config.layers() * hidden, random) : null;
+      float[] h0 = withState ? Call.values(config.layers() * config.stateSize(), random) : null;
       float[] c0 = withState && config.hasCellState() && random.nextBoolean()
-          ? Call.values(config.layers() * hidden, random) : null;
+          ? Call.values(config.layers() * config.hidden(), random) : null;
       Call call = Call.of(config, 1, steps, null, h0, c0, random);
       String context = c.context() + "\nstreaming round " + (round + 1) + ": " + steps + " steps after "
           + (round == 0 ? "construction" : withState ? "setState(h0, " + (c0 == null ? "null" : "c0") + ")"
@@ -62,10 +61,13 @@ final class StreamCheck {
         compareStep(config, whole, stream, reference, t, context + "\nafter step " + (t + 1) + " of " + steps);
       }
       String end = context + "\nfinal state after " + steps + " steps";
-      Shape states = Shape.of("layer,h", config.layers(), hidden);
-      assertClose("hiddenState vs forward hN", whole.hN, stream.hiddenState(), config.layers() * hidden, states, end);
+      int width = config.stateSize();
+      assertClose("hiddenState vs forward hN", whole.hN, stream.hiddenState(), config.layers() * width,
+          Shape.of("layer,h", config.layers(), width), end);
       if (config.hasCellState()) {
-        assertClose("cellState vs forward cN", whole.cN, stream.cellState(), config.layers() * hidden, states, end);
+        int hidden = config.hidden();
+        assertClose("cellState vs forward cN", whole.cN, stream.cellState(), config.layers() * hidden,
+            Shape.of("layer,c", config.layers(), hidden), end);
       } else {
         assertAbsent("cellState", stream.cellState(), end);
       }
@@ -98,17 +100,18 @@ final class StreamCheck {
 
   private static void compareStep(ModelConfig config, Snapshot whole, StreamingModel stream,
       ReferenceModel reference, int t, String context) {
-    int hidden = config.hidden();
-    Shape h = Shape.of("h", hidden);
-    float[] forwardOutput = Arrays.copyOfRange(whole.output, t * hidden, (t + 1) * hidden);
-    assertClose("stepOutput vs forward output", forwardOutput, stream.stepOutput(), hidden, h, context);
-    assertClose("stepOutput vs reference", reference.stepOutput(), stream.stepOutput(), hidden, h, context);
-    Shape states = Shape.of("layer,h", config.layers(), hidden);
-    assertClose("hiddenState vs reference", reference.hiddenState(), stream.hiddenState(), config.layers() * hidden,
+    int width = config.stateSize();
+    Shape h = Shape.of("h", width);
+    float[] forwardOutput = Arrays.copyOfRange(whole.output, t * width, (t + 1) * width);
+    assertClose("stepOutput vs forward output", forwardOutput, stream.stepOutput(), width, h, context);
+    assertClose("stepOutput vs reference", reference.stepOutput(), stream.stepOutput(), width, h, context);
+    Shape states = Shape.of("layer,h", config.layers(), width);
+    assertClose("hiddenState vs reference", reference.hiddenState(), stream.hiddenState(), config.layers() * width,
         states, context);
     if (config.hasCellState()) {
+      int hidden = config.hidden();
       assertClose("cellState vs reference", reference.cellState(), stream.cellState(), config.layers() * hidden,
-          states, context);
+          Shape.of("layer,c", config.layers(), hidden), context);
     }
     if (!config.hasHead()) {
       assertAbsent("stepLogits", stream.stepLogits(), context);

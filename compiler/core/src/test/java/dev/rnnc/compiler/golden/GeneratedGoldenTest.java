@@ -5,7 +5,6 @@ import dev.rnnc.runtime.RnnModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -18,17 +17,8 @@ class GeneratedGoldenTest {
 
   @TestFactory
   Stream<DynamicTest> generatedClassesMatchPyTorch() {
-    List<GoldenCase> cases = new ArrayList<>();
+    List<GoldenCase> cases = GoldenCases.all();
     List<DynamicTest> tests = new ArrayList<>();
-    for (GoldenCase c : GoldenCases.all()) {
-      if (awaitsVariantEmitters(c)) {
-        tests.add(DynamicTest.dynamicTest(c.name(), () -> Assumptions.abort(
-            "the code generator does not emit LSTM projections or peepholes yet; the reference model is checked "
-                + "against this case by ReferenceGoldenTest")));
-      } else {
-        cases.add(c);
-      }
-    }
     List<String> specs = new ArrayList<>();
     for (GoldenCase c : cases) {
       specs.add(c.spec());
@@ -40,10 +30,5 @@ class GeneratedGoldenTest {
       tests.add(DynamicTest.dynamicTest(c.name(), () -> GoldenCheck.check(c, p -> (RnnModel) model.instantiate(p))));
     }
     return tests.stream();
-  }
-
-  // Skipped until the projection/peephole emitters land; remove this method and its use then, so every case runs.
-  private static boolean awaitsVariantEmitters(GoldenCase c) {
-    return c.config().hasProjection() || c.config().peepholes();
   }
 }

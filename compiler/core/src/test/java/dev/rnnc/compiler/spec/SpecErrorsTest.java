@@ -222,18 +222,18 @@ class SpecErrorsTest {
 
         // --- sizes
         row("buffer product over 2^28 via limits", BASE + "limits:\n  max_batch: 4096\n  max_length: 4096\n",
-            "6:1: buffers would hold max_batch × max_length × (gates × hidden) = 4096 × 4096 × (4 × 8) = "
-                + "536870912 floats, more than the 268435456 (2^28) one buffer may hold; lower limits.max_batch "
+            "6:1: the input projections would hold max_batch × max_length × (gates × hidden, padded) = "
+                + "4096 × 4096 × (48) = 805306368 floats, more than the 268435456 (2^28) one buffer may hold; lower limits.max_batch "
                 + "or limits.max_length"),
         row("buffer product over 2^28 via a wide head", BASE + "head: {size: 65536}\n",
-            "6:14: buffers would hold max_batch × max_length × (head.size) = 32 × 256 × (65536) = "
+            "6:14: the head logits would hold max_batch × max_length × (head.size) = 32 × 256 × (65536) = "
                 + "536870912 floats, more than the 268435456 (2^28) one buffer may hold; lower limits.max_batch "
                 + "or limits.max_length"),
         row("recurrent weights over 2^28", BASE.replace("hidden: 8", "hidden: 9000"),
             "5:9: rnn.weight_hh_l0 would have 36000 × 9000 = 324000000 elements, more than the 268435456 (2^28) "
                 + "one tensor may hold; use smaller sizes",
-            "5:9: buffers would hold max_batch × max_length × (gates × hidden) = 32 × 256 × (4 × 9000) = "
-                + "294912000 floats, more than the 268435456 (2^28) one buffer may hold; lower limits.max_batch "
+            "5:9: the input projections would hold max_batch × max_length × (gates × hidden, padded) = "
+                + "32 × 256 × (36016) = 295043072 floats, more than the 268435456 (2^28) one buffer may hold; lower limits.max_batch "
                 + "or limits.max_length"),
         row("embedding table over 2^28", "model: M\npackage: p\ncell: gru\nhidden: 8\n"
                 + "embedding: {vocab: 1048576, dim: 512}\n",

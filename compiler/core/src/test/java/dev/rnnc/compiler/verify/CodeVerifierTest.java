@@ -115,10 +115,13 @@ class CodeVerifierTest {
 
   @Test
   void findsArrayCreation() {
-    List<Violation> found = verify("NewArray", hot("float[] tmp = new float[n]; sink = tmp; int[] ids = {1, 2}; sink = ids;"));
+    List<Violation> found = verify("NewArray", hot("float[] tmp = new float[n]; sink = tmp; int[] ids = {1, 2}; sink = ids;"
+        + " String[] names = new String[n]; sink = names; int[][] grid = new int[n][n]; sink = grid;"));
     assertFound(found, Kind.NEW_ARRAY, Layer.SOURCE, "NewArray.step: new float[] array");
     assertFound(found, Kind.NEW_ARRAY, Layer.SOURCE, "NewArray.step: array initializer { 1, 2 } (line 12)");
-    assertFound(found, Kind.NEW_ARRAY, Layer.BYTECODE, "NewArray.step: newarray");
+    assertFound(found, Kind.NEW_ARRAY, Layer.BYTECODE, "NewArray.step: newarray (line 12)");
+    assertFound(found, Kind.NEW_ARRAY, Layer.BYTECODE, "NewArray.step: anewarray java.lang.String (line 12)");
+    assertFound(found, Kind.NEW_ARRAY, Layer.BYTECODE, "NewArray.step: multianewarray [[I (line 12)");
   }
 
   @Test

@@ -1,0 +1,68 @@
+package dev.rnnc.compiler.emit;
+
+import com.palantir.javapoet.MethodSpec;
+import dev.rnnc.compiler.plan.LayerRun;
+import dev.rnnc.compiler.plan.ModelPlan;
+import java.util.List;
+
+/**
+ * Everything about one cell formulation that the generated class spells out: its kernels (forward update,
+ * elementwise backward), the arrays a recurrent step works on, the recurrent products of one step for one,
+ * two or four sequences, the step of the backward pass and the recurrent weight gradients. One implementation
+ * per {@link dev.rnnc.compiler.plan.CellKind}, mirroring the reference implementation's per-cell classes; the
+ * other emitters never branch on the cell.
+ */
+interface CellEmitter {
+
+  /** The emitter of the plan's cell. */
+  static CellEmitter of(ModelPlan plan) {
+    return switch (plan.cell()) {
+      case RNN_TANH -> new RnnCellEmitter(false);
+      case RNN_RELU -> new RnnCellEmitter(true);
+      case GRU_RESET_AFTER -> new GruResetAfterCellEmitter();
+      case GRU_RESET_BEFORE -> new GruResetBeforeCellEmitter();
+      case LSTM -> new LstmCellEmitter(plan.config().hasProjection(), plan.config().peepholes());
+    };
+  }
+
+  /** Forward update kernels (vector and scalar forms are emitted from each). */
+  List<KernelEmitter.CellKernel> kernels();
+
+  /** Elementwise backward kernels, from dh (and dc) to the gate pre-activation gradients. */
+  List<BackwardKernels.Kernel> backwardKernels();
+
+  /** Whether the cell carries a cell state c beside h (LSTM). */
+  boolean hasCellState();
+
+  /**
+   * Body of the recurrent step of {@code group} sequences: the recurrent products added to the input projection
+   * in {@code gx}, then the update of h (and c) in place, activated gates left in {@code g}. Parameters:
+   * {@code h}, [{@code c}], {@code gx}, {@code g}, each with the group's offsets.
+   */
+  void recurrentStep(MethodSpec.Builder m, LayerRun run, Group group);
+
+  /**
+   * The update of one sequence's state from pre-activations that already hold every product (the fused
+   * streaming step); only cells whose gates add both products unscaled have one.
+   */
+  default void fusedUpdate(MethodSpec.Builder m, LayerRun run, String g, String gOff, String c, String cOff, String h,
+      String hOff) {
+    throw new IllegalStateException(getClass().getSimpleName() + " has no fused step");
+  }
+
+  /** Body of {@code Weights.inputBias(out, bih, bhh)}: which bias rows fold into the input projection. */
+  void inputBias(MethodSpec.Builder m);
+
+  /**
+   * In the backward step of sequence {@code b} (locals with suffix {@code x}: {@code row}, {@code prev},
+   * {@code state}, {@code d}, {@code dg}, {@code g}), once dh is complete: the elementwise backward into
+   * {@code dGates}.
+   */
+  void backwardUpdate(MethodSpec.Builder m, LayerRun run, String b, String x);
+
+  /** After the group's backward updates: dh of the step before, through the transposed recurrent weights. */
+  void backwardProduct(MethodSpec.Builder m, LayerRun run, Group group);
+
+  /** Gradients of W_hh and b_hh over every valid step (after the recurrence). */
+  void recurrentGradients(MethodSpec.Builder m, LayerRun run);
+}

@@ -1,0 +1,123 @@
+package dev.rnnc.compiler.emit;
+
+import static dev.rnnc.compiler.emit.BackwardKernels.v;
+import static dev.rnnc.compiler.emit.Types.PACKING;
+
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.MethodSpec;
+import dev.rnnc.compiler.plan.LayerRun;
+import dev.rnnc.compiler.plan.Member;
+import java.util.List;
+
+/**
+ * GRU as torch.nn.GRU (reset after): n = tanh(W_in·x + b_in + r*(W_hn·h + b_hn)), h' = (1-z)*n + z*h. The r and
+ * z rows add both products; the n row keeps W_hn·h + b_hn apart (in the gate workspace at 3H) because r scales it.
+ */
+final class GruResetAfterCellEmitter implements CellEmitter {
+
+  @Override
+  public boolean hasCellState() {
+    return false;
+  }
+
+  @Override
+  public List<KernelEmitter.CellKernel> kernels() {
+    return List.of(new KernelEmitter.CellKernel("gruCell",
+        "GRU update (reset after, as torch.nn.GRU): g holds [r z] pre-activations and, at 3H, W_hn·h + b_hn;\n"
+            + "x holds the input projection (n part at 2H). Leaves r, z, n in g[0, 3H).\n",
+        List.of("g", "x", "h"),
+        KernelEmitter.ranges("sigmoid", "0", "2 * HIDDEN"),
+        CodeBlock.builder()
+            .addStatement("float n = tanh(Math.fma(g[gOff + j], g[gOff + 3 * HIDDEN + j], x[xOff + 2 * HIDDEN + j]))")
+            .addStatement("g[gOff + 2 * HIDDEN + j] = n")
+            .addStatement("h[hOff + j] = Math.fma(g[gOff + HIDDEN + j], h[hOff + j] - n, n)")
+            .build(),
+        new VectorCode()
+            .tanh("n", v("g", "gOff + j") + ".fma(" + v("g", "gOff + 3 * HIDDEN + j") + ", "
+                + v("x", "xOff + 2 * HIDDEN + j") + ")")
+            .statement("n.intoArray(g, gOff + 2 * HIDDEN + j)")
+            .statement(v("g", "gOff + HIDDEN + j") + ".fma(" + v("h", "hOff + j") + ".sub(n), n).intoArray(h, hOff + j)")
+            .build()));
+  }
+
+  @Override
+  public List<BackwardKernels.Kernel> backwardKernels() {
+    return List.of(new BackwardKernels.Kernel("gruBackward",
+        "GRU (reset after): h = n + z·(h_prev - n), n = tanh(x_n + r·(W_hn·h_prev + b_hn)).\n"
+            + "Input side gets [dr dz dn]; the recurrent side [dr dz dn·r]; dhDirect = dh·z.\n",
+        Params.of("[]a", "g", "[]hp", "hpOff", "[]dh", "[]dhDirect", "d", "[]dG", "[]dGh", "dg"),
+        CodeBlock.builder()
+            .addStatement("float r = a[g + j]")
+            .addStatement("float z = a[g + HIDDEN + j]")
+            .addStatement("float n = a[g + 2 * HIDDEN + j]")
+            .addStatement("float nh = a[g + 3 * HIDDEN + j]")
+            .addStatement("float dhj = dh[d + j]")
+            .addStatement("float dan = dhj * (1f - z) * (1f - n * n)")
+            .addStatement("float dar = dan * nh * r * (1f - r)")
+            .addStatement("float daz = dhj * (hp[hpOff + j] - n) * z * (1f - z)")
+            .addStatement("dG[dg + j] = dar")
+            .addStatement("dG[dg + HIDDEN + j] = daz")
+            .addStatement("dG[dg + 2 * HIDDEN + j] = dan")
+            .addStatement("dGh[dg + j] = dar")
+            .addStatement("dGh[dg + HIDDEN + j] = daz")
+            .addStatement("dGh[dg + 2 * HIDDEN + j] = dan * r")
+            .addStatement("dhDirect[d + j] = dhj * z")
+            .build(),
+        new VectorCode()
+            .let("one", "FloatVector.broadcast(S, 1f)")
+            .let("r", v("a", "g + j"))
+            .let("z", v("a", "g + HIDDEN + j"))
+            .let("n", v("a", "g + 2 * HIDDEN + j"))
+            .let("nh", v("a", "g + 3 * HIDDEN + j"))
+            .let("dhj", v("dh", "d + j"))
+            .let("dan", "dhj.mul(one.sub(z)).mul(one.sub(n.mul(n)))")
+            .let("dar", "dan.mul(nh).mul(r).mul(one.sub(r))")
+            .let("daz", "dhj.mul(" + v("hp", "hpOff + j") + ".sub(n)).mul(z).mul(one.sub(z))")
+            .statement("dar.intoArray(dG, dg + j)")
+            .statement("daz.intoArray(dG, dg + HIDDEN + j)")
+            .statement("dan.intoArray(dG, dg + 2 * HIDDEN + j)")
+            .statement("dar.intoArray(dGh, dg + j)")
+            .statement("daz.intoArray(dGh, dg + HIDDEN + j)")
+            .statement("dan.mul(r).intoArray(dGh, dg + 2 * HIDDEN + j)")
+            .statement("dhj.mul(z).intoArray(dhDirect, d + j)")
+            .build()));
+  }
+
+  @Override
+  public void recurrentStep(MethodSpec.Builder m, LayerRun run, Group group) {
+    m.addStatement("Weights w = weights")
+        .addStatement("$L(w.$N, 2 * HIDDEN, HIDDEN, h, $L, gx, $L, g, $L)", group.matvec(), run.name(Member.HH_RZ),
+            group.offsets("h"), group.offsets("gx"), group.offsets("g"))
+        .addStatement("$L(w.$N, HIDDEN, HIDDEN, h, $L, w.$N, $L, g, $L)", group.matvec(), run.name(Member.HH_N),
+            group.offsets("h"), run.name(Member.BHN), group.zeros(), group.offsets("g", "3 * HIDDEN"));
+    for (String s : group.offsets()) {
+      m.addStatement("gruCell(g, g$L, gx, gx$L, h, h$L)", s, s, s);
+    }
+  }
+
+  @Override
+  public void inputBias(MethodSpec.Builder m) {
+    m.addJavadoc("r and z rows: b_ih + b_hh; n rows: b_in only, because b_hn is scaled by r.\n");
+    m.addStatement("$T.sumInto(out, bih, 0, bhh, 0, 2 * HIDDEN)", PACKING);
+    m.addStatement("System.arraycopy(bih, 2 * HIDDEN, out, 2 * HIDDEN, HIDDEN)");
+  }
+
+  @Override
+  public void backwardUpdate(MethodSpec.Builder m, LayerRun run, String b, String x) {
+    m.addStatement("gruBackward(gateStore, g$L, hPrev, row$L * HIDDEN, dh, dhDirect, d$L, dGates, dGatesHh, dg$L)",
+        x, x, x, x);
+  }
+
+  @Override
+  public void backwardProduct(MethodSpec.Builder m, LayerRun run, Group group) {
+    m.addStatement("$L(weights.$N, HIDDEN, GATE_ROWS, dGatesHh, $L, dhDirect, $L, dh, $L)", group.matvec(),
+        run.name(Member.HH_T), group.locals("dg", ""), group.locals("d", ""), group.locals("d", ""));
+  }
+
+  @Override
+  public void recurrentGradients(MethodSpec.Builder m, LayerRun run) {
+    m.addStatement("outerAccumulate(dGatesHh, 0, GX_STRIDE, hPrev, 0, HIDDEN, validRows, validCount, GATE_ROWS, "
+        + "HIDDEN, $N, 0)", run.name(Member.GRAD_WHH));
+    m.addStatement("sumRows(dGatesHh, 0, GX_STRIDE, validRows, validCount, GATE_ROWS, $N)", run.name(Member.GRAD_BHH));
+  }
+}

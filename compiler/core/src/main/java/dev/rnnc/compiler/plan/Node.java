@@ -1,0 +1,42 @@
+package dev.rnnc.compiler.plan;
+
+import dev.rnnc.runtime.ModelConfig.HeadActivation;
+
+/**
+ * A node of the model graph, in execution order: an optional embedding, the recurrent layer runs (layer by
+ * layer, directions in order, dropout before each layer above the first when training), an optional head,
+ * and the loss of a trainable model.
+ */
+public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Node.Head, Node.Loss {
+
+  /**
+   * Token ids to vectors ({@code nn.Embedding}).
+   *
+   * @param parameter PyTorch name of the table
+   */
+  record Embedding(String parameter, int vocab, int dim) implements Node {}
+
+  /**
+   * Inverted dropout on the input of {@code layer} while training.
+   *
+   * @param workspaceMask    the workspace holding the mask
+   * @param workspaceDropped the workspace holding the masked input
+   */
+  record Dropout(int layer, float probability, String workspaceMask, String workspaceDropped) implements Node {}
+
+  /**
+   * The linear head ({@code nn.Linear}) on the per-step output (many-to-many) or the final features.
+   *
+   * @param inputs  features it reads
+   * @param perStep whether it runs at every valid step (many-to-many) or once per sequence
+   */
+  record Head(String weight, String bias, int size, int inputs, HeadActivation activation, boolean perStep)
+      implements Node {}
+
+  /**
+   * The training loss, mean over valid elements.
+   *
+   * @param fusedWithSoftmax whether cross-entropy reuses the forward softmax and log-sum-exp (no second exp)
+   */
+  record Loss(dev.rnnc.runtime.ModelConfig.Loss kind, boolean perStep, boolean fusedWithSoftmax) implements Node {}
+}

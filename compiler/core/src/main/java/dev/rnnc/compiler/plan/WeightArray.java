@@ -1,0 +1,35 @@
+package dev.rnnc.compiler.plan;
+
+/**
+ * One array of the generated {@code Weights} class: which PyTorch parameter it is filled from and how.
+ *
+ * @param name      the field
+ * @param doc       what it holds
+ * @param layout    how it is laid out
+ * @param parameter the PyTorch parameter it comes from
+ * @param second    the second parameter of {@link Layout#FOLDED_BIAS} (b_hh) and {@link Layout#CONCAT_PANELS}
+ *                  (W_hh), else {@code null}
+ * @param rowStart  first parameter row used (generated expression)
+ * @param rows      rows used (generated expression)
+ * @param cols      columns (generated expression; for {@link Layout#CONCAT_PANELS} the first matrix's)
+ * @param training  whether only trainable classes need it (backward products)
+ */
+public record WeightArray(String name, String doc, Layout layout, String parameter, String second, String rowStart,
+    String rows, String cols, boolean training) {
+
+  /** How an array is laid out. */
+  public enum Layout {
+    /** Panels of one vector of rows, column-major inside a group ({@code Packing.packInto}). */
+    PANELS,
+    /** The transpose, packed as panels (for W^T · dgates). */
+    PANELS_TRANSPOSED,
+    /** Row-major as in PyTorch. */
+    ROW_MAJOR,
+    /** b_ih + b_hh folded per gate row where the cell allows, padded to GX_STRIDE. */
+    FOLDED_BIAS,
+    /** A slice of rows of a vector, padded to HIDDEN_STRIDE. */
+    SLICE,
+    /** [parameter | second] side by side, packed as panels. */
+    CONCAT_PANELS
+  }
+}

@@ -1,0 +1,179 @@
+package dev.rnnc.runtime;
+
+import dev.rnnc.runtime.io.SafeTensors;
+import dev.rnnc.runtime.io.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The weights of an encoder–decoder model ({@link Seq2SeqConfig}), float32, by {@code state_dict} name. Loaded
+ * from a safetensors file written by PyTorch ({@code safetensors.torch.save_file(model.state_dict(), ...)}) or
+ * initialised as PyTorch would.
+ */
+public final class Seq2SeqParameters {
+  private final Seq2SeqConfig config;
+  private final Map<String, int[]> shapes;
+  private final Map<String, float[]> values;
+
+  private Seq2SeqParameters(Seq2SeqConfig config, Map<String, float[]> values) {
+    this.config = config;
+    this.shapes = config.parameterShapes();
+    this.values = values;
+  }
+
+  /** All parameters zero. */
+  public static Seq2SeqParameters zeros(Seq2SeqConfig config) {
+    Map<String, float[]> values = new LinkedHashMap<>();
+    config.parameterShapes().forEach((name, shape) -> values.put(name, new float[elements(shape)]));
+    return new Seq2SeqParameters(config, values);
+  }
+
+  /**
+   * PyTorch's default initialisation, drawn deterministically from {@code seed} (the same distributions as torch,
+   * not the same numbers): each stack's recurrent parameters uniform(−1/√H) with its own H, embeddings normal(0, 1),
+   * {@code nn.Linear} weights and biases (bridge, head) uniform(−1/√in, 1/√in) with in = their input width.
+   */
+  public static Seq2SeqParameters initialize(Seq2SeqConfig config, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    Seq2SeqParameters parameters = zeros(config);
+    for (Map.Entry<String, float[]> entry : parameters.values.entrySet()) {
+      String name = entry.getKey();
+      float[] array = entry.getValue();
+      if (name.endsWith("embedding.weight")) {
+        for (int i = 0; i < array.length; i++) {
+          array[i] = (float) random.nextGaussian();
+        }
+        continue;
+      }
+      double bound;
+      if (name.startsWith(Seq2SeqConfig.ENCODER_RNN + ".")) {
+        bound = 1 / Math.sqrt(config.encoder().hidden());
+      } else if (name.startsWith(Seq2SeqConfig.DECODER_RNN + ".")) {
+        bound = 1 / Math.sqrt(config.decoder().hidden());
+      } else if (name.startsWith("bridge.")) {
+        bound = 1 / Math.sqrt(config.contextSize());
+      } else {
+        bound = 1 / Math.sqrt(config.decoder().stateSize());
+      }
+      for (int i = 0; i < array.length; i++) {
+        array[i] = random.nextFloat((float) -bound, (float) bound);
+      }
+    }
+    return parameters;
+  }
+
+  /** Loads a safetensors file of F32 or F64 tensors; {@code optimizer.*} and {@code trainer.*} tensors are ignored. */
+  public static Seq2SeqParameters load(Path file, Seq2SeqConfig config) {
+    return fromTensors(SafeTensors.read(file).tensors(), config, file.toString());
+  }
+
+  /**
+   * Parameters from named tensors, copied and converted to float32.
+   *
+   * @throws RnncException on missing or unexpected tensors (all listed), a non-float dtype, a wrong shape, or a
+   *     non-finite value
+   */
+  public static Seq2SeqParameters fromTensors(Map<String, Tensor> tensors, Seq2SeqConfig config, String sourceName) {
+    Map<String, int[]> expected = config.parameterShapes();
+    List<String> missing = new ArrayList<>();
+    for (String name : expected.keySet()) {
+      if (!tensors.containsKey(name)) {
+        missing.add(name);
+      }
+    }
+    List<String> extra = new ArrayList<>();
+    for (String name : tensors.keySet()) {
+      if (!expected.containsKey(name) && !name.startsWith(ModelParameters.OPTIMIZER_PREFIX)
+          && !name.startsWith(ModelParameters.TRAINER_PREFIX)) {
+        extra.add(name);
+      }
+    }
+    if (!missing.isEmpty() || !extra.isEmpty()) {
+      List<String> problems = new ArrayList<>();
+      if (!missing.isEmpty()) {
+        problems.add("missing " + missing);
+      }
+      if (!extra.isEmpty()) {
+        problems.add("unexpected " + extra);
+      }
+      throw new RnncException(sourceName + " does not match the encoder–decoder model: " + String.join("; ", problems)
+          + " (rnnc expects a module with attributes encoder.embedding, encoder.rnn, bridge, decoder.embedding, "
+          + "decoder.rnn and head)");
+    }
+    Map<String, float[]> values = new LinkedHashMap<>();
+    for (Map.Entry<String, int[]> parameter : expected.entrySet()) {
+      String name = parameter.getKey();
+      Tensor tensor = tensors.get(name);
+      if (!tensor.dtype().isFloatingPoint()) {
+        throw new RnncException(sourceName + ": " + name + " has dtype " + tensor.dtype() + ", expected F32 or F64");
+      }
+      if (!Arrays.equals(tensor.shape(), parameter.getValue())) {
+        throw new RnncException(sourceName + ": " + name + " has shape " + Arrays.toString(tensor.shape())
+            + ", expected " + Arrays.toString(parameter.getValue()));
+      }
+      float[] array = tensor.toFloatArray();
+      for (int i = 0; i < array.length; i++) {
+        if (!Float.isFinite(array[i])) {
+          throw new RnncException(sourceName + ": " + name + " contains " + array[i] + " at flat index " + i);
+        }
+      }
+      values.put(name, array);
+    }
+    return new Seq2SeqParameters(config, values);
+  }
+
+  /** Writes the parameters as a safetensors file loadable by {@code safetensors.torch.load_file}. */
+  public void save(Path file) {
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    values.forEach((name, array) -> tensors.put(name, Tensor.ofFloats(shapes.get(name), array)));
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("format", "pt");
+    metadata.put("producer", "rnnc");
+    SafeTensors.write(file, tensors, metadata);
+  }
+
+  public Seq2SeqConfig config() {
+    return config;
+  }
+
+  /** Parameter names in {@code state_dict} order. */
+  public List<String> names() {
+    return Collections.unmodifiableList(new ArrayList<>(values.keySet()));
+  }
+
+  /** The live array of one parameter. */
+  public float[] get(String name) {
+    float[] array = values.get(name);
+    if (array == null) {
+      throw new IllegalArgumentException("no parameter named '" + name + "'; the model has " + values.keySet());
+    }
+    return array;
+  }
+
+  /** The shape of one parameter (a copy). */
+  public int[] shape(String name) {
+    get(name);
+    return shapes.get(name).clone();
+  }
+
+  /** A deep copy. */
+  public Seq2SeqParameters copy() {
+    Map<String, float[]> copied = new LinkedHashMap<>();
+    values.forEach((name, array) -> copied.put(name, array.clone()));
+    return new Seq2SeqParameters(config, copied);
+  }
+
+  private static int elements(int[] shape) {
+    int n = 1;
+    for (int d : shape) {
+      n *= d;
+    }
+    return n;
+  }
+}
