@@ -6,6 +6,8 @@ import dev.rnnc.compiler.memory.CompiledClasses;
 import dev.rnnc.compiler.memory.InMemoryJavaCompiler;
 import dev.rnnc.compiler.spec.Spec;
 import dev.rnnc.compiler.spec.SpecParser;
+import dev.rnnc.onnx.ImportedModel;
+import dev.rnnc.onnx.OnnxImporter;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnnModel;
 import java.io.IOException;
@@ -28,6 +30,7 @@ import java.util.function.Consumer;
  * <pre>{@code
  * RnnModel model = RnnModels.load(Path.of("tagger.yaml"), Path.of("tagger.safetensors"));
  * // cast to StreamingModel / TrainableModel when the spec makes the class one
+ * RnnModel imported = RnnModels.load(Path.of("exported.onnx"));
  * }</pre>
  *
  * <p>The first load of a spec generates its source and compiles it with the JDK's javac in memory (seconds);
@@ -78,6 +81,18 @@ public final class RnnModels {
     return defaults().loadModel(spec, weights);
   }
 
+  /**
+   * Imports an ONNX model (LSTM, GRU and RNN nodes with the glue exporters put between them and a head, as
+   * {@code rnnc import} supports) and loads it as {@link #load(Path, Path)} loads a spec and its weights, using
+   * {@link #defaults()}. The imported spec's text is the cache key's spec part.
+   *
+   * @throws dev.rnnc.onnx.OnnxException if the file is malformed or the graph is not one rnnc supports (the
+   *     message names the node and its op type)
+   */
+  public static RnnModel load(Path onnx) {
+    return defaults().loadOnnx(onnx);
+  }
+
   /** The process-wide instance behind the static methods: default cache directory, vector kernels. */
   public static RnnModels defaults() {
     RnnModels instance = defaults;
@@ -121,6 +136,13 @@ public final class RnnModels {
   public RnnModel loadModel(Path spec, Path weights) {
     ModelClass modelClass = modelClass(spec);
     return modelClass.newInstance(ModelParameters.load(weights, modelClass.config()));
+  }
+
+  /** Like {@link #load(Path)}, through this instance's cache. */
+  public RnnModel loadOnnx(Path onnx) {
+    ImportedModel imported = OnnxImporter.read(onnx);
+    Spec spec = SpecParser.parse(onnx + " (imported)", imported.specYaml());
+    return modelClass(spec).newInstance(imported.parameters());
   }
 
   /** A new instance of {@code spec}'s class over {@code parameters}, sized by the spec's limits. */
