@@ -185,12 +185,15 @@ public final class RnnModels {
   }
 
   /**
-   * The cache key of a spec: SHA-256 over the spec's own hash, rnnc's version, the JDK's version and the cache
-   * format, in lowercase hex. The spec's file name is not part of it (it only appears in a source comment).
+   * The cache key of a spec: SHA-256 over the spec's own hash, rnnc's version, a fingerprint of the code generator
+   * itself ({@link GeneratorFingerprint}: a generator changed without a version bump never reuses classes an older
+   * one compiled), the JDK's version and the cache format, in lowercase hex. The spec's file name is not part of it
+   * (it only appears in a source comment).
    */
   public static String cacheKey(Spec spec) {
     String material = String.join("\n", "rnnc-class-cache " + CACHE_FORMAT, spec.sha256(), spec.qualifiedName(),
-        RnnCompiler.VERSION, Runtime.version().toString(), System.getProperty("java.vm.vendor", ""));
+        RnnCompiler.VERSION, GeneratorFingerprint.get(), Runtime.version().toString(),
+        System.getProperty("java.vm.vendor", ""));
     MessageDigest digest = ClassCache.sha256();
     return HexFormat.of().formatHex(digest.digest(material.getBytes(StandardCharsets.UTF_8)));
   }
