@@ -61,6 +61,9 @@ public final class ClassEmitter {
     if (plan.training()) {
       new BackwardEmitter(plan, cell).emit(type);
     }
+    if (plan.bank().isPresent()) {
+      new StreamBankEmitter(plan, cell).emit(type, model);
+    }
     KernelEmitter kernels = new KernelEmitter(plan, cell);
     type.addType(new WeightsEmitter(plan, cell).emit(model));
     type.addType(kernels.vector());

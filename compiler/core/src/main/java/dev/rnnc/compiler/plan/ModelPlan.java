@@ -51,6 +51,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
   public static final String OUTPUT = "output";
   public static final String STEP_PROJECTION = "stepProjection";
   public static final String STEP_INPUT = "stepInput";
+  public static final String BANK_INPUT = "bankInput";
+  public static final String BANK_GATES = "bankGates";
 
   public ModelPlan {
     graph = List.copyOf(graph);
@@ -93,6 +95,11 @@ public record ModelPlan(String packageName, String className, String sourceName,
 
   public Optional<Head> head() {
     return graph.stream().filter(Head.class::isInstance).map(Head.class::cast).findFirst();
+  }
+
+  /** The generated stream bank, present for every unidirectional model. */
+  public Optional<Node.Bank> bank() {
+    return graph.stream().filter(Node.Bank.class::isInstance).map(Node.Bank.class::cast).findFirst();
   }
 
   public Optional<Loss> loss() {
@@ -209,6 +216,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
       addForwardWorkspaces();
       if (!config.bidirectional()) {
         addStepWorkspaces();
+        graph.add(bank());
       }
       if (training) {
         addTrainingWorkspaces();
@@ -431,6 +439,31 @@ public record ModelPlan(String packageName, String className, String sourceName,
         add("stepPrediction", "streaming predictions", Scale.ONE, headSize(), null,
             "Streaming head activations [HEAD_SIZE].", s);
       }
+    }
+
+    /**
+     * The stream bank: streams tiled by the widest recurrent sweep (4 for cells with a fused step, 2 for GRUs);
+     * its scratch holds one sweep, so it does not grow with the bank's capacity (the states themselves live in
+     * the bank's own array, {@code capacity × state floats}).
+     */
+    private Node.Bank bank() {
+      Pass s = Pass.STEP;
+      List<Integer> sweeps = blocking.quadSweeps() ? List.of(4, 2, 1) : List.of(2, 1);
+      int widest = sweeps.get(0);
+      String input = null;
+      if (blocking.fusedStep()) {
+        input = BANK_INPUT;
+        add(BANK_INPUT, "stream bank inputs", Scale.ONE, bankInputStride().times(widest), null,
+            "[x; h] of the current layer of the streams of one stream-bank sweep, one BANK_INPUT_STRIDE row each.", s);
+      }
+      add(BANK_GATES, "stream bank gates", Scale.ONE, gxStride().times(widest), null,
+          "Gate pre-activations of the streams of one stream-bank sweep, one GX_STRIDE row each.", s);
+      return new Node.Bank(sweeps, blocking.fusedStep(), input, BANK_GATES);
+    }
+
+    private Width bankInputStride() {
+      return Width.of("BANK_INPUT_STRIDE", "max(input, features) + state",
+          Math.max(config.inputSize(), config.featureSize()) + config.stateSize());
     }
 
     private void addTrainingWorkspaces() {
