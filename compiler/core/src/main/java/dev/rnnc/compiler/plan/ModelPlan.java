@@ -52,7 +52,6 @@ public record ModelPlan(String packageName, String className, String sourceName,
   public static final String STEP_PROJECTION = "stepProjection";
   public static final String STEP_INPUT = "stepInput";
   public static final String BANK_INPUT = "bankInput";
-  public static final String BANK_GATES = "bankGates";
 
   public ModelPlan {
     graph = List.copyOf(graph);
@@ -442,23 +441,23 @@ public record ModelPlan(String packageName, String className, String sourceName,
     }
 
     /**
-     * The stream bank: streams tiled by the widest recurrent sweep (4 for cells with a fused step, 2 for GRUs);
-     * its scratch holds one sweep, so it does not grow with the bank's capacity (the states themselves live in
-     * the bank's own array, {@code capacity × state floats}).
+     * The stream bank. Its private model instance has maxBatch = the bank's capacity and maxLength = 1, so the
+     * whole-sequence input projections hold one gate row per stream of a call. Cells with a fused step gather
+     * every stream's {@code [x; h]} row into {@link #BANK_INPUT} and multiply them all by {@code [W_ih | W_hh]}
+     * in one blocked product (each weight panel group swept over four streams at a time while it is in cache);
+     * GRUs project inputs and step two streams per sweep over W_hh. The states live in the bank's own array,
+     * {@code capacity × state floats}.
      */
     private Node.Bank bank() {
-      Pass s = Pass.STEP;
-      List<Integer> sweeps = blocking.quadSweeps() ? List.of(4, 2, 1) : List.of(2, 1);
-      int widest = sweeps.get(0);
       String input = null;
       if (blocking.fusedStep()) {
         input = BANK_INPUT;
-        add(BANK_INPUT, "stream bank inputs", Scale.ONE, bankInputStride().times(widest), null,
-            "[x; h] of the current layer of the streams of one stream-bank sweep, one BANK_INPUT_STRIDE row each.", s);
+        add(BANK_INPUT, "stream bank inputs", Scale.BATCH, bankInputStride(), null,
+            "[x; h] of the current layer of every stream of a stream-bank call, one BANK_INPUT_STRIDE row each.",
+            Pass.STEP);
       }
-      add(BANK_GATES, "stream bank gates", Scale.ONE, gxStride().times(widest), null,
-          "Gate pre-activations of the streams of one stream-bank sweep, one GX_STRIDE row each.", s);
-      return new Node.Bank(sweeps, blocking.fusedStep(), input, BANK_GATES);
+      List<Integer> sweeps = blocking.fusedStep() ? List.of(4, 2, 1) : List.of(2, 1);
+      return new Node.Bank(sweeps, blocking.fusedStep(), input, INPUT_PROJECTION);
     }
 
     private Width bankInputStride() {

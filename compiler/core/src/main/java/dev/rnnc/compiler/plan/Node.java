@@ -47,11 +47,13 @@ public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Nod
    *
    * @param sweeps      streams per sweep over a layer's weights, largest first (the kernels' quad/pair/single
    *                    widths); a call's streams are tiled by these
-   * @param fusedStep   whether a sweep multiplies the packed {@code [W_ih | W_hh]} by the gathered {@code [x; h]}
-   *                    rows, exactly as the single-stream {@code step} does (so results agree bit for bit); else
-   *                    the input projection and the recurrent step run as in the whole-sequence forward pass
-   * @param input       workspace of the gathered {@code [x; h]} rows of one sweep (fused step only), else {@code null}
-   * @param gates       workspace of one sweep's gate pre-activations
+   * @param fusedStep   whether every stream's gathered {@code [x; h]} row is multiplied by the packed
+   *                    {@code [W_ih | W_hh]}, exactly as the single-stream {@code step} does (so results agree bit
+   *                    for bit), in one blocked product over all of a call's streams; else (GRU) the input
+   *                    projection and the recurrent step of the whole-sequence forward pass run per tile
+   * @param input       workspace of the gathered {@code [x; h]} rows, one per stream of a call (fused step only),
+   *                    else {@code null}
+   * @param gates       workspace of the gate pre-activations, one row per stream of a call
    */
   record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates) implements Node {
     public Bank {

@@ -144,7 +144,13 @@ class StreamBankTest {
     int[] ids = new int[CAPACITY];
     byte[] snapshot = new byte[bank.snapshotSize()];
     byte[] expected = new byte[bank.snapshotSize()];
-    for (int op = 0; op < 120; op++) {
+    // start with enough streams that steps reach the tiles of four (the blocked product), not only the remainders
+    for (int i = 0; i < 8; i++) {
+      int id = bank.open();
+      assertEquals(oracle.open(), id);
+      open.add(id);
+    }
+    for (int op = 0; op < 160; op++) {
       String where = c.context() + "\nseed " + seed + ", operation " + op;
       int kind = random.nextInt(10);
       if (open.isEmpty() || (kind == 0 && open.size() < CAPACITY)) {
