@@ -59,6 +59,12 @@ final class StreamBankEmitter {
           .initializer("$L", Math.max(plan.config().inputSize(), plan.config().featureSize())
               + plan.config().stateSize()).build());
     }
+    if (bank.fusedStep()) {
+      type.addField(FieldSpec.builder(int.class, "BANK_BLOCK_COLUMNS", Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Columns per cache block of the bank's product for four panels: $L bytes of weights.\n",
+              bank.cacheBlockBytes())
+          .initializer("Math.max(1, $L / (16 * LANES))", bank.cacheBlockBytes()).build());
+    }
     type.addMethod(MethodSpec.methodBuilder("newStreamBank").addModifiers(Modifier.PUBLIC)
         .addJavadoc("A stream bank over this model's weights holding at most {@code capacity} streams; see\n"
             + "{@link Bank}.\n")
@@ -317,14 +323,27 @@ final class StreamBankEmitter {
     for (int panels : new int[] {4, 2, 1}) {
       methods.add(MethodSpec.methodBuilder("bankTiles" + panels).addModifiers(Modifier.STATIC)
           .addJavadoc("$L panel(s) at weight offset wOff (column stride {@code stride}), rows r.. of the output, for\n"
-              + "every tile of four of the {@code count} input rows.\n", panels)
+              + "every tile of four of the {@code count} input rows, in blocks of BANK_BLOCK_COLUMNS columns so that\n"
+              + "a block's weights stay in the L1 cache across the tiles; a block continues each row's sum from the\n"
+              + "one before (stored and reloaded unchanged), so the order of the sum is that of one sweep.\n", panels)
           .addParameters(Params.of("[]w", "wOff", "stride", "cols", "r", "[]x", "xStride", "count", "[]init", "[]y",
               "yStride"))
+          .addStatement("int block = BANK_BLOCK_COLUMNS * 4 / $L", panels)
+          .beginControlFlow("for (int c = 0; c < cols; c += block)")
+          .addStatement("int n = Math.min(block, cols - c)")
+          .addStatement("int o = wOff + c * stride")
           .beginControlFlow("for (int i = 0; i < count; i += 4)")
-          .addStatement("int x0 = i * xStride")
+          .addStatement("int x0 = i * xStride + c")
           .addStatement("int y0 = i * yStride + r")
-          .addStatement("mv$Lx4(w, wOff, stride, cols, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride, init, "
+          .beginControlFlow("if (c == 0)")
+          .addStatement("mv$Lx4(w, o, stride, n, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride, init, "
               + "r, r, r, r, y, y0, y0 + yStride, y0 + 2 * yStride, y0 + 3 * yStride)", panels)
+          .nextControlFlow("else")
+          .addStatement("mv$Lx4(w, o, stride, n, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride, y, "
+              + "y0, y0 + yStride, y0 + 2 * yStride, y0 + 3 * yStride, y, y0, y0 + yStride, y0 + 2 * yStride, "
+              + "y0 + 3 * yStride)", panels)
+          .endControlFlow()
+          .endControlFlow()
           .endControlFlow()
           .build());
     }

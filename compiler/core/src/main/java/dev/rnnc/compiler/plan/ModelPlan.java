@@ -457,7 +457,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
             Pass.STEP);
       }
       List<Integer> sweeps = blocking.fusedStep() ? List.of(4, 2, 1) : List.of(2, 1);
-      return new Node.Bank(sweeps, blocking.fusedStep(), input, INPUT_PROJECTION);
+      return new Node.Bank(sweeps, blocking.fusedStep(), input, INPUT_PROJECTION, 24 * 1024);
     }
 
     private Width bankInputStride() {

@@ -54,8 +54,11 @@ public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Nod
    * @param input       workspace of the gathered {@code [x; h]} rows, one per stream of a call (fused step only),
    *                    else {@code null}
    * @param gates       workspace of the gate pre-activations, one row per stream of a call
+   * @param cacheBlockBytes bytes of weights the blocked product sweeps over all of a call's streams before it moves
+   *                    on (half of a common 48 KB L1 data cache: the streams' inputs and sums need the rest)
    */
-  record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates) implements Node {
+  record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates, int cacheBlockBytes)
+      implements Node {
     public Bank {
       sweeps = java.util.List.copyOf(sweeps);
     }
