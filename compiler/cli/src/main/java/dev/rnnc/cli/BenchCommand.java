@@ -8,6 +8,8 @@ import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.StreamingModel;
 import dev.rnnc.runtime.TrainableModel;
 import dev.rnnc.runtime.VectorSupport;
+import dev.rnnc.runtime.stream.GenericStreamBank;
+import dev.rnnc.runtime.stream.StreamBank;
 import dev.rnnc.runtime.train.DataParallel;
 import dev.rnnc.runtime.train.Sgd;
 import java.nio.file.Path;
@@ -32,6 +34,11 @@ import picocli.CommandLine.Parameters;
  *       iteration over synthetic {@code batch × length} data; time per iteration. With {@code --threads N > 1}
  *       the model is a {@link DataParallel} splitting each batch over N threads; bytes allocated then count
  *       the calling thread only.</li>
+ *   <li>{@code streams}: a stream bank advancing {@code --streams N} open streams by one step per call
+ *       ({@link StreamBank#step}), the generated class's own {@code Bank} (or {@link GenericStreamBank} with
+ *       {@code --generic-bank}); time per stream step = call time / N, reported beside the single-stream
+ *       {@code step} measured in the same run, so their ratio is not skewed by a change of machine load between
+ *       two runs.</li>
  * </ul>
  * GFLOP/s counts {@link ModelConfig#flopsPerStep()} × batch per timestep, and for training three times that
  * (backward ≈ twice forward, the usual convention).
@@ -43,6 +50,7 @@ import picocli.CommandLine.Parameters;
         "  rnnc bench specs/lstm_64_128.yaml                       (streaming, one step at a time)",
         "  rnnc bench specs/sentiment_gru.yaml --mode sequence --batch 32 --length 100 --json",
         "  rnnc bench specs/char_lstm.yaml --mode train --batch 32 --length 64 --threads 2",
+        "  rnnc bench specs/lstm_64_128.yaml --mode streams --streams 64 --json",
         "",
         "Weights and data are random (seeded). The warm-up runs until the JIT has settled (no compilation, and",
         "time and bytes allocated per call stable over two 0.2 s windows; at least --warmup, at most --max-warmup",
@@ -51,14 +59,17 @@ import picocli.CommandLine.Parameters;
         "JSON keys: mode, spec, model, batch, length, threads, ns_per_step (step/sequence), ms_per_iteration (train),",
         "p50_ns, p99_ns, p999_ns (per step, or per iteration in train mode), gflops, bytes_allocated_per_step,",
         "bytes_allocated_per_call (of the calling thread), calls, seconds, warmup_seconds, warmup_settled, vector.",
+        "Streams mode adds streams, bank, ns_per_stream_step, single_step_ns (the model's own step, same run) and",
+        "ratio_to_single_step; there p50_ns, p99_ns and p999_ns time one call (all N streams advance one step).",
         ExitCodes.FOOTER})
 final class BenchCommand extends RnncCommand {
-  enum Mode { STEP, SEQUENCE, TRAIN }
+  enum Mode { STEP, SEQUENCE, TRAIN, STREAMS }
 
   @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
   Path spec;
 
-  @Option(names = "--mode", description = "step, sequence or train (default: step; sequence for a bidirectional spec).")
+  @Option(names = "--mode",
+      description = "step, sequence, train or streams (default: step; sequence for a bidirectional spec).")
   Mode mode;
 
   @Option(names = "--batch", description = "Sequences per call (default: 1; the spec's max_batch for train).")
@@ -66,6 +77,15 @@ final class BenchCommand extends RnncCommand {
 
   @Option(names = "--length", description = "Timesteps per call, or distinct inputs cycled in step mode (default: the spec's max_length).")
   Integer length;
+
+  @Option(names = "--streams", defaultValue = "64", paramLabel = "N",
+      description = "Streams mode: open streams a bank advances per call (default: ${DEFAULT-VALUE}).")
+  int streams;
+
+  @Option(names = "--generic-bank",
+      description = "Streams mode: measure the portable GenericStreamBank (one stream at a time) instead of the"
+          + " generated bank.")
+  boolean genericBank;
 
   @Option(names = "--seconds", defaultValue = "5", description = "Measured time (default: ${DEFAULT-VALUE}).")
   double seconds;
@@ -109,6 +129,9 @@ final class BenchCommand extends RnncCommand {
     if (threads != 1 && mode != Mode.TRAIN) {
       throw new RnncException("--threads applies to --mode train only");
     }
+    if (streams < 1) {
+      throw new RnncException("--streams must be >= 1, got " + streams);
+    }
     ModelLoader loader = ModelLoader.load(spec, false, scalar);
     ModelConfig config = loader.config();
     if (mode == null) {
@@ -131,6 +154,12 @@ final class BenchCommand extends RnncCommand {
       case STEP -> benchStep(loader, parameters, b, t, random, measurement, warmupSeconds);
       case SEQUENCE -> benchSequence(loader, parameters, b, t, random, measurement, warmupSeconds);
       case TRAIN -> benchTrain(loader, parameters, b, t, random, measurement, warmupSeconds);
+      case STREAMS -> {
+        Measurement single = new Measurement();
+        benchStep(loader, parameters, 1, t, new SplittableRandom(seed), single, warmupSeconds);
+        benchStreams(loader, parameters, t, random, measurement, warmupSeconds);
+        singleStepNanos = single.quantileNanos(0.5);
+      }
     }
     report(config, loader.spec().modelName(), b, t, measurement);
     return ExitCodes.OK;
@@ -160,6 +189,45 @@ final class BenchCommand extends RnncCommand {
       int[] at = {0};
       measurement.run(() -> {
         model.step(x, at[0] * width);
+        at[0] = at[0] + 1 == t ? 0 : at[0] + 1;
+      }, warmupSeconds, maxWarmup, seconds);
+    }
+  }
+
+  /** Median of the single-stream step measured beside a stream bank (streams mode). */
+  private double singleStepNanos = Double.NaN;
+
+  private void benchStreams(ModelLoader loader, ModelParameters parameters, int t, SplittableRandom random,
+      Measurement measurement, double warmupSeconds) {
+    ModelConfig config = loader.config();
+    if (!loader.streaming()) {
+      throw new RnncException(spec + ": streams mode needs a unidirectional model (a bidirectional one cannot"
+          + " stream); use --mode sequence");
+    }
+    StreamBank bank = loader.newStreamBank(parameters, streams, genericBank);
+    int n = streams;
+    int[] ids = new int[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = bank.open();
+    }
+    float[] outputs = new float[n * bank.outputSize()];
+    int[] at = {0};
+    if (config.hasEmbedding()) {
+      int[][] tokens = new int[t][];
+      for (int s = 0; s < t; s++) {
+        tokens[s] = randomTokens(random, n, config.vocab());
+      }
+      measurement.run(() -> {
+        bank.stepTokens(ids, n, tokens[at[0]], outputs);
+        at[0] = at[0] + 1 == t ? 0 : at[0] + 1;
+      }, warmupSeconds, maxWarmup, seconds);
+    } else {
+      float[][] inputs = new float[t][];
+      for (int s = 0; s < t; s++) {
+        inputs[s] = randomFloats(random, n * config.inputSize());
+      }
+      measurement.run(() -> {
+        bank.step(ids, n, inputs[at[0]], outputs);
         at[0] = at[0] + 1 == t ? 0 : at[0] + 1;
       }, warmupSeconds, maxWarmup, seconds);
     }
@@ -223,9 +291,10 @@ final class BenchCommand extends RnncCommand {
     double p50 = m.quantileNanos(0.5) / perUnit;
     double p99 = m.quantileNanos(0.99) / perUnit;
     double p999 = m.quantileNanos(0.999) / perUnit;
-    double flopsPerUnit = (double) config.flopsPerStep() * b * (train ? 3.0 * t : 1);
+    boolean banked = mode == Mode.STREAMS;
+    double flopsPerUnit = (double) config.flopsPerStep() * b * (train ? 3.0 * t : 1) * (banked ? streams : 1);
     double gflops = flopsPerUnit / p50;
-    long stepsMeasured = m.calls() * (mode == Mode.STEP ? 1 : t);
+    long stepsMeasured = m.calls() * (mode == Mode.STEP ? 1 : banked ? streams : t);
     double bytesPerCall = m.allocatedBytes() < 0 ? -1 : (double) m.allocatedBytes() / m.calls();
     double bytesPerStep = m.allocatedBytes() < 0 ? -1 : (double) m.allocatedBytes() / stepsMeasured;
     String modeName = mode.name().toLowerCase(Locale.ROOT);
@@ -243,6 +312,12 @@ final class BenchCommand extends RnncCommand {
       fields.put("threads", threads);
       if (train) {
         fields.put("ms_per_iteration", p50 / 1e6);
+      } else if (banked) {
+        fields.put("streams", streams);
+        fields.put("bank", genericBank ? "generic" : "generated");
+        fields.put("ns_per_stream_step", p50 / streams);
+        fields.put("single_step_ns", singleStepNanos);
+        fields.put("ratio_to_single_step", p50 / streams / singleStepNanos);
       } else {
         fields.put("ns_per_step", p50);
       }
@@ -265,6 +340,12 @@ final class BenchCommand extends RnncCommand {
     if (train) {
       out().printf(Locale.ROOT, "  %.3f ms/iteration (median), p99 %.3f ms, p99.9 %.3f ms%n", p50 / 1e6, p99 / 1e6,
           p999 / 1e6);
+    } else if (banked) {
+      out().printf(Locale.ROOT, "  %s bank of %d streams: %.1f ns per stream step (median), %.2f× the model's own"
+          + " step (%.1f ns, same run)%n", genericBank ? "generic" : "generated", streams, p50 / streams,
+          p50 / streams / singleStepNanos, singleStepNanos);
+      out().printf(Locale.ROOT, "  %.1f ns/call of all %d streams (median), p99 %.1f ns, p99.9 %.1f ns%n", p50,
+          streams, p99, p999);
     } else {
       out().printf(Locale.ROOT, "  %.1f ns/%s (median), p99 %.1f ns, p99.9 %.1f ns%n", p50,
           mode == Mode.STEP ? "step" : "timestep", p99, p999);

@@ -42,6 +42,35 @@ class BenchCommandTest {
   }
 
   @Test
+  void streamsModeTimesBothBanksBesideTheSingleStep() {
+    Path spec = Cli.write(dir, "bench.yaml", SPEC);
+    for (String bank : List.of("generated", "generic")) {
+      Cli.Result r = bank.equals("generated")
+          ? Cli.run("bench", spec, "--mode", "streams", "--streams", 5, "--length", 6, "--seconds", 0.05,
+              "--max-warmup", 1, "--json")
+          : Cli.run("bench", spec, "--mode", "streams", "--streams", 5, "--length", 6, "--seconds", 0.05,
+              "--max-warmup", 1, "--json", "--generic-bank");
+      assertEquals(0, r.code(), r::toString);
+      List<String> lines = r.out().lines().toList();
+      assertEquals(1, lines.size(), r::toString);
+      java.util.Map<String, String> f = parse(lines.get(0));
+      assertEquals("\"streams\"", f.get("mode"));
+      assertEquals("5", f.get("streams"));
+      assertEquals("\"" + bank + "\"", f.get("bank"));
+      double perStream = Double.parseDouble(f.get("ns_per_stream_step"));
+      double single = Double.parseDouble(f.get("single_step_ns"));
+      assertTrue(perStream > 0 && single > 0, lines.get(0));
+      assertEquals(perStream / single, Double.parseDouble(f.get("ratio_to_single_step")), 1e-3 * perStream / single);
+      assertEquals(perStream * 5, Double.parseDouble(f.get("p50_ns")), 1e-3 * perStream * 5);
+      for (String key : List.of("gflops", "bytes_allocated_per_step", "p99_ns")) {
+        assertTrue(f.containsKey(key), key + " in " + lines.get(0));
+      }
+    }
+    Cli.Result bad = Cli.run("bench", spec, "--mode", "streams", "--streams", 0);
+    assertTrue(bad.code() != 0 && bad.err().contains("--streams must be >= 1"), bad::toString);
+  }
+
+  @Test
   void stepAndSequenceModesPrintJsonLines() {
     Path spec = Cli.write(dir, "bench.yaml", SPEC);
     for (String mode : List.of("step", "sequence")) {

@@ -32,10 +32,10 @@ public final class RnnCompiler {
 
   /**
    * Which generated methods must not allocate: all of them except the few that only run while a model is
-   * constructed or first given parameters.
+   * constructed or first given parameters, or that construct something ({@code newStreamBank}).
    */
   public static final Predicate<MethodDeclaration> HOT_METHODS =
-      method -> !Set.of("checkShapes", "bufferSize").contains(method.getNameAsString());
+      method -> !Set.of("checkShapes", "bufferSize", "newStreamBank").contains(method.getNameAsString());
 
   /** A verifier with rnnc's hot-method rule. */
   public static CodeVerifier verifier() {

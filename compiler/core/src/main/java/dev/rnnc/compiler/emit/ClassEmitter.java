@@ -62,6 +62,9 @@ public final class ClassEmitter {
     if (plan.training()) {
       new BackwardEmitter(plan, cell).emit(type);
     }
+    if (plan.bank().isPresent()) {
+      new StreamBankEmitter(plan, cell).emit(type, model);
+    }
     KernelEmitter kernels = new KernelEmitter(plan, cell);
     type.addType(new WeightsEmitter(plan, cell).emit(model));
     type.addType(kernels.vector());
@@ -169,6 +172,9 @@ public final class ClassEmitter {
     type.addMethod(dispatch("matvec", KernelEmitter.matvecParameters()));
     type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
     type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
+    if (plan.bank().map(dev.rnnc.compiler.plan.Node.Bank::fusedStep).orElse(false)) {
+      type.addMethod(dispatch("bankProduct", StreamBankEmitter.productParameters()));
+    }
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
         type.addMethod(dispatch(kernel.name(), kernel.parameters()));

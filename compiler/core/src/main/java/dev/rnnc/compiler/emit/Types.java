@@ -22,6 +22,8 @@ final class Types {
   static final ClassName VECTOR_SUPPORT = ClassName.get(RUNTIME, "VectorSupport");
   static final ClassName LOSSES = ClassName.get(RUNTIME, "Losses");
   static final ClassName DROPOUT_MASK = ClassName.get(RUNTIME, "DropoutMask");
+  static final ClassName STREAM_BANK = ClassName.get(RUNTIME + ".stream", "StreamBank");
+  static final ClassName ABSTRACT_STREAM_BANK = ClassName.get(RUNTIME + ".stream", "AbstractStreamBank");
 
   static final ClassName FLOAT_VECTOR = ClassName.get(VECTOR, "FloatVector");
   static final ClassName VECTOR_OPERATORS = ClassName.get(VECTOR, "VectorOperators");

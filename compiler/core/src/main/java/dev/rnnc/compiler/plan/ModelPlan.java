@@ -52,6 +52,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
   public static final String OUTPUT = "output";
   public static final String STEP_PROJECTION = "stepProjection";
   public static final String STEP_INPUT = "stepInput";
+  public static final String BANK_INPUT = "bankInput";
 
   public ModelPlan {
     graph = List.copyOf(graph);
@@ -94,6 +95,11 @@ public record ModelPlan(String packageName, String className, String sourceName,
 
   public Optional<Head> head() {
     return graph.stream().filter(Head.class::isInstance).map(Head.class::cast).findFirst();
+  }
+
+  /** The generated stream bank, present for every unidirectional model. */
+  public Optional<Node.Bank> bank() {
+    return graph.stream().filter(Node.Bank.class::isInstance).map(Node.Bank.class::cast).findFirst();
   }
 
   public Optional<Loss> loss() {
@@ -243,6 +249,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
       addForwardWorkspaces();
       if (!config.bidirectional()) {
         addStepWorkspaces();
+        graph.add(bank());
       }
       if (training) {
         addTrainingWorkspaces();
@@ -465,6 +472,31 @@ public record ModelPlan(String packageName, String className, String sourceName,
         add("stepPrediction", "streaming predictions", Scale.ONE, headSize(), null,
             "Streaming head activations [HEAD_SIZE].", s);
       }
+    }
+
+    /**
+     * The stream bank. Its private model instance has maxBatch = the bank's capacity and maxLength = 1, so the
+     * whole-sequence input projections hold one gate row per stream of a call. Cells with a fused step gather
+     * every stream's {@code [x; h]} row into {@link #BANK_INPUT} and multiply them all by {@code [W_ih | W_hh]}
+     * in one blocked product (each weight panel group swept over four streams at a time while it is in cache);
+     * GRUs project inputs and step two streams per sweep over W_hh. The states live in the bank's own array,
+     * {@code capacity × state floats}.
+     */
+    private Node.Bank bank() {
+      String input = null;
+      if (blocking.fusedStep()) {
+        input = BANK_INPUT;
+        add(BANK_INPUT, "stream bank inputs", Scale.BATCH, bankInputStride(), null,
+            "[x; h] of the current layer of every stream of a stream-bank call, one BANK_INPUT_STRIDE row each.",
+            Pass.STEP);
+      }
+      List<Integer> sweeps = blocking.fusedStep() ? List.of(4, 2, 1) : List.of(2, 1);
+      return new Node.Bank(sweeps, blocking.fusedStep(), input, INPUT_PROJECTION, 24 * 1024);
+    }
+
+    private Width bankInputStride() {
+      return Width.of("BANK_INPUT_STRIDE", "max(input, features) + state",
+          Math.max(config.inputSize(), config.featureSize()) + config.stateSize());
     }
 
     private void addTrainingWorkspaces() {

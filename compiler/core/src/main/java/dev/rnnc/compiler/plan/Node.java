@@ -7,7 +7,8 @@ import dev.rnnc.runtime.ModelConfig.HeadActivation;
  * layer, directions in order, dropout before each layer above the first when training), an optional head,
  * and the loss of a trainable model.
  */
-public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Node.Head, Node.Loss {
+public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Node.Head, Node.Loss,
+    Node.Bank {
 
   /**
    * Token ids to vectors ({@code nn.Embedding}).
@@ -39,4 +40,32 @@ public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Nod
    * @param fusedWithSoftmax whether cross-entropy reuses the forward softmax and log-sum-exp (no second exp)
    */
   record Loss(dev.rnnc.runtime.ModelConfig.Loss kind, boolean perStep, boolean fusedWithSoftmax) implements Node {}
+
+  /**
+   * The generated stream bank ({@code Model.Bank}) of a unidirectional model: many streams' states in one array,
+   * advanced together so that one sweep over each layer's weights serves several streams.
+   *
+   * @param sweeps      streams per sweep over a layer's weights, largest first (the kernels' quad/pair/single
+   *                    widths); a call's streams are tiled by these
+   * @param fusedStep   whether every stream's gathered {@code [x; h]} row is multiplied by the packed
+   *                    {@code [W_ih | W_hh]}, exactly as the single-stream {@code step} does (so results agree bit
+   *                    for bit), in one blocked product over all of a call's streams; else (GRU) the input
+   *                    projection and the recurrent step of the whole-sequence forward pass run per tile
+   * @param input       workspace of the gathered {@code [x; h]} rows, one per stream of a call (fused step only),
+   *                    else {@code null}
+   * @param gates       workspace of the gate pre-activations, one row per stream of a call
+   * @param cacheBlockBytes bytes of weights the blocked product sweeps over all of a call's streams before it moves
+   *                    on (half of a common 48 KB L1 data cache: the streams' inputs and sums need the rest)
+   */
+  record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates, int cacheBlockBytes)
+      implements Node {
+    public Bank {
+      sweeps = java.util.List.copyOf(sweeps);
+    }
+
+    /** The widest sweep. */
+    public int widest() {
+      return sweeps.get(0);
+    }
+  }
 }
