@@ -1,7 +1,6 @@
 package dev.rnnc.flink;
 
 import dev.rnnc.flink.model.SensorForecaster;
-import dev.rnnc.runtime.stream.GenericStreamBank;
 import dev.rnnc.runtime.stream.StreamBank;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.state.ValueState;
@@ -70,7 +69,7 @@ public class BatchedAnomalyOperator extends AbstractStreamOperator<AnomalyScore>
   @Override
   public void open() throws Exception {
     super.open();
-    bank = new GenericStreamBank(new SensorForecaster(weights.load(), 1, 1), residentSensors);
+    bank = new SensorForecaster.Bank(weights.load(), residentSensors); // the generated bank: one blocked product per call
     resident = new ResidentSensors(bank);
     rnnState = getPartitionedState(
         new ValueStateDescriptor<>("rnn-state", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));

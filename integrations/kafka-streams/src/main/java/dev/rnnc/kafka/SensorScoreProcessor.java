@@ -1,7 +1,6 @@
 package dev.rnnc.kafka;
 
 import dev.rnnc.kafka.model.SensorForecaster;
-import dev.rnnc.runtime.stream.GenericStreamBank;
 import dev.rnnc.runtime.stream.StreamBank;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -50,7 +49,7 @@ public final class SensorScoreProcessor implements Processor<String, Float, Stri
   public void init(ProcessorContext<String, String> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
-    this.bank = new GenericStreamBank(new SensorForecaster(weights, 1, 1), residentSensors);
+    this.bank = new SensorForecaster.Bank(weights, residentSensors);
   }
 
   @Override
