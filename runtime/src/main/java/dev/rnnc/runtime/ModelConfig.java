@@ -413,15 +413,10 @@ public record ModelConfig(
     return shapes;
   }
 
-  /** Parameter names in {@code state_dict} order. */
-  public List<String> parameterNames() {
-    return Collections.unmodifiableList(new ArrayList<>(parameterShapes().keySet()));
-  }
-
-  /** Total number of scalar parameters. */
-  public long parameterCount() {
+  /** Scalars in all of {@code shapes} together (each shape's product, summed). */
+  public static long elementCount(Map<String, int[]> shapes) {
     long count = 0;
-    for (int[] shape : parameterShapes().values()) {
+    for (int[] shape : shapes.values()) {
       long n = 1;
       for (int d : shape) {
         n *= d;
@@ -429,6 +424,16 @@ public record ModelConfig(
       count += n;
     }
     return count;
+  }
+
+  /** Parameter names in {@code state_dict} order. */
+  public List<String> parameterNames() {
+    return Collections.unmodifiableList(new ArrayList<>(parameterShapes().keySet()));
+  }
+
+  /** Total number of scalar parameters. */
+  public long parameterCount() {
+    return elementCount(parameterShapes());
   }
 
   /**

@@ -201,14 +201,6 @@ public record Seq2SeqConfig(
 
   /** Total number of scalar parameters. */
   public long parameterCount() {
-    long count = 0;
-    for (int[] shape : parameterShapes().values()) {
-      long n = 1;
-      for (int d : shape) {
-        n *= d;
-      }
-      count += n;
-    }
-    return count;
+    return ModelConfig.elementCount(parameterShapes());
   }
 }
