@@ -254,14 +254,21 @@ class ReferenceSeq2SeqTest {
       model.encode(data.sourceTokens(), null, 3, 5, data.sourceLengths());
       beam.decode(model, 3, START, END, 5, 0.5, tokens, lengths);
     };
-    for (int i = 0; i < 300; i++) {
-      calls.run();
+    // Early rounds warm up; while the JIT replaces interpreted code (on-stack replacement, deoptimisation) a round
+    // may allocate transiently, so rounds repeat until one is clean (as the training AllocationTest does). A real
+    // allocation in these paths never reaches zero.
+    long allocated = -1;
+    for (int round = 0; round < 30 && allocated != 0; round++) {
+      long before = threads.getCurrentThreadAllocatedBytes();
+      for (int i = 0; i < 20; i++) {
+        calls.run();
+      }
+      allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      if (round < 3) {
+        allocated = -1;
+      }
     }
-    long before = threads.getCurrentThreadAllocatedBytes();
-    for (int i = 0; i < 20; i++) {
-      calls.run();
-    }
-    assertEquals(0, threads.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 20 rounds of calls");
+    assertEquals(0, allocated, "bytes allocated by 20 rounds of calls");
   }
 
   @Test
