@@ -6,7 +6,6 @@ import dev.rnnc.runtime.io.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +21,7 @@ import java.util.function.Predicate;
  * updates in place. Loading checks everything a user can get wrong (missing or extra tensors, shapes, dtypes,
  * non-finite values) and reports it by tensor name.
  */
-public final class ModelParameters {
+public final class ModelParameters extends NamedParameters {
   /** Prefix of optimizer state that checkpoints may carry beside the weights; never a model parameter. */
   public static final String OPTIMIZER_PREFIX = "optimizer.";
 
@@ -33,13 +32,10 @@ public final class ModelParameters {
   private static final int MAX_LISTED = 20;
 
   private final ModelConfig config;
-  private final Map<String, int[]> shapes;
-  private final Map<String, float[]> values;
 
   private ModelParameters(ModelConfig config, Map<String, float[]> values) {
+    super(config.parameterShapes(), values);
     this.config = config;
-    this.shapes = config.parameterShapes();
-    this.values = values;
   }
 
   /** All parameters zero. */
@@ -222,31 +218,9 @@ public final class ModelParameters {
     return config;
   }
 
-  /** Parameter names in {@code state_dict} order. */
-  public List<String> names() {
-    return Collections.unmodifiableList(new ArrayList<>(values.keySet()));
-  }
-
-  /** The live array of one parameter. */
-  public float[] get(String name) {
-    float[] array = values.get(name);
-    if (array == null) {
-      throw new IllegalArgumentException("no parameter named '" + name + "'; the model has " + values.keySet());
-    }
-    return array;
-  }
-
-  /** The shape of one parameter (a copy). */
-  public int[] shape(String name) {
-    get(name);
-    return shapes.get(name).clone();
-  }
-
   /** A deep copy. */
   public ModelParameters copy() {
-    Map<String, float[]> copied = new LinkedHashMap<>();
-    values.forEach((name, array) -> copied.put(name, array.clone()));
-    return new ModelParameters(config, copied);
+    return new ModelParameters(config, copiedValues());
   }
 
   /** Overwrites every value with {@code other}'s, in place; the two must have the same names and shapes. */
@@ -298,14 +272,4 @@ public final class ModelParameters {
     return true;
   }
 
-  private static int elements(int[] shape) {
-    long count = 1;
-    for (int dim : shape) {
-      count *= dim;
-    }
-    if (count > Integer.MAX_VALUE) {
-      throw new RnncException("parameter of shape " + Arrays.toString(shape) + " has more elements than a Java array holds");
-    }
-    return (int) count;
-  }
 }

@@ -5,7 +5,6 @@ import dev.rnnc.runtime.io.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,15 +15,12 @@ import java.util.SplittableRandom;
  * from a safetensors file written by PyTorch ({@code safetensors.torch.save_file(model.state_dict(), ...)}) or
  * initialised as PyTorch would.
  */
-public final class Seq2SeqParameters {
+public final class Seq2SeqParameters extends NamedParameters {
   private final Seq2SeqConfig config;
-  private final Map<String, int[]> shapes;
-  private final Map<String, float[]> values;
 
   private Seq2SeqParameters(Seq2SeqConfig config, Map<String, float[]> values) {
+    super(config.parameterShapes(), values);
     this.config = config;
-    this.shapes = config.parameterShapes();
-    this.values = values;
   }
 
   /** All parameters zero. */
@@ -142,38 +138,9 @@ public final class Seq2SeqParameters {
     return config;
   }
 
-  /** Parameter names in {@code state_dict} order. */
-  public List<String> names() {
-    return Collections.unmodifiableList(new ArrayList<>(values.keySet()));
-  }
-
-  /** The live array of one parameter. */
-  public float[] get(String name) {
-    float[] array = values.get(name);
-    if (array == null) {
-      throw new IllegalArgumentException("no parameter named '" + name + "'; the model has " + values.keySet());
-    }
-    return array;
-  }
-
-  /** The shape of one parameter (a copy). */
-  public int[] shape(String name) {
-    get(name);
-    return shapes.get(name).clone();
-  }
-
   /** A deep copy. */
   public Seq2SeqParameters copy() {
-    Map<String, float[]> copied = new LinkedHashMap<>();
-    values.forEach((name, array) -> copied.put(name, array.clone()));
-    return new Seq2SeqParameters(config, copied);
+    return new Seq2SeqParameters(config, copiedValues());
   }
 
-  private static int elements(int[] shape) {
-    int n = 1;
-    for (int d : shape) {
-      n *= d;
-    }
-    return n;
-  }
 }
