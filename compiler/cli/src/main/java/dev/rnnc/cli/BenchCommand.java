@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
  *   <li>{@code step}: {@link StreamingModel#step} of one sequence (unidirectional specs), cycling through
  *       {@code length} random inputs; time per step.</li>
  *   <li>{@code sequence}: {@link RnnModel#forward} of {@code batch × length}; time per timestep = call time / T
- *       (the whole batch advances one step in that time).</li>
+ *       (the whole batch advances one step in that time). With {@code --threads N > 1} a {@link DataParallel}
+ *       splits the batch over N threads (bytes allocated count the calling thread only).</li>
  *   <li>{@code train}: {@link TrainableModel#computeGradients} + an SGD step + {@code setParameters} per
  *       iteration over synthetic {@code batch × length} data; time per iteration. With {@code --threads N > 1}
  *       the model is a {@link DataParallel} splitting each batch over N threads; bytes allocated then count
@@ -99,7 +100,7 @@ final class BenchCommand extends RnncCommand {
   double maxWarmup;
 
   @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
-      description = "Train mode: threads computing each batch's gradients, the batch split between them (default: ${DEFAULT-VALUE}).")
+      description = "Train and sequence modes: threads computing each batch, the batch split between them (default: ${DEFAULT-VALUE}).")
   int threads;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and data (default: ${DEFAULT-VALUE}).")
@@ -126,8 +127,8 @@ final class BenchCommand extends RnncCommand {
     if (threads < 1) {
       throw new RnncException("--threads must be >= 1, got " + threads);
     }
-    if (threads != 1 && mode != Mode.TRAIN) {
-      throw new RnncException("--threads applies to --mode train only");
+    if (threads != 1 && mode != Mode.TRAIN && mode != Mode.SEQUENCE) {
+      throw new RnncException("--threads applies to --mode train and --mode sequence only");
     }
     if (streams < 1) {
       throw new RnncException("--streams must be >= 1, got " + streams);
@@ -236,13 +237,21 @@ final class BenchCommand extends RnncCommand {
   private void benchSequence(ModelLoader loader, ModelParameters parameters, int b, int t, SplittableRandom random,
       Measurement measurement, double warmupSeconds) {
     ModelConfig config = loader.config();
-    RnnModel model = loader.newInstance(parameters, b, t);
-    if (config.hasEmbedding()) {
-      int[] tokens = randomTokens(random, b * t, config.vocab());
-      measurement.run(() -> model.forwardTokens(tokens, b, t, null, null, null), warmupSeconds, maxWarmup, seconds);
-    } else {
-      float[] x = randomFloats(random, b * t * config.inputSize());
-      measurement.run(() -> model.forward(x, b, t, null, null, null), warmupSeconds, maxWarmup, seconds);
+    RnnModel model = threads == 1 ? loader.newInstance(parameters, b, t)
+        : new DataParallel(threads, () -> loader.newInstance(parameters, b, t));
+    try {
+      if (config.hasEmbedding()) {
+        int[] tokens = randomTokens(random, b * t, config.vocab());
+        measurement.run(() -> model.forwardTokens(tokens, b, t, null, null, null), warmupSeconds, maxWarmup,
+            seconds);
+      } else {
+        float[] x = randomFloats(random, b * t * config.inputSize());
+        measurement.run(() -> model.forward(x, b, t, null, null, null), warmupSeconds, maxWarmup, seconds);
+      }
+    } finally {
+      if (model instanceof DataParallel parallel) {
+        parallel.close();
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnnModel;
 import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.io.Tensor;
+import dev.rnnc.runtime.train.DataParallel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -62,17 +63,32 @@ final class RunCommand extends RnncCommand {
   @Option(names = "--reference", description = "Use the double-precision reference implementation instead of generated code.")
   boolean reference;
 
+  @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
+      description = "Threads computing the batch, its sequences split between them; results are the same (default: ${DEFAULT-VALUE}).")
+  int threads;
+
   @Override
   int execute() {
+    if (threads < 1) {
+      throw new RnncException("--threads must be >= 1, got " + threads);
+    }
     ResultWriter.formatOf(output);
     OutputFiles.check("--output", output, "SPEC", spec, "--weights", weights, "--input", input);
     ModelLoader loader = ModelLoader.load(spec, reference, scalar);
     ModelConfig config = loader.config();
     ModelInput x = ModelInput.read(input, config, false);
     ModelParameters parameters = Weights.loadOrInitialize(weights, config, seed, err());
-    RnnModel model = loader.newInstance(parameters, x.batch, x.steps);
-    forward(model, x);
-    Map<String, Tensor> results = outputs(model, config, x.batch, x.steps);
+    Map<String, Tensor> results;
+    if (threads == 1) {
+      RnnModel model = loader.newInstance(parameters, x.batch, x.steps);
+      forward(model, x);
+      results = outputs(model, config, x.batch, x.steps);
+    } else {
+      try (DataParallel model = new DataParallel(threads, () -> loader.newInstance(parameters, x.batch, x.steps))) {
+        forward(model, x);
+        results = outputs(model, config, x.batch, x.steps);
+      }
+    }
     ResultWriter.write(output, results, x.validLengths(), mainResult(config));
     if (verbose) {
       results.forEach((name, tensor) -> err().println("wrote " + name + " " + Arrays.toString(tensor.shape())));

@@ -94,6 +94,22 @@ class BenchCommandTest {
   }
 
   @Test
+  void sequenceModeSplitsTheBatchOverThreads() {
+    Path spec = Cli.write(dir, "bench.yaml", SPEC);
+    // the default warm-up waits for the JIT to settle, so the figure is the steady state's
+    Cli.Result r = Cli.run("bench", spec, "--mode", "sequence", "--batch", 2, "--length", 6, "--threads", 2,
+        "--seconds", 0.2, "--json");
+    assertEquals(0, r.code(), r::toString);
+    java.util.Map<String, String> f = parse(r.out().strip());
+    assertEquals("2", f.get("threads"));
+    assertEquals("true", f.get("warmup_settled"), r.out());
+    assertEquals(0.0, Double.parseDouble(f.get("bytes_allocated_per_step")), r.out());
+    Cli.Result step = Cli.run("bench", spec, "--mode", "step", "--threads", 2);
+    assertTrue(step.code() != 0 && step.err().contains("--threads applies to --mode train and --mode sequence"),
+        step::toString);
+  }
+
+  @Test
   void textOutputByDefault() {
     Path spec = Cli.write(dir, "bench.yaml", SPEC);
     Cli.Result r = Cli.run("bench", spec, "--mode", "sequence", "--batch", 2, "--seconds", 0.05, "--max-warmup", 1);

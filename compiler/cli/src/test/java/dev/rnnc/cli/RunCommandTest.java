@@ -126,6 +126,33 @@ class RunCommandTest {
   }
 
   @Test
+  void threadsSplitTheBatchWithoutChangingAResult() {
+    // 11 sequences of uneven lengths: the slices group rows into 4-, 2- and 1-row sweeps differently from the
+    // whole batch, which must not change a sequence's values
+    int n = 11;
+    SplittableRandom random = new SplittableRandom(5);
+    Map<String, Tensor> x = new LinkedHashMap<>();
+    x.put("input", Tensor.ofFloats(new int[] {n, T, 3}, random(random, n * T * 3)));
+    x.put("lengths", Tensor.ofLongs(new int[] {n}, new long[] {5, 2, 4, 1, 5, 5, 3, 2, 5, 4, 1}));
+    x.put("h0", Tensor.ofFloats(new int[] {4, n, 6}, random(random, 4 * n * 6)));
+    x.put("c0", Tensor.ofFloats(new int[] {4, n, 6}, random(random, 4 * n * 6)));
+    Path in = Cli.tensors(dir, "dense-x3.safetensors", x);
+    Path one = dir.resolve("one.safetensors");
+    Path two = dir.resolve("two.safetensors");
+    assertEquals(0, Cli.run("run", dense, "--input", in, "--output", one).code());
+    Cli.Result r = Cli.run("run", dense, "--input", in, "--output", two, "--threads", 2);
+    assertEquals(0, r.code(), r::toString);
+    Map<String, Tensor> a = Cli.read(one);
+    Map<String, Tensor> b = Cli.read(two);
+    assertEquals(a.keySet(), b.keySet());
+    for (String name : a.keySet()) {
+      assertTrue(Arrays.equals(a.get(name).floats(), b.get(name).floats()), name + " differs with --threads 2");
+    }
+    Cli.Result bad = Cli.run("run", dense, "--input", in, "--output", dir.resolve("x.safetensors"), "--threads", 0);
+    assertTrue(bad.code() != 0 && bad.err().contains("--threads must be >= 1"), bad::toString);
+  }
+
+  @Test
   void tokenModelWithWeightsFileMatchesTheReference() {
     ModelConfig config = SpecParser.parse(tokens).config();
     ModelParameters weights = ModelParameters.initialize(config, 5);

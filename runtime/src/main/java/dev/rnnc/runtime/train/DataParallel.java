@@ -3,6 +3,7 @@ package dev.rnnc.runtime.train;
 import dev.rnnc.runtime.Batch;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.RnnModel;
 import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.TrainableModel;
 import java.util.Arrays;
@@ -14,9 +15,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
- * Data-parallel training over {@code k} threads: a {@link TrainableModel} that cuts each batch into {@code k}
- * contiguous slices of sequences, computes each slice's gradients on its own model instance (own weights copy,
- * own workspaces) on its own thread, and combines them into the gradients of the whole batch.
+ * Data-parallel training and inference over {@code k} threads: a {@link TrainableModel} that cuts each batch into
+ * {@code k} contiguous slices of sequences, computes each slice's gradients (or forward pass) on its own model
+ * instance (own weights copy, own workspaces) on its own thread, and combines them into the whole batch's.
  *
  * <p><b>Combination.</b> A slice's loss and gradients are means over its own N_i valid elements (valid positions
  * for many-to-many, sequences for many-to-one; bce/mse multiply both N_i and N by K, which cancels). The batch's
@@ -35,11 +36,13 @@ import java.util.function.Supplier;
  * dropout above 0 results differ from a single instance's: each sequence still gets independent masks of the
  * same distribution (statistically equivalent training), but not the same numbers.
  *
- * <p><b>Inference and results.</b> {@link #forward}/{@link #forwardTokens} run unsplit on instance 0 (the
- * simplest correct choice; split work pays off in training, where backward dominates). After
- * {@link #computeGradients} the result accessors ({@link #hN()}, {@link #output()}, ...) return the whole
- * batch's values, assembled from the slices on first access (so a trainer carrying state between truncated-BPTT
- * windows sees the right rows); after a forward they return instance 0's arrays.
+ * <p><b>Inference and results.</b> {@link #forward}/{@link #forwardTokens} split the batch the same way (slices
+ * balanced by valid steps, each instance running its slice's forward pass on its own thread: {@code rnnc run} /
+ * {@code rnnc bench --mode sequence --threads N}); the instances then need only implement {@link RnnModel}. Each
+ * sequence's results are exactly those of one instance running the whole batch (sequences are independent and a
+ * slice is padded to its own longest sequence, which does not change a sequence's values). After either call
+ * the result accessors ({@link #hN()}, {@link #output()}, ...) return the whole batch's values, assembled from the
+ * slices on first access (so a trainer carrying state between truncated-BPTT windows sees the right rows).
  *
  * <p><b>Threads.</b> The caller computes slice 0 and {@code k−1} daemon worker threads, started once, compute
  * the others. A step is handed over by a volatile generation counter and collected by an atomic countdown, each
@@ -53,7 +56,7 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   private static final int SPINS = 1 << 11;
   private static final AtomicInteger POOLS = new AtomicInteger();
 
-  private final TrainableModel[] models;
+  private final RnnModel[] models;
   private final Slice[] slices;
   private final Thread[] workers;
   private final ModelConfig config;
@@ -82,6 +85,10 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   // Handoff. The caller writes `current` and the slices' plans, then bumps `generation` (volatile); workers read
   // them after seeing the new generation, and publish their results by decrementing `pending`.
   private Batch current;
+  /** Whether the slices run a forward pass (else gradients); written before the handoff like {@link #current}. */
+  private boolean forwardCall;
+  /** The reused view of a forward call's arguments. */
+  private final Batch forwardBatch = new Batch();
   private long totalWeight;
   private volatile long generation;
   private volatile boolean closed;
@@ -94,13 +101,13 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
    *     and the same limits
    * @throws IllegalArgumentException when threads is below 1 or the instances do not match
    */
-  public DataParallel(int threads, Supplier<? extends TrainableModel> factory) {
+  public DataParallel(int threads, Supplier<? extends RnnModel> factory) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     Objects.requireNonNull(factory, "factory");
-    this.models = new TrainableModel[threads];
-    IdentityHashMap<TrainableModel, Boolean> seen = new IdentityHashMap<>();
+    this.models = new RnnModel[threads];
+    IdentityHashMap<RnnModel, Boolean> seen = new IdentityHashMap<>();
     for (int i = 0; i < threads; i++) {
       models[i] = Objects.requireNonNull(factory.get(), "the factory returned null");
       if (seen.put(models[i], Boolean.TRUE) != null) {
@@ -108,12 +115,12 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
             + " is an earlier one); instances are not thread-safe");
       }
     }
-    TrainableModel first = models[0];
+    RnnModel first = models[0];
     this.config = first.config();
     this.maxBatch = first.maxBatch();
     this.maxLength = first.maxLength();
     for (int i = 1; i < threads; i++) {
-      TrainableModel m = models[i];
+      RnnModel m = models[i];
       if (!m.config().equals(config) || m.maxBatch() != maxBatch || m.maxLength() != maxLength) {
         throw new IllegalArgumentException("instance " + i + " differs from instance 0: " + m.config() + " limits "
             + m.maxBatch() + "x" + m.maxLength() + " vs " + config + " limits " + maxBatch + "x" + maxLength);
@@ -179,7 +186,19 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
     if (config.training() == null) {
       throw new IllegalStateException("the model has no training section: no loss to compute gradients of");
     }
+    if (!(models[0] instanceof TrainableModel)) {
+      throw new IllegalStateException("the instances (" + models[0].getClass().getName() + ") do not implement"
+          + " training");
+    }
     validate(batch);
+    validateTargets(batch);
+    forwardCall = false;
+    runSlices(batch);
+    return combine();
+  }
+
+  /** Hands the batch to the slices (the caller runs slice 0), waits for all, rethrows the first failure. */
+  private void runSlices(Batch batch) {
     plan(batch);
     current = batch;
     split = true;
@@ -200,7 +219,6 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
         throw slice.rethrown();
       }
     }
-    return combine();
   }
 
   private void validate(Batch batch) {
@@ -227,18 +245,23 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
     } else {
       requireLength("input", batch.input == null ? -1 : batch.input.length, b * t * config.inputSize());
     }
+    if (batch.h0 != null) {
+      requireLength("h0", batch.h0.length, stateRows * b * hWidth);
+    }
+    if (batch.c0 != null && config.hasCellState()) {
+      requireLength("c0", batch.c0.length, stateRows * b * cWidth);
+    }
+  }
+
+  private void validateTargets(Batch batch) {
+    int b = batch.batch;
+    int t = batch.steps;
     int positions = perStep ? b * t : b;
     if (config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY) {
       requireLength("classTargets", batch.classTargets == null ? -1 : batch.classTargets.length, positions);
     } else {
       requireLength("valueTargets", batch.valueTargets == null ? -1 : batch.valueTargets.length,
           positions * config.outputSize());
-    }
-    if (batch.h0 != null) {
-      requireLength("h0", batch.h0.length, stateRows * b * hWidth);
-    }
-    if (batch.c0 != null && config.hasCellState()) {
-      requireLength("c0", batch.c0.length, stateRows * b * cWidth);
     }
   }
 
@@ -351,7 +374,7 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   }
 
   private float[][] boundGradientArrays(int index) {
-    ModelParameters source = models[index].gradients();
+    ModelParameters source = ((TrainableModel) models[index]).gradients();
     if (source != boundGradients[index]) {
       List<String> names = gradients.names();
       for (int p = 0; p < names.size(); p++) {
@@ -385,8 +408,8 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   /** Copies the parameters into every instance. */
   @Override
   public void setParameters(ModelParameters parameters) {
-    for (TrainableModel model : models) {
-      model.setParameters(parameters);
+    for (RnnModel model : models) {
+      trainable(model).setParameters(parameters);
     }
   }
 
@@ -394,18 +417,25 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   @Override
   public void setDropoutSeed(long seed) {
     for (int i = 0; i < models.length; i++) {
-      models[i].setDropoutSeed(i == 0 ? seed : mix(seed + i * 0x9E3779B97F4A7C15L));
+      trainable(models[i]).setDropoutSeed(i == 0 ? seed : mix(seed + i * 0x9E3779B97F4A7C15L));
     }
   }
 
   /** The MurmurHash3 64-bit finaliser. */
+  private static TrainableModel trainable(RnnModel model) {
+    if (model instanceof TrainableModel trainable) {
+      return trainable;
+    }
+    throw new IllegalStateException("the instances (" + model.getClass().getName() + ") do not implement training");
+  }
+
   private static long mix(long z) {
     z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
     z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
     return z ^ (z >>> 33);
   }
 
-  /** Stops the worker threads (idempotent). Later training calls throw; forward still runs on instance 0. */
+  /** Stops the worker threads (idempotent). Later training calls throw; forward then runs on instance 0 alone. */
   @Override
   public void close() {
     if (closed) {
@@ -448,16 +478,51 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
     return maxLength;
   }
 
+  /**
+   * The forward pass of the whole batch, its slices computed in parallel (with one thread, or a closed model, on
+   * instance 0 alone). Results read through the accessors are the whole batch's, assembled on first access.
+   */
   @Override
   public void forward(float[] input, int batch, int steps, int[] lengths, float[] h0, float[] c0) {
-    split = false;
-    models[0].forward(input, batch, steps, lengths, h0, c0);
+    if (models.length == 1 || closed || config.hasEmbedding()) {
+      split = false;
+      models[0].forward(input, batch, steps, lengths, h0, c0);
+      return;
+    }
+    forwardSplit(null, input, batch, steps, lengths, h0, c0);
   }
 
   @Override
   public void forwardTokens(int[] tokens, int batch, int steps, int[] lengths, float[] h0, float[] c0) {
-    split = false;
-    models[0].forwardTokens(tokens, batch, steps, lengths, h0, c0);
+    if (models.length == 1 || closed || !config.hasEmbedding()) {
+      split = false;
+      models[0].forwardTokens(tokens, batch, steps, lengths, h0, c0);
+      return;
+    }
+    forwardSplit(tokens, null, batch, steps, lengths, h0, c0);
+  }
+
+  private void forwardSplit(int[] tokens, float[] input, int batch, int steps, int[] lengths, float[] h0,
+      float[] c0) {
+    Batch call = forwardBatch;
+    call.tokens = tokens;
+    call.input = input;
+    call.batch = batch;
+    call.steps = steps;
+    call.lengths = lengths;
+    call.h0 = h0;
+    call.c0 = c0;
+    try {
+      validate(call);
+      forwardCall = true;
+      runSlices(call);
+    } finally {
+      call.tokens = null; // keep no reference to the caller's arrays
+      call.input = null;
+      call.lengths = null;
+      call.h0 = null;
+      call.c0 = null;
+    }
   }
 
   @Override
@@ -494,7 +559,7 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   private enum Result {
     OUTPUT, HN, CN, FEATURES, LOGITS, PREDICTION;
 
-    float[] of(TrainableModel model) {
+    float[] of(RnnModel model) {
       return switch (this) {
         case OUTPUT -> model.output();
         case HN -> model.hN();
@@ -590,7 +655,7 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
   /** One slice: its instance, its reused batch view, and this step's plan and outcome. */
   private final class Slice {
     final int index;
-    final TrainableModel model;
+    final RnnModel model;
     final Batch view = new Batch();
     final int[] lengths;
     final float[] h0;
@@ -608,7 +673,7 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
     float loss;
     Throwable failure;
 
-    Slice(int index, TrainableModel model) {
+    Slice(int index, RnnModel model) {
       this.index = index;
       this.model = model;
       int rows = maxBatch * maxLength;
@@ -661,6 +726,15 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
       }
       view.h0 = batch.h0 == null ? null : sliceState(batch.h0, b, h0, hWidth);
       view.c0 = batch.c0 == null || c0 == null ? null : sliceState(batch.c0, b, c0, cWidth);
+      if (forwardCall) {
+        if (view.tokens != null) {
+          model.forwardTokens(view.tokens, count, steps, view.lengths, view.h0, view.c0);
+        } else {
+          model.forward(view.input, count, steps, view.lengths, view.h0, view.c0);
+        }
+        return;
+      }
+      TrainableModel model = (TrainableModel) this.model;
       if (view.classTargets != null) {
         gather(batch.classTargets, b, start, perStep ? t : 1, view.classTargets, count, perStep ? steps : 1);
       } else {
@@ -693,7 +767,8 @@ public final class DataParallel implements TrainableModel, AutoCloseable {
       if (failure instanceof IllegalArgumentException) {
         return new IllegalArgumentException(failure.getMessage() + " [in " + where + "]", failure);
       }
-      return new IllegalStateException("computing the gradients of " + where + " failed: " + failure, failure);
+      return new IllegalStateException((forwardCall ? "the forward pass of " : "computing the gradients of ") + where
+          + " failed: " + failure, failure);
     }
   }
 }

@@ -316,6 +316,8 @@ class DataParallelTest {
         sgd.step(parameters, parallel.gradients());
         parallel.setParameters(parameters);
         parallel.hN();
+        parallel.forward(batch.input, batch.batch, batch.steps, batch.lengths, batch.h0, batch.c0);
+        parallel.hN();
       }
       long caller = threads.getCurrentThreadAllocatedBytes() - before;
       long[] workersAfter = allocated(threads, workers);
@@ -516,7 +518,7 @@ class DataParallelTest {
     assertThrows(IllegalArgumentException.class, () -> new DataParallel(2, () -> shared));
     assertThrows(IllegalArgumentException.class, () -> new DataParallel(0, () -> shared));
     try (DataParallel parallel = parallel(parameters, 2)) {
-      // Forward runs on instance 0, whose arrays the accessors then return.
+      // Forward splits too; the accessors return one assembled array per result.
       Batch batch = batch(gru, 3, 4, null, false, 11);
       parallel.forward(batch.input, 3, 4, null, null, null);
       ReferenceModel single = new ReferenceModel(parameters, MAX_BATCH, MAX_LENGTH);
@@ -524,5 +526,58 @@ class DataParallelTest {
       assertClose(single.logits(), parallel.logits(), 3 * 4 * 3, "logits after forward");
       assertSame(parallel.hN(), parallel.hN());
     }
+  }
+
+  /** Runs a forward pass through one reference model and through DataParallel(threads): every result equal. */
+  private static void assertForwardSameAsSingle(ModelConfig config, Batch batch, int threads) {
+    ModelParameters parameters = ModelParameters.initialize(config, 5);
+    ReferenceModel single = new ReferenceModel(parameters, MAX_BATCH, MAX_LENGTH);
+    int b = batch.batch;
+    int t = batch.steps;
+    try (DataParallel parallel = new DataParallel(threads,
+        () -> (dev.rnnc.runtime.RnnModel) new ReferenceModel(parameters, MAX_BATCH, MAX_LENGTH))) {
+      for (int repeat = 0; repeat < 2; repeat++) { // the second call must refresh the assembled results
+        Batch call = repeat == 0 ? batch : batch(config, b, t, batch.lengths, batch.h0 != null, 99);
+        if (config.hasEmbedding()) {
+          single.forwardTokens(call.tokens, b, t, call.lengths, call.h0, call.c0);
+          parallel.forwardTokens(call.tokens, b, t, call.lengths, call.h0, call.c0);
+        } else {
+          single.forward(call.input, b, t, call.lengths, call.h0, call.c0);
+          parallel.forward(call.input, b, t, call.lengths, call.h0, call.c0);
+        }
+        int rows = config.layers() * config.directions() * b;
+        assertExact(single.hN(), parallel.hN(), rows * config.stateSize(), "hN");
+        if (config.hasCellState()) {
+          assertExact(single.cN(), parallel.cN(), rows * config.hidden(), "cN");
+        }
+        assertExact(single.output(), parallel.output(), b * t * config.featureSize(), "output");
+        int positions = config.mode() == Mode.MANY_TO_MANY ? b * t : b;
+        assertExact(single.logits(), parallel.logits(), positions * config.headSize(), "logits");
+        assertExact(single.prediction(), parallel.prediction(), positions * config.headSize(), "prediction");
+      }
+      assertTrue(parallel.sliceCount(0) > 0 && parallel.sliceCount(threads - 1) > 0, "every slice had work");
+    }
+  }
+
+  /** Sequences are independent, so a slice computes each of its sequences exactly as the whole batch does. */
+  private static void assertExact(float[] expected, float[] actual, int n, String what) {
+    boolean nonZero = false;
+    for (int i = 0; i < n; i++) {
+      nonZero |= expected[i] != 0;
+      if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
+        throw new AssertionError(what + "[" + i + "]: expected " + expected[i] + ", got " + actual[i]);
+      }
+    }
+    assertTrue(nonZero, what + " is all zero: the comparison would prove nothing");
+  }
+
+  @Test
+  void forwardSplitsTheBatchOverThreadsAndEqualsOneInstance() {
+    ModelConfig lstm = config(Cell.LSTM, 3, 0, 2, true, Mode.MANY_TO_MANY, 4, HeadActivation.SOFTMAX,
+        Loss.CROSS_ENTROPY);
+    assertForwardSameAsSingle(lstm, batch(lstm, 7, 6, new int[] {6, 1, 3, 6, 2, 5, 1}, true, 21), 2);
+    assertForwardSameAsSingle(lstm, batch(lstm, 7, 6, null, false, 22), 3);
+    ModelConfig gru = config(Cell.GRU, 4, 9, 1, false, Mode.MANY_TO_ONE, 2, HeadActivation.SIGMOID, Loss.BCE);
+    assertForwardSameAsSingle(gru, batch(gru, 5, 4, new int[] {4, 2, 1, 3, 4}, true, 23), 2);
   }
 }
