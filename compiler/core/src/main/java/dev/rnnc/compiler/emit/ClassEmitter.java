@@ -196,13 +196,14 @@ public final class ClassEmitter {
   }
 
   private static MethodSpec dispatch(String name, List<ParameterSpec> parameters) {
-    String arguments = parameters.stream().map(ParameterSpec::name).collect(Collectors.joining(", "));
+    String vector = parameters.stream().map(p -> Params.argument(p, true)).collect(Collectors.joining(", "));
+    String scalar = parameters.stream().map(p -> Params.argument(p, false)).collect(Collectors.joining(", "));
     return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE, Modifier.STATIC)
         .addParameters(parameters)
         .beginControlFlow("if (VECTOR)")
-        .addStatement("Vec.$L($L)", name, arguments)
+        .addStatement("Vec.$L($L)", name, vector)
         .nextControlFlow("else")
-        .addStatement("Scalar.$L($L)", name, arguments)
+        .addStatement("Scalar.$L($L)", name, scalar)
         .endControlFlow()
         .build();
   }

@@ -5,6 +5,9 @@ import static dev.rnnc.compiler.emit.Types.INTS;
 import static dev.rnnc.compiler.emit.Types.FLOAT_SPECIES;
 import static dev.rnnc.compiler.emit.Types.FLOAT_VECTOR;
 import static dev.rnnc.compiler.emit.Types.VECTOR_OPERATORS;
+import static dev.rnnc.compiler.emit.Types.BYTE_ORDER;
+import static dev.rnnc.compiler.emit.Types.MEMORY_SEGMENT;
+import static dev.rnnc.compiler.emit.Types.PACKED_WEIGHTS;
 
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
@@ -58,7 +61,7 @@ final class KernelEmitter {
     type.addMethod(MethodSpec.methodBuilder("matvec")
         .addModifiers(KERNEL)
         .addJavadoc("y[yOff, yOff + rows) = init[initOff, ...) + W·x[xOff, xOff + cols), W row-major.\n")
-        .addParameters(matvecParameters())
+        .addParameters(Params.scalarForm(matvecParameters()))
         .beginControlFlow("for (int r = 0; r < rows; r++)")
         .addStatement("float s = init[initOff + r]")
         .addStatement("int row = r * cols")
@@ -71,14 +74,14 @@ final class KernelEmitter {
     type.addMethod(MethodSpec.methodBuilder("matvec2")
         .addModifiers(KERNEL)
         .addJavadoc("Two independent products with the same matrix (two sequences, or two steps).\n")
-        .addParameters(pairParameters())
+        .addParameters(Params.scalarForm(pairParameters()))
         .addStatement("matvec(w, rows, cols, x, xA, init, initA, y, yA)")
         .addStatement("matvec(w, rows, cols, x, xB, init, initB, y, yB)")
         .build());
     type.addMethod(MethodSpec.methodBuilder("matvec4")
         .addModifiers(KERNEL)
         .addJavadoc("Four independent products with the same matrix.\n")
-        .addParameters(quadParameters())
+        .addParameters(Params.scalarForm(quadParameters()))
         .addStatement("matvec(w, rows, cols, x, x0, init, init0, y, y0)")
         .addStatement("matvec(w, rows, cols, x, x1, init, init1, y, y1)")
         .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
@@ -419,7 +422,7 @@ final class KernelEmitter {
   }
 
   static List<com.palantir.javapoet.ParameterSpec> matvecParameters() {
-    return Params.of("[]w", "rows", "cols", "[]x", "xOff", "[]init", "initOff", "[]y", "yOff");
+    return Params.of("%w", "rows", "cols", "[]x", "xOff", "[]init", "initOff", "[]y", "yOff");
   }
 
 
@@ -447,6 +450,12 @@ final class KernelEmitter {
         .initializer("$T.SPECIES_PREFERRED", FLOAT_VECTOR).build());
     type.addField(FieldSpec.builder(int.class, "L", Modifier.STATIC, Modifier.FINAL)
         .initializer("S.length()").build());
+    type.addField(FieldSpec.builder(int.class, "VECTOR_BYTES", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Bytes of one vector: the stride between a group's panels in the aligned weights.\n")
+        .initializer("L * Float.BYTES").build());
+    type.addField(FieldSpec.builder(BYTE_ORDER, "NATIVE", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Weights are mirrored off-heap in the platform's byte order ({@link $T}).\n", PACKED_WEIGHTS)
+        .initializer("$T.nativeOrder()", BYTE_ORDER).build());
     type.addField(FieldSpec.builder(int.class, "HIDDEN_BOUND", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Hidden units covered by whole vectors; the rest run through the scalar unit kernels.\n")
         .initializer("S.loopBound(HIDDEN)").build());
@@ -562,7 +571,7 @@ final class KernelEmitter {
     MethodSpec.Builder m = MethodSpec.methodBuilder("matvec").addModifiers(KERNEL)
         .addJavadoc("y = init + W·x over {@code rows} rows of a matrix packed by {@link $T#pack} (groups of 8, 4, 2, 1 panels).\n"
             + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n", Types.PACKING)
-        .addParameters(matvecParameters())
+        .addParameters(Params.vectorForm(matvecParameters()))
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int p = 0")
         .addStatement("int o = 0")
@@ -583,14 +592,14 @@ final class KernelEmitter {
   }
 
   static List<com.palantir.javapoet.ParameterSpec> pairParameters() {
-    return Params.of("[]w", "rows", "cols", "[]x", "xA", "xB", "[]init", "initA", "initB", "[]y", "yA", "yB");
+    return Params.of("%w", "rows", "cols", "[]x", "xA", "xB", "[]init", "initA", "initB", "[]y", "yA", "yB");
   }
 
 
   static final String[] QUAD = {"0", "1", "2", "3"};
 
   static List<com.palantir.javapoet.ParameterSpec> quadParameters() {
-    return Params.of("[]w", "rows", "cols", "[]x", "x0", "x1", "x2", "x3", "[]init", "init0", "init1", "init2", "init3", "[]y", "y0", "y1", "y2", "y3");
+    return Params.of("%w", "rows", "cols", "[]x", "x0", "x1", "x2", "x3", "[]init", "init0", "init1", "init2", "init3", "[]y", "y0", "y1", "y2", "y3");
   }
 
 
@@ -604,7 +613,7 @@ final class KernelEmitter {
     return MethodSpec.methodBuilder("matvec4").addModifiers(KERNEL)
         .addJavadoc("Four products with the same matrix: every weight vector loaded once feeds four accumulators.\n"
             + "An 8-panel group is swept as two halves of 4 panels (16 accumulators each).\n")
-        .addParameters(quadParameters())
+        .addParameters(Params.vectorForm(quadParameters()))
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int p = 0")
         .addStatement("int o = 0")
@@ -631,7 +640,7 @@ final class KernelEmitter {
   private MethodSpec quadGroup(int panels) {
     MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + panels + "x4").addModifiers(KERNEL)
         .addJavadoc("$L panels (column stride {@code stride}) for four inputs: $L accumulators.\n", panels, 4 * panels)
-        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "stride")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "stride")
         .addParameter(int.class, "cols");
     for (String array : new String[] {"x", "init", "y"}) {
       m.addParameter(FLOATS, array);
@@ -645,9 +654,11 @@ final class KernelEmitter {
             k == 0 ? "" : " + " + k + " * L");
       }
     }
-    m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += stride)");
+    m.addStatement("long o = (long) wOff * Float.BYTES")
+        .addStatement("long step = (long) stride * Float.BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += step)");
     for (int k = 0; k < panels; k++) {
-      m.addStatement("$T w$L = $T.fromArray(S, w, o$L)", FLOAT_VECTOR, k, FLOAT_VECTOR, k == 0 ? "" : " + " + k + " * L");
+      m.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
     }
     for (String q : QUAD) {
       m.addStatement("$T x$L = $T.broadcast(S, x[x$L + c])", FLOAT_VECTOR, "v" + q, FLOAT_VECTOR, q);
@@ -668,7 +679,7 @@ final class KernelEmitter {
     MethodSpec.Builder m = MethodSpec.methodBuilder("matvec2").addModifiers(KERNEL)
         .addJavadoc("Two products with the same matrix in one sweep over it: every weight vector loaded once feeds\n"
             + "two accumulators, halving the weight traffic of batched sequences and of input projections.\n")
-        .addParameters(pairParameters())
+        .addParameters(Params.vectorForm(pairParameters()))
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int p = 0")
         .addStatement("int o = 0")
@@ -692,7 +703,7 @@ final class KernelEmitter {
   private MethodSpec pairGroup(int group) {
     MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group + "x2").addModifiers(KERNEL)
         .addJavadoc("$L panels for two inputs: $L accumulators, one weight load per panel and column.\n", group, 2 * group)
-        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
         .addParameter(FLOATS, "x").addParameter(int.class, "xA").addParameter(int.class, "xB")
         .addParameter(FLOATS, "init").addParameter(int.class, "initA").addParameter(int.class, "initB")
         .addParameter(FLOATS, "y").addParameter(int.class, "yA").addParameter(int.class, "yB");
@@ -701,11 +712,12 @@ final class KernelEmitter {
       m.addStatement("$T a$L = FloatVector.fromArray(S, init, initA$L)", FLOAT_VECTOR, k, off);
       m.addStatement("$T b$L = FloatVector.fromArray(S, init, initB$L)", FLOAT_VECTOR, k, off);
     }
-    m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += $L * L)", group);
+    m.addStatement("long o = (long) wOff * Float.BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "VECTOR_BYTES"));
     m.addStatement("$T xa = $T.broadcast(S, x[xA + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     m.addStatement("$T xb = $T.broadcast(S, x[xB + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
-      m.addStatement("$T w$L = FloatVector.fromArray(S, w, o$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
+      m.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
       m.addStatement("a$L = w$L.fma(xa, a$L)", k, k, k);
       m.addStatement("b$L = w$L.fma(xb, b$L)", k, k, k);
     }
@@ -718,23 +730,30 @@ final class KernelEmitter {
     return m.build();
   }
 
+  /** The weight vector of panel {@code k} at byte offset {@code o} of the aligned weights {@code w}. */
+  private static CodeBlock load(int k) {
+    return CodeBlock.of("$T.fromMemorySegment(S, w, $L, NATIVE)", FLOAT_VECTOR,
+        k == 0 ? "o" : "o + " + Fold.times(k, "VECTOR_BYTES"));
+  }
+
   /** One register-blocked group: {@code group} accumulators of L rows, one contiguous weight stream. */
   private MethodSpec matvecGroup(int group) {
     MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group).addModifiers(KERNEL)
         .addJavadoc("$L panels ($L rows per vector): per column one broadcast of x[c], $L loads and $L fused multiply-adds;\n"
             + "accumulators stay in registers for the whole column sweep, so there is no horizontal reduction.\n",
             group, "L", group, group)
-        .addParameter(FLOATS, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
         .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff");
     for (int k = 0; k < group; k++) {
       m.addStatement("$T a$L = FloatVector.fromArray(S, init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
     }
-    m.beginControlFlow("for (int c = 0, o = wOff; c < cols; c++, o += $L * L)", group);
+    m.addStatement("long o = (long) wOff * Float.BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "VECTOR_BYTES"));
     m.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
-      m.addStatement("a$L = FloatVector.fromArray(S, w, o$L).fma(xc, a$L)", k, k == 0 ? "" : " + " + k + " * L", k);
+      m.addStatement("a$L = $L.fma(xc, a$L)", k, load(k), k);
     }
     m.endControlFlow();
     for (int k = 0; k < group; k++) {

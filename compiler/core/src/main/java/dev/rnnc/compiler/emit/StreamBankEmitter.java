@@ -274,7 +274,7 @@ final class StreamBankEmitter {
 
   /** Parameters of {@code bankProduct}. */
   static List<ParameterSpec> productParameters() {
-    return Params.of("[]w", "rows", "cols", "[]x", "xStride", "count", "[]init", "[]y", "yStride");
+    return Params.of("%w", "rows", "cols", "[]x", "xStride", "count", "[]init", "[]y", "yStride");
   }
 
   private static final String PRODUCT_DOC = "y[i] = init + W·x[i] for rows i < count (a multiple of four) of x and y,"
@@ -284,7 +284,7 @@ final class StreamBankEmitter {
   static MethodSpec scalarProduct() {
     return MethodSpec.methodBuilder("bankProduct").addModifiers(Modifier.STATIC)
         .addJavadoc(PRODUCT_DOC)
-        .addParameters(productParameters())
+        .addParameters(Params.scalarForm(productParameters()))
         .beginControlFlow("for (int i = 0; i < count; i++)")
         .addStatement("matvec(w, rows, cols, x, i * xStride, init, 0, y, i * yStride)")
         .endControlFlow()
@@ -299,7 +299,7 @@ final class StreamBankEmitter {
   static List<MethodSpec> vectorProduct() {
     MethodSpec.Builder product = MethodSpec.methodBuilder("bankProduct").addModifiers(Modifier.STATIC)
         .addJavadoc(PRODUCT_DOC + "Panel groups outermost: each group's weights are reused by every tile of four rows.\n")
-        .addParameters(productParameters())
+        .addParameters(Params.vectorForm(productParameters()))
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int p = 0")
         .addStatement("int o = 0")
@@ -326,8 +326,8 @@ final class StreamBankEmitter {
               + "every tile of four of the {@code count} input rows, in blocks of BANK_BLOCK_COLUMNS columns so that\n"
               + "a block's weights stay in the L1 cache across the tiles; a block continues each row's sum from the\n"
               + "one before (stored and reloaded unchanged), so the order of the sum is that of one sweep.\n", panels)
-          .addParameters(Params.of("[]w", "wOff", "stride", "cols", "r", "[]x", "xStride", "count", "[]init", "[]y",
-              "yStride"))
+          .addParameters(Params.vectorForm(Params.of("%w", "wOff", "stride", "cols", "r", "[]x", "xStride", "count",
+              "[]init", "[]y", "yStride")))
           .addStatement("int block = BANK_BLOCK_COLUMNS * 4 / $L", panels)
           .beginControlFlow("for (int c = 0; c < cols; c += block)")
           .addStatement("int n = Math.min(block, cols - c)")

@@ -18,6 +18,9 @@ final class Types {
   static final ClassName TRAINABLE_MODEL = ClassName.get(RUNTIME, "TrainableModel");
   static final ClassName BATCH = ClassName.get(RUNTIME, "Batch");
   static final ClassName PACKING = ClassName.get(RUNTIME, "Packing");
+  static final ClassName PACKED_WEIGHTS = ClassName.get(RUNTIME, "PackedWeights");
+  static final ClassName MEMORY_SEGMENT = ClassName.get("java.lang.foreign", "MemorySegment");
+  static final ClassName BYTE_ORDER = ClassName.get("java.nio", "ByteOrder");
   static final ClassName MEMORY_BUDGET = ClassName.get(RUNTIME, "MemoryBudget");
   static final ClassName VECTOR_SUPPORT = ClassName.get(RUNTIME, "VectorSupport");
   static final ClassName LOSSES = ClassName.get(RUNTIME, "Losses");

@@ -3,6 +3,7 @@ package dev.rnnc.compiler.emit;
 import static dev.rnnc.compiler.emit.Types.FLOATS;
 import static dev.rnnc.compiler.emit.Types.MODEL_PARAMETERS;
 import static dev.rnnc.compiler.emit.Types.PACKING;
+import static dev.rnnc.compiler.emit.Types.PACKED_WEIGHTS;
 
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
@@ -52,11 +53,19 @@ final class WeightsEmitter {
     };
   }
 
+  /** Whether the array is a packed matrix the matrix–vector kernels stream (a {@code PackedWeights}). */
+  private static boolean packed(WeightArray array) {
+    return switch (array.layout()) {
+      case PANELS, PANELS_TRANSPOSED, CONCAT_PANELS -> true;
+      case ROW_MAJOR, FOLDED_BIAS, SLICE -> false;
+    };
+  }
+
   /** How it is filled from the parameters (a statement of {@code load}). */
   private static CodeBlock fill(WeightArray array) {
-    String name = array.name();
+    String name = packed(array) ? array.name() + ".array()" : array.name();
     return switch (array.layout()) {
-      case PANELS, PANELS_TRANSPOSED -> CodeBlock.of("$T.packInto($N, parameters.get($S), $L, $L, $L, LANES, GROUP, $L)",
+      case PANELS, PANELS_TRANSPOSED -> CodeBlock.of("$T.packInto($L, parameters.get($S), $L, $L, $L, LANES, GROUP, $L)",
           PACKING, name, array.parameter(), array.rowStart(), array.rows(), array.cols(),
           array.layout() == WeightArray.Layout.PANELS_TRANSPOSED);
       case ROW_MAJOR -> CodeBlock.of("$T.copyInto($N, 0, parameters.get($S), $L, $L * $L)", PACKING, name,
@@ -65,7 +74,7 @@ final class WeightsEmitter {
           array.second());
       case SLICE -> CodeBlock.of("$T.copyInto($N, 0, parameters.get($S), $L, $L)", PACKING, name, array.parameter(),
           array.rowStart(), array.rows());
-      case CONCAT_PANELS -> CodeBlock.of("$T.packConcatInto($N, parameters.get($S), $L, parameters.get($S), STATE, "
+      case CONCAT_PANELS -> CodeBlock.of("$T.packConcatInto($L, parameters.get($S), $L, parameters.get($S), STATE, "
           + "$L, LANES, GROUP)", PACKING, name, array.parameter(), array.cols(), array.second(), array.rows());
     };
   }
@@ -89,9 +98,17 @@ final class WeightsEmitter {
       if (array.training() && !plan.training()) {
         continue;
       }
-      type.addField(FieldSpec.builder(FLOATS, array.name(), Modifier.FINAL).addJavadoc(array.doc() + ".\n").build());
-      ctor.addStatement("$N = new float[$L]", array.name(), size(array));
-      load.addStatement("$L", fill(array));
+      if (packed(array)) {
+        type.addField(FieldSpec.builder(PACKED_WEIGHTS, array.name(), Modifier.FINAL)
+            .addJavadoc(array.doc() + " (mirrored 64-byte aligned for the vector kernels).\n").build());
+        ctor.addStatement("$N = $T.allocate($L, VECTOR)", array.name(), PACKED_WEIGHTS, size(array));
+        load.addStatement("$L", fill(array));
+        load.addStatement("$N.publish()", array.name());
+      } else {
+        type.addField(FieldSpec.builder(FLOATS, array.name(), Modifier.FINAL).addJavadoc(array.doc() + ".\n").build());
+        ctor.addStatement("$N = new float[$L]", array.name(), size(array));
+        load.addStatement("$L", fill(array));
+      }
     }
     ctor.addStatement("load(parameters)");
     type.addMethod(ctor.build());
