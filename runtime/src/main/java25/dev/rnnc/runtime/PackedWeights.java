@@ -17,6 +17,9 @@ import java.lang.foreign.ValueLayout;
  * alignment and the speed hold for the life of the weights. The memory is freed when the weights become
  * unreachable ({@link Arena#ofAuto()}).
  *
+ * <p>Optionally the weights are stored as bfloat16 ({@code weights: bf16} in the spec): half the bytes per step,
+ * for models whose weights do not fit the caches, widened to float in registers.
+ *
  * <p>The array stays the single source of truth: writers fill {@link #array()} and then call {@link #publish()},
  * which copies it into the mirror without allocating (a training step repacks its weights this way). Not
  * thread-safe while being written; read-only sharing across threads is safe after {@code publish} happens-before
@@ -28,10 +31,12 @@ public final class PackedWeights {
 
   private final float[] array;
   private final MemorySegment segment;
+  private final boolean bf16;
 
-  private PackedWeights(float[] array, MemorySegment segment) {
+  private PackedWeights(float[] array, MemorySegment segment, boolean bf16) {
     this.array = array;
     this.segment = segment;
+    this.bf16 = bf16;
   }
 
   /**
@@ -39,14 +44,42 @@ public final class PackedWeights {
    * off-heap mirror.
    */
   public static PackedWeights allocate(int floats, boolean mirrored) {
+    return allocate(floats, mirrored, false);
+  }
+
+  /**
+   * Like {@link #allocate(int, boolean)}; with {@code bf16} the weights are stored as bfloat16 (the upper half of
+   * a float's bits, rounded to nearest even): {@link #publish()} rounds the array in place, so the scalar kernels
+   * compute with exactly the values the vector kernels widen from the 2-byte mirror, which streams half the bytes.
+   */
+  public static PackedWeights allocate(int floats, boolean mirrored, boolean bf16) {
     if (floats < 0) {
       throw new IllegalArgumentException("size must be >= 0, got " + floats);
     }
     float[] array = new float[floats];
-    MemorySegment segment = mirrored
-        ? Arena.ofAuto().allocate(Math.max(1, (long) floats * Float.BYTES), ALIGNMENT)
-        : null;
-    return new PackedWeights(array, segment);
+    long bytes = (long) floats * (bf16 ? Short.BYTES : Float.BYTES);
+    MemorySegment segment = mirrored ? Arena.ofAuto().allocate(Math.max(1, bytes), ALIGNMENT) : null;
+    return new PackedWeights(array, segment, bf16);
+  }
+
+  /** Whether the weights are stored as bfloat16. */
+  public boolean bf16() {
+    return bf16;
+  }
+
+  /** {@code value} rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays a (quiet) NaN. */
+  public static short toBf16(float value) {
+    int bits = Float.floatToRawIntBits(value);
+    if (Float.isNaN(value)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int rounding = 0x7FFF + ((bits >>> 16) & 1);
+    return (short) ((bits + rounding) >>> 16);
+  }
+
+  /** The float a bfloat16 stands for (exact). */
+  public static float fromBf16(short bits) {
+    return Float.intBitsToFloat((bits & 0xFFFF) << 16);
   }
 
   /** The packed values; after writing them, call {@link #publish()}. */
@@ -64,9 +97,20 @@ public final class PackedWeights {
     return array.length;
   }
 
-  /** Copies the array into the mirror (no-op without one); allocates nothing. */
+  /**
+   * Copies the array into the mirror (no-op without one); with bfloat16 storage first rounds the array's values
+   * to bfloat16 in place. Allocates nothing.
+   */
   public void publish() {
-    if (segment != null && array.length > 0) {
+    if (bf16) {
+      for (int i = 0; i < array.length; i++) {
+        short bits = toBf16(array[i]);
+        array[i] = fromBf16(bits);
+        if (segment != null) {
+          segment.set(ValueLayout.JAVA_SHORT, (long) i * Short.BYTES, bits);
+        }
+      }
+    } else if (segment != null && array.length > 0) {
       MemorySegment.copy(array, 0, segment, ValueLayout.JAVA_FLOAT, 0, array.length);
     }
   }

@@ -73,7 +73,8 @@ public final class RnnCompiler {
   /** Generates the class of a parsed spec. */
   public GeneratedSource compile(Spec spec) {
     String fileName = Path.of(spec.sourceName()).getFileName().toString();
-    ModelPlan plan = ModelPlan.of(spec.packageName(), spec.modelName(), fileName, spec.sha256(), spec.config());
+    ModelPlan plan = ModelPlan.of(spec.packageName(), spec.modelName(), fileName, spec.sha256(), spec.config(),
+        spec.weights());
     String source = new ClassEmitter(plan, VERSION).emit().toString();
     if (sourceVerifier != null) {
       List<Violation> violations = sourceVerifier.verifySource(spec.qualifiedName(), source);

@@ -82,6 +82,10 @@ public final class ClassEmitter {
         .add("$L\n", plan.description())
         .add("\n<p>Specialised by rnnc: sizes are constants, weights are repacked for the kernels, and no call allocates.\n"
             + "Parameters use PyTorch {@code state_dict} names and layouts; see {@link #CONFIG}.\n")
+        .add(plan.weightPrecision() == dev.rnnc.compiler.plan.WeightPrecision.BF16
+            ? "\n<p>Weights: bfloat16 (spec {@code weights: bf16}): W_ih, W_hh, W_hr and the head's weight are rounded to\n"
+                + "bfloat16 when loaded and widened to float in registers; biases, embedding and arithmetic stay float.\n"
+            : "")
         .build();
   }
 

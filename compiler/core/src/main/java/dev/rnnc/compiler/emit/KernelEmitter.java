@@ -8,13 +8,20 @@ import static dev.rnnc.compiler.emit.Types.VECTOR_OPERATORS;
 import static dev.rnnc.compiler.emit.Types.BYTE_ORDER;
 import static dev.rnnc.compiler.emit.Types.MEMORY_SEGMENT;
 import static dev.rnnc.compiler.emit.Types.PACKED_WEIGHTS;
+import static dev.rnnc.compiler.emit.Types.INT_VECTOR;
+import static dev.rnnc.compiler.emit.Types.SHORT_VECTOR;
+import static dev.rnnc.compiler.emit.Types.VECTOR_SHAPE;
+import static dev.rnnc.compiler.emit.Types.VECTOR_SPECIES;
 
+import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.ParameterizedTypeName;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.compiler.plan.WeightPrecision;
 import java.util.ArrayList;
 import java.util.List;
 import javax.lang.model.element.Modifier;
@@ -450,9 +457,26 @@ final class KernelEmitter {
         .initializer("$T.SPECIES_PREFERRED", FLOAT_VECTOR).build());
     type.addField(FieldSpec.builder(int.class, "L", Modifier.STATIC, Modifier.FINAL)
         .initializer("S.length()").build());
-    type.addField(FieldSpec.builder(int.class, "VECTOR_BYTES", Modifier.STATIC, Modifier.FINAL)
-        .addJavadoc("Bytes of one vector: the stride between a group's panels in the aligned weights.\n")
-        .initializer("L * Float.BYTES").build());
+    type.addField(FieldSpec.builder(int.class, "WEIGHT_BYTES", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc(bf16() ? "Bytes of one stored weight: bfloat16 ({@code weights: bf16}).\n"
+            : "Bytes of one stored weight: float32.\n")
+        .initializer(bf16() ? "Short.BYTES" : "Float.BYTES").build());
+    type.addField(FieldSpec.builder(int.class, "PANEL_BYTES", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Bytes of one panel column (L weights): the stride between a group's panels in the aligned weights.\n")
+        .initializer("L * WEIGHT_BYTES").build());
+    if (bf16()) {
+      type.addField(FieldSpec.builder(ParameterizedTypeName.get(VECTOR_SPECIES, ClassName.get(Short.class)), "HALF",
+              Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("L shorts: the stored bfloat16 weights of one panel column.\n")
+          .initializer("$T.of(short.class, $T.forBitSize(S.vectorBitSize() / 2))", VECTOR_SPECIES, VECTOR_SHAPE)
+          .build());
+      type.addField(FieldSpec.builder(ParameterizedTypeName.get(VECTOR_SPECIES, ClassName.get(Integer.class)), "WORDS",
+              Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("L ints: a panel column's bfloat16 bits on their way to floats.\n")
+          .initializer("$T.of(int.class, S.vectorShape())", VECTOR_SPECIES)
+          .build());
+      type.addMethod(widen());
+    }
     type.addField(FieldSpec.builder(BYTE_ORDER, "NATIVE", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Weights are mirrored off-heap in the platform's byte order ({@link $T}).\n", PACKED_WEIGHTS)
         .initializer("$T.nativeOrder()", BYTE_ORDER).build());
@@ -654,8 +678,8 @@ final class KernelEmitter {
             k == 0 ? "" : " + " + k + " * L");
       }
     }
-    m.addStatement("long o = (long) wOff * Float.BYTES")
-        .addStatement("long step = (long) stride * Float.BYTES");
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES")
+        .addStatement("long step = (long) stride * WEIGHT_BYTES");
     m.beginControlFlow("for (int c = 0; c < cols; c++, o += step)");
     for (int k = 0; k < panels; k++) {
       m.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
@@ -712,8 +736,8 @@ final class KernelEmitter {
       m.addStatement("$T a$L = FloatVector.fromArray(S, init, initA$L)", FLOAT_VECTOR, k, off);
       m.addStatement("$T b$L = FloatVector.fromArray(S, init, initB$L)", FLOAT_VECTOR, k, off);
     }
-    m.addStatement("long o = (long) wOff * Float.BYTES");
-    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "VECTOR_BYTES"));
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
     m.addStatement("$T xa = $T.broadcast(S, x[xA + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     m.addStatement("$T xb = $T.broadcast(S, x[xB + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
@@ -731,9 +755,26 @@ final class KernelEmitter {
   }
 
   /** The weight vector of panel {@code k} at byte offset {@code o} of the aligned weights {@code w}. */
-  private static CodeBlock load(int k) {
-    return CodeBlock.of("$T.fromMemorySegment(S, w, $L, NATIVE)", FLOAT_VECTOR,
-        k == 0 ? "o" : "o + " + Fold.times(k, "VECTOR_BYTES"));
+  private CodeBlock load(int k) {
+    String offset = k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES");
+    return bf16() ? CodeBlock.of("widen(w, $L)", offset)
+        : CodeBlock.of("$T.fromMemorySegment(S, w, $L, NATIVE)", FLOAT_VECTOR, offset);
+  }
+
+  private boolean bf16() {
+    return plan.weightPrecision() == WeightPrecision.BF16;
+  }
+
+  /** Widening of L bfloat16 weights, for {@code weights: bf16}. */
+  private MethodSpec widen() {
+    return MethodSpec.methodBuilder("widen").addModifiers(KERNEL).returns(FLOAT_VECTOR)
+        .addJavadoc("L bfloat16 weights at byte offset o as floats: sign-extended to 32 bits, shifted into the upper\n"
+            + "half (a bfloat16 is a float's upper 16 bits), so the sign-extension bits fall out.\n")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o")
+        .addStatement("return (($T) $T.fromMemorySegment(HALF, w, o, NATIVE).convertShape($T.S2I, WORDS, 0))"
+            + ".lanewise($T.LSHL, 16).reinterpretAsFloats()", INT_VECTOR, SHORT_VECTOR, VECTOR_OPERATORS,
+            VECTOR_OPERATORS)
+        .build();
   }
 
   /** One register-blocked group: {@code group} accumulators of L rows, one contiguous weight stream. */
@@ -749,8 +790,8 @@ final class KernelEmitter {
     for (int k = 0; k < group; k++) {
       m.addStatement("$T a$L = FloatVector.fromArray(S, init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
     }
-    m.addStatement("long o = (long) wOff * Float.BYTES");
-    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "VECTOR_BYTES"));
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
     m.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
       m.addStatement("a$L = $L.fma(xc, a$L)", k, load(k), k);

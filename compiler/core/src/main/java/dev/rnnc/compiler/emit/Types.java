@@ -30,6 +30,10 @@ final class Types {
 
   static final ClassName FLOAT_VECTOR = ClassName.get(VECTOR, "FloatVector");
   static final ClassName VECTOR_OPERATORS = ClassName.get(VECTOR, "VectorOperators");
+  static final ClassName INT_VECTOR = ClassName.get(VECTOR, "IntVector");
+  static final ClassName SHORT_VECTOR = ClassName.get(VECTOR, "ShortVector");
+  static final ClassName VECTOR_SPECIES = ClassName.get(VECTOR, "VectorSpecies");
+  static final ClassName VECTOR_SHAPE = ClassName.get(VECTOR, "VectorShape");
   static final TypeName FLOAT_SPECIES =
       ParameterizedTypeName.get(ClassName.get(VECTOR, "VectorSpecies"), ClassName.get(Float.class));
 

@@ -12,6 +12,7 @@ import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.rnnc.compiler.plan.ModelPlan;
 import dev.rnnc.compiler.plan.WeightArray;
+import dev.rnnc.compiler.plan.WeightPrecision;
 import java.util.Arrays;
 import java.util.Map;
 import javax.lang.model.element.Modifier;
@@ -100,8 +101,14 @@ final class WeightsEmitter {
       }
       if (packed(array)) {
         type.addField(FieldSpec.builder(PACKED_WEIGHTS, array.name(), Modifier.FINAL)
-            .addJavadoc(array.doc() + " (mirrored 64-byte aligned for the vector kernels).\n").build());
-        ctor.addStatement("$N = $T.allocate($L, VECTOR)", array.name(), PACKED_WEIGHTS, size(array));
+            .addJavadoc(array.doc() + (plan.weightPrecision() == WeightPrecision.BF16
+                ? " (stored as bfloat16, mirrored 64-byte aligned for the vector kernels).\n"
+                : " (mirrored 64-byte aligned for the vector kernels).\n")).build());
+        if (plan.weightPrecision() == WeightPrecision.BF16) {
+          ctor.addStatement("$N = $T.allocate($L, VECTOR, true)", array.name(), PACKED_WEIGHTS, size(array));
+        } else {
+          ctor.addStatement("$N = $T.allocate($L, VECTOR)", array.name(), PACKED_WEIGHTS, size(array));
+        }
         load.addStatement("$L", fill(array));
         load.addStatement("$N.publish()", array.name());
       } else {

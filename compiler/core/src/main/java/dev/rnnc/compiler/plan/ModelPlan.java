@@ -35,9 +35,11 @@ import java.util.Set;
  * @param workspaces  every array an instance allocates
  * @param weights     every array of the generated {@code Weights} class
  * @param blocking    fusion and register-blocking choices
+ * @param weightPrecision how the packed weight matrices are stored (bf16: half the bytes, inference only)
  */
 public record ModelPlan(String packageName, String className, String sourceName, String sha256, ModelConfig config,
-    CellKind cell, List<Node> graph, List<Workspace> workspaces, List<WeightArray> weights, Blocking blocking) {
+    CellKind cell, List<Node> graph, List<Workspace> workspaces, List<WeightArray> weights, Blocking blocking,
+    WeightPrecision weightPrecision) {
 
   /**
    * Vector width (floats) the size checks assume: 16, AVX-512 and the widest SVE hardware. Wider vectors only add
@@ -63,7 +65,16 @@ public record ModelPlan(String packageName, String className, String sourceName,
   /** The plan of a validated model. */
   public static ModelPlan of(String packageName, String className, String sourceName, String sha256,
       ModelConfig config) {
-    return new Planner(config).plan(packageName, className, sourceName, sha256);
+    return of(packageName, className, sourceName, sha256, config, WeightPrecision.F32);
+  }
+
+  /** The plan of a validated model whose packed weights are stored with {@code weights} precision. */
+  public static ModelPlan of(String packageName, String className, String sourceName, String sha256,
+      ModelConfig config, WeightPrecision weights) {
+    if (weights == WeightPrecision.BF16 && config.training() != null) {
+      throw new IllegalArgumentException("bf16 weights are for inference only (the spec check says so first)");
+    }
+    return new Planner(config).plan(packageName, className, sourceName, sha256, weights);
   }
 
   /** The plan of a model without a class to generate (for size checks and {@code rnnc info}). */
@@ -220,7 +231,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
           List.of(8, 4, 2, 1));
     }
 
-    ModelPlan plan(String packageName, String className, String sourceName, String sha256) {
+    ModelPlan plan(String packageName, String className, String sourceName, String sha256,
+        WeightPrecision weightPrecision) {
       List<Node> graph = new ArrayList<>();
       if (config.hasEmbedding()) {
         graph.add(new Embedding(ModelConfig.EMBEDDING_WEIGHT, config.vocab(), config.inputSize()));
@@ -255,7 +267,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
         addTrainingWorkspaces();
       }
       return new ModelPlan(packageName, className, sourceName, sha256, config, cell, graph, workspaces, weights,
-          blocking);
+          blocking, weightPrecision);
     }
 
     private LayerRun run(int layer, int direction) {

@@ -98,7 +98,8 @@ public final class SpecParser {
     }
     SpecReader.Result result = root == null ? null : SpecReader.read(root, errors);
     errors.throwIfAny();
-    return new Spec(sourceName, result.modelName(), result.packageName(), result.config(), sha256);
+    return new Spec(sourceName, result.modelName(), result.packageName(), result.config(), sha256,
+        result.weights());
   }
 
   private static String sha256(byte[] bytes) {

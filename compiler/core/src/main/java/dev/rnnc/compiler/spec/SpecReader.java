@@ -2,6 +2,7 @@ package dev.rnnc.compiler.spec;
 
 import static dev.rnnc.compiler.spec.SpecSchema.*;
 
+import dev.rnnc.compiler.plan.WeightPrecision;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelConfig.Cell;
 import dev.rnnc.runtime.ModelConfig.GruReset;
@@ -22,7 +23,7 @@ final class SpecReader {
   private static final int MAX = ModelConfig.MAX_DIMENSION;
 
   /** What a spec describes once read. */
-  record Result(String modelName, String packageName, ModelConfig config) {}
+  record Result(String modelName, String packageName, ModelConfig config, WeightPrecision weights) {}
 
   private final ErrorList errors;
   private final MappingNode root;
@@ -53,6 +54,7 @@ final class SpecReader {
   private Field<Loss> loss = Field.absent();
   private Field<Double> dropout = Field.absent();
   private Field<Integer> truncate = Field.absent();
+  private Field<WeightPrecision> weights;
 
   private SpecReader(MappingNode root, ErrorList errors) {
     this.root = root;
@@ -82,7 +84,8 @@ final class SpecReader {
       return null;
     }
     new SizeLimits(config, errors).check(hidden, input, dim, embedding, headSize, limits);
-    return errors.isEmpty() ? new Result(model.value(), packageName.value(), config) : null;
+    return errors.isEmpty()
+        ? new Result(model.value(), packageName.value(), config, weights.or(WeightPrecision.F32)) : null;
   }
 
   private void readKeys() {
@@ -122,6 +125,7 @@ final class SpecReader {
       maxLength = limits.value().integer(MAX_LENGTH, 1, MAX, "");
       maxBatch = limits.value().integer(MAX_BATCH, 1, MAX, "");
     }
+    weights = top.choice(WEIGHTS, WeightPrecision.class);
     training = top.section(TRAINING);
     if (training.valid()) {
       training.value().require(LOSS, "");
@@ -190,6 +194,11 @@ final class SpecReader {
         errors.at(loss.node(), name + " cannot train a softmax head: mse compares the prediction with the "
             + "target; use head activation linear or sigmoid");
       }
+    }
+    if (weights.valid() && weights.value() == WeightPrecision.BF16 && training.present()) {
+      errors.at(weights.node(), "weights bf16 is for inference: training updates float32 weights; remove the "
+          + "training section, or use weights: f32 (the default) to train, then compile a bf16 spec for the "
+          + "trained weights");
     }
     if (dropout.valid() && dropout.value() > 0 && layers.usable() && layers.or(DEFAULT_LAYERS) == 1) {
       errors.at(dropout.node(), "training.dropout must be 0 when layers is 1: dropout only acts between "

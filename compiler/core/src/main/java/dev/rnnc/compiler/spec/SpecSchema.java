@@ -48,6 +48,7 @@ final class SpecSchema {
   static final String HEAD = "head";
   static final String LIMITS = "limits";
   static final String TRAINING = "training";
+  static final String WEIGHTS = "weights";
 
   static final String VOCAB = "vocab";
   static final String DIM = "dim";
@@ -70,7 +71,7 @@ final class SpecSchema {
 
   /** Top-level keys, in the order the documentation lists them. */
   static final List<String> TOP_KEYS = List.of(MODEL, PACKAGE, CELL, NONLINEARITY, GRU_RESET, PROJ_SIZE, PEEPHOLES,
-      INPUT, EMBEDDING, HIDDEN, LAYERS, BIDIRECTIONAL, MODE, HEAD, LIMITS, TRAINING);
+      INPUT, EMBEDDING, HIDDEN, LAYERS, BIDIRECTIONAL, MODE, HEAD, LIMITS, WEIGHTS, TRAINING);
 
   /** Top-level keys of an encoder–decoder spec (one with an {@code encoder:} or {@code decoder:} section). */
   static final List<String> SEQ2SEQ_TOP_KEYS = List.of(MODEL, PACKAGE, ENCODER, DECODER, HEAD, DECODE, LIMITS,

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SpecErrorsTest {
   private static final String FILE = "bad.yaml";
   private static final String TOP = "model, package, cell, nonlinearity, gru_reset, proj_size, peepholes, input, "
-      + "embedding, hidden, layers, bidirectional, mode, head, limits, training";
+      + "embedding, hidden, layers, bidirectional, mode, head, limits, weights, training";
   /** A valid spec's first five lines; rows append to it, so their own lines start at 6. */
   private static final String BASE = """
       model: M
@@ -173,6 +173,10 @@ class SpecErrorsTest {
             "6:1: peepholes apply only to cell lstm, not rnn; remove them"),
         row("peepholes spelled yes", BASE + "peepholes: yes\n",
             "6:12: peepholes must be true or false, got 'yes'"),
+        row("bf16 weights with training", BASE + "weights: bf16\ntraining: {loss: mse}\n",
+            "6:10: weights bf16 is for inference: training updates float32 weights; remove the training section, "
+                + "or use weights: f32 (the default) to train, then compile a bf16 spec for the trained weights"),
+        row("fp16 weights", BASE + "weights: fp16\n", "6:10: weights must be one of f32, bf16, got 'fp16'"),
         row("cross_entropy without a head", BASE + "training: {loss: cross_entropy}\n",
             "6:18: training.loss cross_entropy needs a head (it scores the head's logits); add head: {size: N}"),
         row("bce without a head", BASE + "training: {loss: bce}\n",

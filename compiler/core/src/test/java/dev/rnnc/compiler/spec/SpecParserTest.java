@@ -116,7 +116,7 @@ class SpecParserTest {
         f + ":6:29: embedding.dim must be a positive integer, got '0'",
         f + ":9:1: unknown key 'bidirectinal' (did you mean 'bidirectional'?); valid keys: model, package, cell, "
             + "nonlinearity, gru_reset, proj_size, peepholes, input, embedding, hidden, layers, bidirectional, mode, "
-            + "head, limits, training",
+            + "head, limits, weights, training",
         f + ":13:9: training.loss cross_entropy needs head.size >= 2 (one logit per class), got 1; "
             + "use bce for a single yes/no output",
         f + ":14:12: training.dropout must be 0 when layers is 1: dropout only acts between stacked layers "
