@@ -33,7 +33,7 @@ import picocli.CommandLine.ParseResult;
         + "differentiates, trains and benchmarks them.",
     subcommands = {CompileCommand.class, CheckCommand.class, InfoCommand.class, RunCommand.class,
         GradCommand.class, TrainCommand.class, BenchCommand.class, DemoCommand.class, DataCommand.class,
-        ImportCommand.class, InspectCommand.class,
+        ImportCommand.class, InspectCommand.class, TuneCommand.class,
         CommandLine.HelpCommand.class},
     footer = ExitCodes.FOOTER + "%nRun 'rnnc help COMMAND' or 'rnnc COMMAND --help' for a command's options and examples.")
 public final class Main implements Callable<Integer> {

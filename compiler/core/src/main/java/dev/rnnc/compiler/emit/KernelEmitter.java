@@ -451,10 +451,13 @@ final class KernelEmitter {
   TypeSpec vector() {
     TypeSpec.Builder type = TypeSpec.classBuilder("Vec")
         .addModifiers(Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
-        .addJavadoc("Vector API kernels for the platform's preferred vector width (loaded only when the module is present).\n");
+        .addJavadoc("Vector API kernels (loaded only when the module is present), at the width {@link $T#vectorBits} picks:\n"
+            + "the platform's widest unless a system property or the tuning profile of {@code rnnc tune} says otherwise.\n",
+            Types.VECTOR_SUPPORT);
     type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE).build());
     type.addField(FieldSpec.builder(FLOAT_SPECIES, "S", Modifier.STATIC, Modifier.FINAL)
-        .initializer("$T.SPECIES_PREFERRED", FLOAT_VECTOR).build());
+        .initializer("$T.of(float.class, $T.forBitSize($T.vectorBits($T.SPECIES_PREFERRED.vectorBitSize())))",
+            VECTOR_SPECIES, VECTOR_SHAPE, Types.VECTOR_SUPPORT, FLOAT_VECTOR).build());
     type.addField(FieldSpec.builder(int.class, "L", Modifier.STATIC, Modifier.FINAL)
         .initializer("S.length()").build());
     type.addField(FieldSpec.builder(int.class, "WEIGHT_BYTES", Modifier.STATIC, Modifier.FINAL)

@@ -106,6 +106,14 @@ public final class GeneratedModels {
    * (each call loads fresh classes in their own loader, so earlier classes are unaffected).
    */
   public static List<Compiled> compile(List<String> specTexts, boolean vectorKernels) {
+    return compile(specTexts, vectorKernels ? Map.of() : Map.of(VECTOR_PROPERTY, "false"));
+  }
+
+  /**
+   * Compiles the given spec texts in one javac run and initialises the classes (in a loader of their own) with
+   * the given system properties set, e.g. {@code rnnc.vector.bits}; the properties are restored afterwards.
+   */
+  public static List<Compiled> compile(List<String> specTexts, Map<String, String> properties) {
     List<Spec> specs = new ArrayList<>();
     Map<String, String> sources = new LinkedHashMap<>();
     List<GeneratedSource> generated = new ArrayList<>();
@@ -120,9 +128,10 @@ public final class GeneratedModels {
     // every class the tests use has passed the full verifier, bytecode layer included
     RnnCompiler.verifier().verifyOrThrow(sources, classes.classBytes());
     ClassLoader loader = classes.loader(GeneratedModels.class.getClassLoader());
-    String previous = System.getProperty(VECTOR_PROPERTY);
-    if (!vectorKernels) {
-      System.setProperty(VECTOR_PROPERTY, "false");
+    Map<String, String> previous = new LinkedHashMap<>();
+    for (Map.Entry<String, String> property : properties.entrySet()) {
+      previous.put(property.getKey(), System.getProperty(property.getKey()));
+      System.setProperty(property.getKey(), property.getValue());
     }
     try {
       List<Compiled> out = new ArrayList<>();
@@ -136,10 +145,12 @@ public final class GeneratedModels {
       }
       return out;
     } finally {
-      if (previous == null) {
-        System.clearProperty(VECTOR_PROPERTY);
-      } else {
-        System.setProperty(VECTOR_PROPERTY, previous);
+      for (Map.Entry<String, String> property : previous.entrySet()) {
+        if (property.getValue() == null) {
+          System.clearProperty(property.getKey());
+        } else {
+          System.setProperty(property.getKey(), property.getValue());
+        }
       }
     }
   }
