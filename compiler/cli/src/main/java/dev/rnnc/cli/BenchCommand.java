@@ -162,7 +162,7 @@ final class BenchCommand extends RnncCommand {
     }
     if (mode == Mode.DECODE || decoding.given() || reference) {
       throw new RnncException((mode == Mode.DECODE ? "--mode decode" : reference ? "--reference" : "--beam, "
-          + "--length-penalty, --temperature and --top-k") + " apply to encoder–decoder specs; " + spec
+          + "--length-penalty, --temperature or --top-k") + " is for encoder–decoder specs; " + spec
           + " is a single-stack model");
     }
     ModelLoader loader = ModelLoader.of((Spec) parsed, false, scalar);
