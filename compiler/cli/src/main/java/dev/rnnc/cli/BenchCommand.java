@@ -63,7 +63,7 @@ import picocli.CommandLine.Parameters;
         "  rnnc bench specs/sentiment_gru.yaml --mode sequence --batch 32 --length 100 --json",
         "  rnnc bench specs/char_lstm.yaml --mode train --batch 32 --length 64 --threads 2",
         "  rnnc bench specs/lstm_64_128.yaml --mode streams --streams 64 --json",
-        "  rnnc bench specs/encoder_decoder/date_normalizer.yaml --mode decode --batch 8 --beam 4 --json",
+        "  rnnc bench specs/encoder_decoder/date_normalizer_seq2seq.yaml --mode decode --batch 8 --beam 4 --json",
         "",
         "Weights and data are random (seeded). The warm-up runs until the JIT has settled (no compilation, and",
         "time and bytes allocated per call stable over two 0.2 s windows; at least --warmup, at most --max-warmup",

@@ -7,9 +7,9 @@ import java.util.Arrays;
 
 /**
  * Text ↔ token ids for {@code rnnc sample} and {@code rnnc translate}, through a vocabulary file in the format
- * {@code rnnc data text} writes ({@link Vocabulary}: one token per line, line k = id k, {@code \n \r \t \\} and {@code \}{@code uXXXX}
- * escaped). Tokens are characters (Unicode code points) or, with {@code words}, runs of non-whitespace; a line without
- * a vocabulary is token ids separated by spaces.
+ * {@code rnnc data text} writes ({@link Vocabulary}: one token per line, line k = id k, with escapes). Tokens are
+ * characters (Unicode code points) or, with {@code words}, runs of non-whitespace; a line without a vocabulary is
+ * token ids separated by spaces.
  */
 final class TokenText {
   private final Vocabulary vocabulary;

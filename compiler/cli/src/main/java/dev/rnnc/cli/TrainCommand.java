@@ -361,6 +361,12 @@ final class TrainCommand extends RnncCommand {
       err().println("rnnc: note: " + withoutEnd + " of " + full.size() + " targets in " + data + " do not end with the"
           + " end token " + config.end() + " at their last valid step; a model trained on them does not learn to stop");
     }
+    int withStart = full.targetsBeginningWithStart();
+    if (withStart > 0) {
+      err().println("rnnc: note: " + withStart + " of " + full.size() + " targets in " + data + " begin with the start"
+          + " token " + config.start() + "; the decoder is fed it before the first target token, so the model learns"
+          + " to emit it again");
+    }
     int batchSize = setting("batch", batch, Integer::parseInt, 0);
     long seedValue = setting("seed", seed, Long::parseLong, 0L);
     if (batchSize < 0) {

@@ -185,12 +185,16 @@ class EncoderDecoderTrainTest {
     Map<String, Tensor> noEnd = reversals(4, 5, true);
     long[] t = noEnd.get("target").toLongArray();
     t[3] = 2;
+    t[4] = 0;
     noEnd.put("target", Tensor.ofLongs(new int[] {4, LENGTH + 1}, t));
     Path fine = dir.resolve("noend-out.safetensors");
     Cli.Result note = Cli.run("train", spec, "--data", Cli.tensors(dir, "noend.safetensors", noEnd), "--steps", 1,
         "--output", fine);
     assertEquals(0, note.code(), note::toString);
-    assertTrue(note.err().contains("1 of 4 targets in"), note.err());
+    assertTrue(note.err().contains("1 of 4 targets in " + dir.resolve("noend.safetensors") + " do not end with the end"
+        + " token 1"), note.err());
+    assertTrue(note.err().contains("1 of 4 targets in " + dir.resolve("noend.safetensors") + " begin with the start"
+        + " token 0"), note.err());
     assertArrayEquals(new int[] {6, 16}, SafeTensors.read(fine).tensors().get("head.weight").shape());
   }
 }

@@ -252,6 +252,20 @@ public final class Seq2SeqDataset {
     return targetLengths;
   }
 
+  /** How many targets begin with the start token (the decoder is fed it already: targets should not repeat it). */
+  public int targetsBeginningWithStart() {
+    if (target == null) {
+      return 0;
+    }
+    int count = 0;
+    for (int b = 0; b < size; b++) {
+      if (target[b * targetSteps] == config.start()) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   /** How many targets do not end with the end token at their last valid step (decoding stops only at end). */
   public int targetsWithoutEnd() {
     if (target == null) {
