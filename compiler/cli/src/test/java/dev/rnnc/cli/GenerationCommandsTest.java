@@ -264,6 +264,29 @@ class GenerationCommandsTest {
   }
 
   @Test
+  void decodingOptionsOnASingleStackRunAndGradWithoutTrainingAreRefused() {
+    Path x = dir.resolve("lm-x.safetensors");
+    dev.rnnc.runtime.io.SafeTensors.write(x, java.util.Map.of("input", dev.rnnc.runtime.io.Tensor.ofLongs(
+        new int[] {1, 2}, new long[] {0, 1})), java.util.Map.of());
+    Cli.Result r = Cli.run("run", lm, "--input", x, "--output", dir.resolve("lm-y.safetensors"), "--beam", 2);
+    assertEquals(ExitCodes.USER_ERROR, r.code(), r::toString);
+    assertTrue(r.err().contains("decode encoder–decoder models; " + lm + " is a single-stack model (use 'rnnc sample'"),
+        r.err());
+    Path source = dir.resolve("tr-x.safetensors");
+    dev.rnnc.runtime.io.SafeTensors.write(source, java.util.Map.of(
+        "source", dev.rnnc.runtime.io.Tensor.ofLongs(new int[] {1, 2}, new long[] {0, 1}),
+        "target", dev.rnnc.runtime.io.Tensor.ofLongs(new int[] {1, 2}, new long[] {2, 1})), java.util.Map.of());
+    Cli.Result g = Cli.run("grad", translator, "--input", source, "--output", dir.resolve("tr-g.safetensors"));
+    assertEquals(ExitCodes.USER_ERROR, g.code(), g::toString);
+    assertTrue(g.err().contains(translator + ": spec has no training section"), g.err());
+    if (!Seq2SeqLoader.GENERATED_AVAILABLE) {
+      Cli.Result scalar = Cli.run("run", translator, "--input", source, "--output", dir.resolve("tr-y.safetensors"),
+          "--scalar");
+      assertTrue(scalar.err().contains("--scalar selects generated kernels"), scalar.err());
+    }
+  }
+
+  @Test
   void helpListsTheNewCommands() {
     Cli.Result r = Cli.run("--help");
     assertTrue(r.out().contains("sample") && r.out().contains("translate"), r.out());
