@@ -119,10 +119,7 @@ final class TranslateCommand extends RnncCommand {
     int[] steps = new int[1];
     PrintWriter out = out();
     String name = input == null ? "stdin" : input.toString();
-    try (BufferedReader reader = input == null
-        ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)))
-        : Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+    try (BufferedReader reader = open(input)) {
       String line;
       int number = 0;
       while ((line = readLine(reader, name, number + 1)) != null) {
@@ -152,6 +149,20 @@ final class TranslateCommand extends RnncCommand {
       }
     }
     return ExitCodes.OK;
+  }
+
+  /** The input lines, strictly UTF-8 (a file that cannot be opened is a user error naming it). */
+  private static BufferedReader open(Path input) {
+    if (input == null) {
+      return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)));
+    }
+    try {
+      return Files.newBufferedReader(input, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new RnncException("cannot read --input " + input + ": " + (e instanceof java.nio.file.AccessDeniedException
+          ? "permission denied" : e.getMessage()));
+    }
   }
 
   private static String readLine(BufferedReader reader, String name, int number) {
