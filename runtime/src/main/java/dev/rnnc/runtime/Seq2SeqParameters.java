@@ -143,4 +143,12 @@ public final class Seq2SeqParameters extends NamedParameters {
     return new Seq2SeqParameters(config, copiedValues());
   }
 
+  /** Overwrites every value with {@code other}'s (same config), keeping these arrays (they may be bound elsewhere). */
+  public void copyFrom(Seq2SeqParameters other) {
+    if (!other.config.equals(config)) {
+      throw new IllegalArgumentException("parameters of another encoder–decoder cannot be copied into these");
+    }
+    values.forEach((name, array) -> System.arraycopy(other.values.get(name), 0, array, 0, array.length));
+  }
+
 }

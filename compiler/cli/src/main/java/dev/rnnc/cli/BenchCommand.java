@@ -1,10 +1,17 @@
 package dev.rnnc.cli;
 
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
+import dev.rnnc.compiler.spec.Spec;
+import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.Batch;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnnModel;
 import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.Seq2SeqConfig;
+import dev.rnnc.runtime.Seq2SeqModel;
+import dev.rnnc.runtime.Seq2SeqParameters;
 import dev.rnnc.runtime.StreamingModel;
 import dev.rnnc.runtime.TrainableModel;
 import dev.rnnc.runtime.VectorSupport;
@@ -18,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -40,6 +48,10 @@ import picocli.CommandLine.Parameters;
  *       {@code --generic-bank}); time per stream step = call time / N, reported beside the single-stream
  *       {@code step} measured in the same run, so their ratio is not skewed by a change of machine load between
  *       two runs.</li>
+ *   <li>{@code decode} (encoder–decoder specs): {@link Seq2SeqModel#encode} of {@code batch} random sources of
+ *       {@code length} steps, then decoding every item to its end token or max_length (greedy, {@code --beam K} or
+ *       sampling); time per call, tokens per second and time per decoded token (tokens counted in the outputs,
+ *       end tokens included, averaged over every call made).</li>
  * </ul>
  * GFLOP/s counts {@link ModelConfig#flopsPerStep()} × batch per timestep, and for training three times that
  * (backward ≈ twice forward, the usual convention).
@@ -52,6 +64,7 @@ import picocli.CommandLine.Parameters;
         "  rnnc bench specs/sentiment_gru.yaml --mode sequence --batch 32 --length 100 --json",
         "  rnnc bench specs/char_lstm.yaml --mode train --batch 32 --length 64 --threads 2",
         "  rnnc bench specs/lstm_64_128.yaml --mode streams --streams 64 --json",
+        "  rnnc bench specs/encoder_decoder/date_normalizer_seq2seq.yaml --mode decode --batch 8 --beam 4 --json",
         "",
         "Weights and data are random (seeded). The warm-up runs until the JIT has settled (no compilation, and",
         "time and bytes allocated per call stable over two 0.2 s windows; at least --warmup, at most --max-warmup",
@@ -62,15 +75,20 @@ import picocli.CommandLine.Parameters;
         "bytes_allocated_per_call (of the calling thread), calls, seconds, warmup_seconds, warmup_settled, vector.",
         "Streams mode adds streams, bank, ns_per_stream_step, single_step_ns (the model's own step, same run) and",
         "ratio_to_single_step; there p50_ns, p99_ns and p999_ns time one call (all N streams advance one step).",
+        "Decode mode (encoder-decoder specs; --length = source steps): mode, spec, model, implementation, batch, length,",
+        "decoder, beam, tokens_per_call, tokens_per_second, ns_per_token, p50_ns, p99_ns, p999_ns (one call: encode",
+        "and decode the batch), bytes_allocated_per_call, bytes_allocated_per_token, calls, seconds, warmup_seconds,",
+        "warmup_settled.",
         ExitCodes.FOOTER})
 final class BenchCommand extends RnncCommand {
-  enum Mode { STEP, SEQUENCE, TRAIN, STREAMS }
+  enum Mode { STEP, SEQUENCE, TRAIN, STREAMS, DECODE }
 
   @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
   Path spec;
 
   @Option(names = "--mode",
-      description = "step, sequence, train or streams (default: step; sequence for a bidirectional spec).")
+      description = "step, sequence, train, streams, or decode for encoder-decoders (default: step; sequence for a"
+          + " bidirectional spec; decode for an encoder-decoder).")
   Mode mode;
 
   @Option(names = "--batch", description = "Sequences per call (default: 1; the spec's max_batch for train).")
@@ -112,6 +130,12 @@ final class BenchCommand extends RnncCommand {
   @Option(names = "--scalar", description = "Use the generated scalar kernels instead of the Vector API ones.")
   boolean scalar;
 
+  @Option(names = "--reference", description = "Decode mode: measure the reference implementation instead of generated code.")
+  boolean reference;
+
+  @Mixin
+  DecodeOptions decoding;
+
   @Override
   int execute() {
     if (!(seconds > 0) || Double.isInfinite(seconds)) {
@@ -133,7 +157,16 @@ final class BenchCommand extends RnncCommand {
     if (streams < 1) {
       throw new RnncException("--streams must be >= 1, got " + streams);
     }
-    ModelLoader loader = ModelLoader.load(spec, false, scalar);
+    ParsedSpec parsed = SpecParser.parseAny(spec);
+    if (parsed instanceof Seq2SeqSpec seq2seq) {
+      return benchDecode(Seq2SeqLoader.of(seq2seq, reference, scalar), warmupSeconds);
+    }
+    if (mode == Mode.DECODE || decoding.given() || reference) {
+      throw new RnncException((mode == Mode.DECODE ? "--mode decode" : reference ? "--reference" : "--beam, "
+          + "--length-penalty, --temperature or --top-k") + " is for encoder–decoder specs; " + spec
+          + " is a single-stack model");
+    }
+    ModelLoader loader = ModelLoader.of((Spec) parsed, false, scalar);
     ModelConfig config = loader.config();
     if (mode == null) {
       mode = Mode.STEP;
@@ -365,6 +398,91 @@ final class BenchCommand extends RnncCommand {
         m.calls(), m.measuredSeconds(), m.warmupCalls(), m.warmupSeconds(),
         m.settled() ? "JIT settled" : "JIT NOT settled within --max-warmup: figures may include compilation", m.group());
 
+  }
+
+  /** Decode mode: encode + decode a batch per call; see the class comment. */
+  private int benchDecode(Seq2SeqLoader loader, double warmupSeconds) {
+    if (mode != null && mode != Mode.DECODE) {
+      throw new RnncException("--mode " + mode.name().toLowerCase(Locale.ROOT) + " measures single-stack models; "
+          + spec + " is an encoder–decoder: use --mode decode");
+    }
+    mode = Mode.DECODE;
+    if (threads != 1) {
+      throw new RnncException("--threads applies to --mode train only");
+    }
+    Seq2SeqConfig config = loader.config();
+    int b = batch != null ? batch : 1;
+    int t = length != null ? length : config.maxLength();
+    if (b < 1 || t < 1) {
+      throw new RnncException("--batch and --length must be >= 1, got batch " + b + ", length " + t);
+    }
+    int width = decoding.rowsPerItem();
+    SplittableRandom random = new SplittableRandom(seed);
+    Seq2SeqModel model = loader.newInstance(Seq2SeqParameters.initialize(config, seed), b, t, b * width);
+    decoding.prepare(config, b, seed);
+    int[] sourceTokens = config.sourceTokens() ? randomTokens(random, b * t, config.encoder().vocab()) : null;
+    float[] sourceFeatures = config.sourceTokens() ? null : randomFloats(random, b * t * config.encoder().inputSize());
+    int[] tokens = new int[b * config.maxDecode()];
+    int[] lengths = new int[b];
+    // Tokens decoded and calls made, counted inside the measured call (sampling varies from call to call).
+    long[] counts = new long[2];
+    Measurement m = new Measurement();
+    m.run(() -> {
+      model.encode(sourceTokens, sourceFeatures, b, t, null);
+      decoding.decode(model, b, tokens, lengths);
+      long sum = 0;
+      for (int i = 0; i < b; i++) {
+        sum += lengths[i];
+      }
+      counts[0] += sum;
+      counts[1]++;
+    }, warmupSeconds, maxWarmup, seconds);
+    double tokensPerCall = (double) counts[0] / counts[1];
+    double p50 = m.quantileNanos(0.5);
+    double nsPerToken = p50 / tokensPerCall;
+    double bytesPerCall = m.allocatedBytes() < 0 ? -1 : (double) m.allocatedBytes() / m.calls();
+    double bytesPerToken = m.allocatedBytes() < 0 ? -1 : bytesPerCall / tokensPerCall;
+    String decoder = decoding.beam != null ? "beam" : decoding.temperature != null ? "sampling" : "greedy";
+    if (!m.settled()) {
+      err().printf(Locale.ROOT, "rnnc: warning: the warm-up did not settle within %.0f s (the JIT was still"
+          + " compiling, or time or allocation per call kept changing); raise --max-warmup%n", maxWarmup);
+    }
+    if (json) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("mode", "decode");
+      fields.put("spec", spec.toString());
+      fields.put("model", loader.spec().modelName());
+      fields.put("implementation", loader.implementation());
+      fields.put("batch", b);
+      fields.put("length", t);
+      fields.put("decoder", decoder);
+      fields.put("beam", width);
+      fields.put("tokens_per_call", tokensPerCall);
+      fields.put("tokens_per_second", 1e9 / nsPerToken);
+      fields.put("ns_per_token", nsPerToken);
+      fields.put("p50_ns", p50);
+      fields.put("p99_ns", m.quantileNanos(0.99));
+      fields.put("p999_ns", m.quantileNanos(0.999));
+      fields.put("bytes_allocated_per_call", bytesPerCall);
+      fields.put("bytes_allocated_per_token", bytesPerToken);
+      fields.put("calls", m.calls());
+      fields.put("seconds", m.measuredSeconds());
+      fields.put("warmup_seconds", m.warmupSeconds());
+      fields.put("warmup_settled", m.settled());
+      out().println(JsonLine.of(fields));
+      return ExitCodes.OK;
+    }
+    out().printf(Locale.ROOT, "%s %s: mode decode, %s, batch %d, source length %d, %s%n", loader.spec().modelName(),
+        spec, decoding.describe(seed), b, t, loader.implementation());
+    out().printf(Locale.ROOT, "  %.0f tokens/s, %.1f ns per decoded token (%.1f tokens per call)%n", 1e9 / nsPerToken,
+        nsPerToken, tokensPerCall);
+    out().printf(Locale.ROOT, "  %.1f µs/call (median, encode + decode), p99 %.1f µs, p99.9 %.1f µs%n", p50 / 1e3,
+        m.quantileNanos(0.99) / 1e3, m.quantileNanos(0.999) / 1e3);
+    out().printf(Locale.ROOT, "  %.1f bytes allocated/call (%.2f per token)%n", bytesPerCall, bytesPerToken);
+    out().printf(Locale.ROOT, "  %,d calls in %.2f s after %,d warm-up calls (%.1f s, %s)%n", m.calls(),
+        m.measuredSeconds(), m.warmupCalls(), m.warmupSeconds(),
+        m.settled() ? "JIT settled" : "JIT NOT settled within --max-warmup: figures may include compilation");
+    return ExitCodes.OK;
   }
 
   private static int[] randomTokens(SplittableRandom random, int n, int bound) {

@@ -15,9 +15,14 @@ final class GracefulStop implements AutoCloseable {
   private volatile boolean signalled;
 
   GracefulStop(Trainer trainer) {
+    this(trainer::requestStop);
+  }
+
+  /** For any training loop: {@code requestStop} asks it to stop after the step in progress (from the hook's thread). */
+  GracefulStop(Runnable requestStop) {
     this.hook = new Thread(() -> {
       signalled = true;
-      trainer.requestStop();
+      requestStop.run();
       try {
         done.await();
       } catch (InterruptedException e) {

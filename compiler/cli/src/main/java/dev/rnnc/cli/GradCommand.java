@@ -1,10 +1,18 @@
 package dev.rnnc.cli;
 
 import dev.rnnc.cli.data.ResultWriter;
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
+import dev.rnnc.compiler.spec.Spec;
+import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.Seq2SeqConfig;
+import dev.rnnc.runtime.Seq2SeqModel;
+import dev.rnnc.runtime.Seq2SeqParameters;
 import dev.rnnc.runtime.TrainableModel;
+import dev.rnnc.runtime.train.Seq2SeqDataset;
 import dev.rnnc.runtime.io.SafeTensors;
 import dev.rnnc.runtime.io.Tensor;
 import java.nio.file.Path;
@@ -30,6 +38,8 @@ import picocli.CommandLine.Parameters;
         "Output tensors: loss F32 [1], grad.<parameter> for every parameter, grad.input (dense input),",
         "grad.h0 and grad.c0 (when h0 / c0 were given).",
         "Needs a spec with a training section.",
+        "Encoder-decoder specs: the input holds source, optional source_lengths, target and optional target_lengths",
+        "(as for 'rnnc run'); the output holds loss, grad.<parameter> and grad.source (float sources).",
         ExitCodes.FOOTER})
 final class GradCommand extends RnncCommand {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML), with a training section.")
@@ -64,7 +74,11 @@ final class GradCommand extends RnncCommand {
           + " parameter shapes); use a .safetensors file");
     }
     OutputFiles.check("--output", output, "SPEC", spec, "--weights", weights, "--input", input);
-    ModelLoader loader = ModelLoader.load(spec, reference, scalar);
+    ParsedSpec parsed = SpecParser.parseAny(spec);
+    if (parsed instanceof Seq2SeqSpec seq2seq) {
+      return gradEncoderDecoder(Seq2SeqLoader.of(seq2seq, reference, scalar));
+    }
+    ModelLoader loader = ModelLoader.of((Spec) parsed, reference, scalar);
     ModelConfig config = loader.config();
     if (config.training() == null) {
       throw new RnncException(spec + ": spec has no training section (add one with at least 'loss:' to compute"
@@ -99,6 +113,39 @@ final class GradCommand extends RnncCommand {
     SafeTensors.write(output, results, Map.of("producer", "rnnc", "format", "pt"));
     if (verbose) {
       err().println("loss " + loss);
+    }
+    return ExitCodes.OK;
+  }
+
+  private int gradEncoderDecoder(Seq2SeqLoader loader) {
+    Seq2SeqConfig config = loader.config();
+    if (config.training() == null) {
+      throw new RnncException(spec + ": spec has no training section (add 'training: {loss: cross_entropy}' to compute"
+          + " gradients)");
+    }
+    Seq2SeqDataset x = Seq2SeqDataset.load(input, config, true);
+    Seq2SeqParameters parameters = loader.weights(weights, seed, err());
+    int b = x.size();
+    Seq2SeqModel model = loader.newInstance(parameters, b, Math.max(x.sourceSteps(), x.targetSteps()), b);
+    float loss;
+    try {
+      loss = model.computeGradients(x.sourceTokens(), x.sourceFeatures(), b, x.sourceSteps(), x.sourceLengths(),
+          x.target(), x.targetSteps(), x.targetLengths());
+    } catch (IllegalArgumentException e) {
+      throw new RnncException("the model rejected the input: " + e.getMessage(), e);
+    }
+    Map<String, Tensor> results = new LinkedHashMap<>();
+    results.put("loss", Tensor.ofFloats(new int[] {1}, new float[] {loss}));
+    Seq2SeqParameters grads = model.gradients();
+    for (String name : config.parameterNames()) {
+      results.put("grad." + name, Tensor.ofFloats(grads.shape(name), grads.get(name).clone()));
+    }
+    if (!config.sourceTokens()) {
+      results.put("grad.source", copy(model.sourceGradient(), b, x.sourceSteps(), config.encoder().inputSize()));
+    }
+    SafeTensors.write(output, results, Map.of("producer", "rnnc", "format", "pt"));
+    if (verbose) {
+      err().println("loss " + loss + " (" + loader.implementation() + ")");
     }
     return ExitCodes.OK;
   }

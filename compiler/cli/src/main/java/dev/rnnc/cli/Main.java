@@ -32,8 +32,8 @@ import picocli.CommandLine.ParseResult;
     description = "Compiles recurrent neural network specs (YAML) to specialised Java classes, and runs, "
         + "differentiates, trains and benchmarks them.",
     subcommands = {CompileCommand.class, CheckCommand.class, InfoCommand.class, RunCommand.class,
-        GradCommand.class, TrainCommand.class, BenchCommand.class, DemoCommand.class, DataCommand.class,
-        ImportCommand.class, InspectCommand.class, TuneCommand.class,
+        GradCommand.class, TrainCommand.class, BenchCommand.class, SampleCommand.class, TranslateCommand.class,
+        DemoCommand.class, DataCommand.class, ImportCommand.class, InspectCommand.class, TuneCommand.class,
         CommandLine.HelpCommand.class},
     footer = ExitCodes.FOOTER + "%nRun 'rnnc help COMMAND' or 'rnnc COMMAND --help' for a command's options and examples.")
 public final class Main implements Callable<Integer> {

@@ -1,17 +1,27 @@
 package dev.rnnc.cli;
 
 import dev.rnnc.cli.data.ResultWriter;
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
+import dev.rnnc.compiler.spec.Spec;
+import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnnModel;
 import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.Seq2SeqConfig;
+import dev.rnnc.runtime.Seq2SeqModel;
+import dev.rnnc.runtime.Seq2SeqParameters;
+import dev.rnnc.runtime.io.SafeTensors;
 import dev.rnnc.runtime.io.Tensor;
 import dev.rnnc.runtime.train.DataParallel;
+import dev.rnnc.runtime.train.Seq2SeqDataset;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -38,6 +48,13 @@ import picocli.CommandLine.Parameters;
         "sequence with every tensor sliced to it, padded steps left out) or .csv (the main result - prediction,",
         "else features or output - one row per valid step: sequence,step,prediction_0,...).",
         "Make X from CSV, text, JSON lines or NumPy files with 'rnnc data'.",
+        "",
+        "Encoder-decoder specs (encoder: and decoder: sections): X holds source (I64 ids [B, S], or F32 [B, S, I]),",
+        "optional source_lengths I64 [B]. With target I64 [B, T] (and optional target_lengths [B]) the decoder is",
+        "teacher forced: logits and prediction [B, T, V], the decoder's h_n (and c_n) [layers, B, H], encoder_h_n",
+        "(and encoder_c_n) [layers*dirs, B, H]. Without a target it decodes: tokens I64 [B, max_length] (0 after the",
+        "end token) and lengths I64 [B] (counting the end token); greedy, or --beam K, or --temperature T",
+        "[--top-k K] (seeded by --seed). Output: .safetensors.",
         ExitCodes.FOOTER})
 final class RunCommand extends RnncCommand {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The model spec (YAML).")
@@ -47,7 +64,8 @@ final class RunCommand extends RnncCommand {
       description = "Parameters with PyTorch state_dict names; default: initialised from --seed.")
   Path weights;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial weights without --weights (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial weights without --weights, and of"
+      + " sampling (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--input", required = true, paramLabel = "X.safetensors", description = "Input tensors.")
@@ -66,6 +84,8 @@ final class RunCommand extends RnncCommand {
   @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
       description = "Threads computing the batch, its sequences split between them; results are the same (default: ${DEFAULT-VALUE}).")
   int threads;
+  @Mixin
+  DecodeOptions decoding;
 
   @Override
   int execute() {
@@ -74,7 +94,19 @@ final class RunCommand extends RnncCommand {
     }
     ResultWriter.formatOf(output);
     OutputFiles.check("--output", output, "SPEC", spec, "--weights", weights, "--input", input);
-    ModelLoader loader = ModelLoader.load(spec, reference, scalar);
+    ParsedSpec parsed = SpecParser.parseAny(spec);
+    if (parsed instanceof Seq2SeqSpec seq2seq) {
+      if (threads != 1) {
+        throw new RnncException("--threads splits a single-stack model's batch; an encoder–decoder runs on one thread"
+            + " (remove --threads)");
+      }
+      return runEncoderDecoder(Seq2SeqLoader.of(seq2seq, reference, scalar));
+    }
+    if (decoding.given()) {
+      throw new RnncException("--beam, --length-penalty, --temperature and --top-k decode encoder–decoder models; "
+          + spec + " is a single-stack model (use 'rnnc sample' to generate from a language model)");
+    }
+    ModelLoader loader = ModelLoader.of((Spec) parsed, reference, scalar);
     ModelConfig config = loader.config();
     ModelInput x = ModelInput.read(input, config, false);
     ModelParameters parameters = Weights.loadOrInitialize(weights, config, seed, err());
@@ -94,6 +126,75 @@ final class RunCommand extends RnncCommand {
       results.forEach((name, tensor) -> err().println("wrote " + name + " " + Arrays.toString(tensor.shape())));
     }
     return ExitCodes.OK;
+  }
+
+  /** Teacher forcing with a target, else decoding; see the help footer. */
+  private int runEncoderDecoder(Seq2SeqLoader loader) {
+    if (ResultWriter.formatOf(output) != ResultWriter.Format.SAFETENSORS) {
+      throw new RnncException("--output " + output + ": encoder–decoder results are written as safetensors; use a"
+          + " .safetensors file");
+    }
+    Seq2SeqConfig config = loader.config();
+    Seq2SeqDataset x = Seq2SeqDataset.load(input, config, false);
+    if (x.hasTarget() && decoding.given()) {
+      throw new RnncException("--beam, --length-penalty, --temperature and --top-k choose how to decode, but "
+          + input + " has a target, which runs teacher forcing; leave out the target to decode");
+    }
+    int rowsPerItem = decoding.rowsPerItem();
+    Seq2SeqParameters parameters = loader.weights(weights, seed, err());
+    int b = x.size();
+    Seq2SeqModel model = loader.newInstance(parameters, b, Math.max(x.sourceSteps(), x.targetSteps()), b * rowsPerItem);
+    Map<String, Tensor> results = new LinkedHashMap<>();
+    try {
+      if (x.hasTarget()) {
+        model.teacherForce(x.sourceTokens(), x.sourceFeatures(), b, x.sourceSteps(), x.sourceLengths(), x.target(),
+            x.targetSteps(), x.targetLengths());
+        teacherForcedOutputs(model, config, b, x.targetSteps(), results);
+      } else {
+        decoding.prepare(config, b, seed);
+        int[] tokens = new int[b * config.maxDecode()];
+        int[] lengths = new int[b];
+        model.encode(x.sourceTokens(), x.sourceFeatures(), b, x.sourceSteps(), x.sourceLengths());
+        decoding.decode(model, b, tokens, lengths);
+        results.put("tokens", longs(tokens, b, config.maxDecode()));
+        results.put("lengths", longs(lengths, b));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new RnncException("the model rejected the input: " + e.getMessage(), e);
+    }
+    SafeTensors.write(output, results, Map.of("producer", "rnnc", "format", "pt"));
+    if (verbose) {
+      err().println("ran " + loader.implementation() + (x.hasTarget() ? " teacher forced" : ", "
+          + decoding.describe(seed)));
+      results.forEach((name, tensor) -> err().println("wrote " + name + " " + Arrays.toString(tensor.shape())));
+    }
+    return ExitCodes.OK;
+  }
+
+  /** logits, prediction, the decoder's and the encoder's final states of a teacher-forced call. */
+  static void teacherForcedOutputs(Seq2SeqModel model, Seq2SeqConfig config, int batch, int targetSteps,
+      Map<String, Tensor> out) {
+    int v = config.targetVocab();
+    int layers = config.layers();
+    out.put("logits", tensor(model.logits(), batch, targetSteps, v));
+    out.put("prediction", tensor(model.prediction(), batch, targetSteps, v));
+    out.put("h_n", tensor(model.decoderHN(), layers, batch, config.decoder().stateSize()));
+    if (config.decoder().hasCellState()) {
+      out.put("c_n", tensor(model.decoderCN(), layers, batch, config.decoder().hidden()));
+    }
+    int encoderRows = layers * config.encoder().directions();
+    out.put("encoder_h_n", tensor(model.encoderHN(), encoderRows, batch, config.encoder().stateSize()));
+    if (config.encoder().hasCellState()) {
+      out.put("encoder_c_n", tensor(model.encoderCN(), encoderRows, batch, config.encoder().hidden()));
+    }
+  }
+
+  static Tensor longs(int[] values, int... shape) {
+    long[] wide = new long[values.length];
+    for (int i = 0; i < values.length; i++) {
+      wide[i] = values[i];
+    }
+    return Tensor.ofLongs(shape, wide);
   }
 
   /** The tensor a CSV output holds: the head's prediction, else the features (many_to_one) or the output. */
@@ -140,7 +241,7 @@ final class RunCommand extends RnncCommand {
     return out;
   }
 
-  private static Tensor tensor(float[] values, int... shape) {
+  static Tensor tensor(float[] values, int... shape) {
     int n = 1;
     for (int d : shape) {
       n *= d;

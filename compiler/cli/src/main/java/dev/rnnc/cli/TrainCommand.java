@@ -1,8 +1,15 @@
 package dev.rnnc.cli;
 
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
+import dev.rnnc.compiler.spec.Spec;
+import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.ModelConfig;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.Seq2SeqConfig;
+import dev.rnnc.runtime.Seq2SeqModel;
+import dev.rnnc.runtime.Seq2SeqParameters;
 import dev.rnnc.runtime.TrainableModel;
 import dev.rnnc.runtime.io.AtomicFile;
 import dev.rnnc.runtime.io.SafeTensors;
@@ -13,6 +20,8 @@ import dev.rnnc.runtime.train.LearningRateSchedule;
 import dev.rnnc.runtime.train.Metric;
 import dev.rnnc.runtime.train.Optimizer;
 import dev.rnnc.runtime.train.Scores;
+import dev.rnnc.runtime.train.Seq2SeqDataset;
+import dev.rnnc.runtime.train.Seq2SeqTrainer;
 import dev.rnnc.runtime.train.Sgd;
 import dev.rnnc.runtime.train.Trainer;
 import java.nio.file.Files;
@@ -60,6 +69,11 @@ import picocli.CommandLine.Parameters;
         "--output always holds the latest state; --best the weights of the best validation evaluation.",
         "A SIGINT (Ctrl-C) or SIGTERM ends the step in progress, writes --output and exits 130 or 143.",
         "Progress: a live status line on a terminal, else a plain line every --log-every steps.",
+        "",
+        "Encoder-decoder specs: the dataset holds source (I64 ids [N, S] or F32 [N, S, I]), optional",
+        "source_lengths [N], target (I64 ids [N, T], each ending with the end token) and optional target_lengths [N].",
+        "Teacher forcing; metrics loss, accuracy (per target token) and perplexity; a line per evaluation. The",
+        "options above apply, except --threads (one thread) and --log-every.",
         ExitCodes.FOOTER})
 final class TrainCommand extends RnncCommand {
   enum Kind { SGD, ADAM, ADAMW }
@@ -204,7 +218,11 @@ final class TrainCommand extends RnncCommand {
       OutputFiles.check("--best", best, "SPEC", spec, "--data", data, "--weights", start.weights,
           "--validation", held.file, "--resume", start.resume, "--output", output);
     }
-    ModelLoader loader = ModelLoader.load(spec, reference, false);
+    ParsedSpec parsed = SpecParser.parseAny(spec);
+    if (parsed instanceof Seq2SeqSpec seq2seq) {
+      return trainEncoderDecoder(Seq2SeqLoader.of(seq2seq, reference, false));
+    }
+    ModelLoader loader = ModelLoader.of((Spec) parsed, reference, false);
     ModelConfig config = loader.config();
     if (config.training() == null) {
       throw new RnncException(spec + ": spec has no training section (add one with at least 'loss:' to train)");
@@ -300,6 +318,146 @@ final class TrainCommand extends RnncCommand {
       if (model instanceof DataParallel parallel) {
         parallel.close();
       }
+    }
+    return ExitCodes.OK;
+  }
+
+  /** Teacher-forced training of an encoder–decoder with {@link Seq2SeqTrainer}; the same options and files. */
+  private int trainEncoderDecoder(Seq2SeqLoader loader) {
+    Seq2SeqConfig config = loader.config();
+    if (config.training() == null) {
+      throw new RnncException(spec + ": spec has no training section (add 'training: {loss: cross_entropy}' to train)");
+    }
+    if (threads != null && threads != 1) {
+      throw new RnncException("--threads: encoder–decoder training runs on one thread in this version");
+    }
+    if (logEvery != null) {
+      throw new RnncException("--log-every: encoder–decoder training prints a line per evaluation; use --eval-every");
+    }
+    if (start.resume != null) {
+      recorded = recordedSettings(start.resume);
+    }
+    Target target = target();
+    Seq2SeqDataset full = Seq2SeqDataset.load(data, config, true);
+    Seq2SeqDataset training = full;
+    Seq2SeqDataset validation = null;
+    double split = held.file != null ? 0 : setting("validation-split", held.split, Double::parseDouble, 0.0);
+    if (held.file != null) {
+      validation = Seq2SeqDataset.load(held.file, config, true);
+    } else if (split != 0) {
+      if (!(split > 0 && split < 1)) {
+        throw new RnncException("--validation-split must be a fraction between 0 and 1, got " + split);
+      }
+      int heldOut = (int) Math.ceil(split * full.size());
+      if (heldOut >= full.size()) {
+        throw new RnncException("--validation-split " + split + " of " + full.size() + " sequences leaves none to"
+            + " train on");
+      }
+      training = full.rows(0, full.size() - heldOut);
+      validation = full.rows(full.size() - heldOut, full.size());
+    }
+    int withoutEnd = full.targetsWithoutEnd();
+    if (withoutEnd > 0) {
+      err().println("rnnc: note: " + withoutEnd + " of " + full.size() + " targets in " + data + " do not end with the"
+          + " end token " + config.end() + " at their last valid step; a model trained on them does not learn to stop");
+    }
+    int withStart = full.targetsBeginningWithStart();
+    if (withStart > 0) {
+      err().println("rnnc: note: " + withStart + " of " + full.size() + " targets in " + data + " begin with the start"
+          + " token " + config.start() + "; the decoder is fed it before the first target token, so the model learns"
+          + " to emit it again");
+    }
+    int batchSize = setting("batch", batch, Integer::parseInt, 0);
+    long seedValue = setting("seed", seed, Long::parseLong, 0L);
+    if (batchSize < 0) {
+      throw new RnncException("--batch must be >= 0 (0 = the whole dataset), got " + batchSize);
+    }
+    Optimizer opt = optimizer();
+    Trainer.Options options = new Trainer.Options(batchSize, seedValue,
+        setting("clip-norm", clipNorm, Double::parseDouble, 0.0), setting("clip-value", clipValue, Double::parseDouble, 0.0));
+    LearningRateSchedule schedule = schedule(target);
+    long defaultEval = batchSize == 0 || batchSize >= training.size()
+        ? Math.max(1, (target.steps >= 0 ? target.steps : target.epochs) / 10) : 0;
+    long every = setting("eval-every", evalEvery, Long::parseLong, defaultEval);
+    int wait = setting("patience", patience, Integer::parseInt, 0);
+    double delta = setting("min-delta", minDelta, Double::parseDouble, 0.0);
+    Metric metric = Metric.parse(setting("monitor", monitor, Function.identity(), "loss"));
+    if (!Seq2SeqTrainer.METRICS.contains(metric)) {
+      throw new RnncException("--monitor " + metric + ": an encoder–decoder reports " + Seq2SeqTrainer.METRICS);
+    }
+    if (validation == null && (wait > 0 || best != null)) {
+      throw new RnncException((wait > 0 ? "--patience" : "--best") + " needs a validation set: give --validation FILE"
+          + " or --validation-split F");
+    }
+    if (every < 0) {
+      throw new RnncException("--eval-every must be >= 0, got " + every);
+    }
+    Seq2SeqTrainer.Plan plan = (target.steps >= 0 ? Seq2SeqTrainer.Plan.steps(target.steps)
+        : Seq2SeqTrainer.Plan.epochs(target.epochs)).validation(validation, every).earlyStopping(metric, wait, delta);
+    long checkpointInterval = checkpointEvery == null ? 0 : checkpointEvery;
+    if (checkpointInterval < 0) {
+      throw new RnncException("--checkpoint-every must be >= 0 steps, got " + checkpointInterval);
+    }
+    for (String name : overridden) {
+      err().println("rnnc: note: " + name + " differs from the resumed checkpoint's; the run will not replay an"
+          + " uninterrupted one exactly");
+    }
+    AtomicFile.removeStaleTemporaries(output);
+    if (best != null) {
+      AtomicFile.removeStaleTemporaries(best);
+    }
+    Seq2SeqParameters parameters = start.resume != null ? Seq2SeqParameters.zeros(config)
+        : loader.weights(start.weights, seedValue, err());
+    int capacity = batchSize == 0 ? training.size() : Math.min(batchSize, training.size());
+    int longest = Math.max(Math.max(training.sourceSteps(), training.targetSteps()),
+        validation == null ? 0 : Math.max(validation.sourceSteps(), validation.targetSteps()));
+    Seq2SeqModel model = loader.newInstance(parameters, capacity, longest, capacity);
+    Seq2SeqTrainer trainer = new Seq2SeqTrainer(model, opt, training, options);
+    trainer.setLearningRateSchedule(schedule);
+    if (start.resume != null) {
+      trainer.resume(start.resume);
+      err().println("rnnc: resuming " + start.resume + " after step " + trainer.steps() + " (epoch "
+          + trainer.epochs() + ")");
+    }
+    plan.checkpoints(checkpointInterval, t -> t.saveCheckpoint(output, used));
+    if (best != null) {
+      plan.onImprovement(t -> t.saveCheckpoint(best, used));
+    }
+    Seq2SeqTrainer.Summary summary;
+    try (GracefulStop stop = new GracefulStop(trainer::requestStop)) {
+      summary = trainer.fit(plan, (step, epoch, rate, train, held, improved) -> {
+        out().println(String.format(Locale.ROOT, "step %d  epoch %d  lr %.4g  |  %s%s%s", step, epoch, rate,
+            train == null ? "-" : train, held == null ? "" : "  |  validation " + held, improved ? "  (best)" : ""));
+        out().flush();
+      });
+      if (summary.reason() != Trainer.StopReason.INTERRUPTED) {
+        trainer.saveCheckpoint(output, used);
+      }
+      if (summary.reason() == Trainer.StopReason.EARLY_STOPPED) {
+        out().printf(Locale.ROOT, "stopped early at step %d: validation %s has not improved for %d evaluations%n",
+            summary.steps(), metric, wait);
+      }
+      List<String[]> rows = new ArrayList<>();
+      if (summary.train() != null) {
+        rows.add(row("train (running)", summary.train(), Seq2SeqTrainer.METRICS));
+      }
+      if (summary.validation() != null) {
+        rows.add(row("validation", summary.validation(), Seq2SeqTrainer.METRICS));
+      }
+      if (summary.best() != null) {
+        rows.add(row("best validation (step " + summary.bestStep() + ")", summary.best(), Seq2SeqTrainer.METRICS));
+      }
+      table(rows, Seq2SeqTrainer.METRICS);
+      if (summary.reason() == Trainer.StopReason.INTERRUPTED) {
+        out().println("stopped by a signal after step " + summary.steps() + "; wrote " + output
+            + "; continue with --resume " + output);
+        out().flush();
+        return INTERRUPTED;
+      }
+      out().println(String.format(Locale.ROOT, "trained %d steps, %d epochs (%s, lr %s%s): last loss %.6g; wrote %s%s",
+          summary.steps(), summary.epochs(), opt.kind(), used.get(SETTING + "lr"),
+          schedule == null ? "" : ", " + schedule, summary.lastLoss(), output,
+          best != null && summary.best() != null ? " (best: " + best + ")" : ""));
     }
     return ExitCodes.OK;
   }
@@ -457,27 +615,7 @@ final class TrainCommand extends RnncCommand {
     if (summary.best() != null) {
       rows.add(row("best validation (step " + summary.bestStep() + ")", summary.best(), metrics));
     }
-    if (!rows.isEmpty()) {
-      String[] header = new String[metrics.size() + 1];
-      header[0] = "";
-      for (int i = 0; i < metrics.size(); i++) {
-        header[i + 1] = metrics.get(i).label();
-      }
-      rows.add(0, header);
-      int[] widths = new int[header.length];
-      for (String[] row : rows) {
-        for (int i = 0; i < row.length; i++) {
-          widths[i] = Math.max(widths[i], row[i].length());
-        }
-      }
-      for (String[] row : rows) {
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + widths[0] + "s", row[0]));
-        for (int i = 1; i < row.length; i++) {
-          line.append("  ").append(String.format(Locale.ROOT, "%" + widths[i] + "s", row[i]));
-        }
-        out().println(line.toString().stripTrailing());
-      }
-    }
+    table(rows, metrics);
     String written = summary.reason() == Trainer.StopReason.INTERRUPTED ? "" : "; wrote " + output
         + (best != null && summary.best() != null ? " (best: " + best + ")" : "");
     if (Double.isNaN(summary.lastLoss()) && summary.reason() != Trainer.StopReason.INTERRUPTED) {
@@ -488,6 +626,32 @@ final class TrainCommand extends RnncCommand {
     out().println(String.format(Locale.ROOT, "trained %d steps, %d epochs (%s, lr %s%s): last loss %.6g%s",
         summary.steps(), summary.epochs(), opt.kind(), used.get(SETTING + "lr"),
         schedule == null ? "" : ", " + schedule, summary.lastLoss(), written));
+  }
+
+  /** Prints rows of figures under a header of the metrics' labels, columns aligned. */
+  private void table(List<String[]> rows, List<Metric> metrics) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    String[] header = new String[metrics.size() + 1];
+    header[0] = "";
+    for (int i = 0; i < metrics.size(); i++) {
+      header[i + 1] = metrics.get(i).label();
+    }
+    rows.add(0, header);
+    int[] widths = new int[header.length];
+    for (String[] row : rows) {
+      for (int i = 0; i < row.length; i++) {
+        widths[i] = Math.max(widths[i], row[i].length());
+      }
+    }
+    for (String[] row : rows) {
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + widths[0] + "s", row[0]));
+      for (int i = 1; i < row.length; i++) {
+        line.append("  ").append(String.format(Locale.ROOT, "%" + widths[i] + "s", row[i]));
+      }
+      out().println(line.toString().stripTrailing());
+    }
   }
 
   private static String[] row(String label, Scores scores, List<Metric> metrics) {

@@ -90,7 +90,17 @@ class CliFailuresTest {
         new Command("data jsonl", List.of("jsonl"), true, f -> List.of("data", "jsonl", f.get("jsonl"), "--output",
             f.get("out"))),
         new Command("data npy", List.of("npy"), true, f -> List.of("data", "npy", f.get("npy"), "--output",
-            f.get("out"))));
+            f.get("out"))),
+        new Command("run (encoder-decoder)", List.of("s2s", "s2s weights", "s2s input"), true, f -> List.of("run",
+            f.get("s2s"), "--weights", f.get("s2s weights"), "--input", f.get("s2s input"), "--output", f.get("out"))),
+        new Command("grad (encoder-decoder)", List.of("s2s", "s2s weights", "s2s input"), true, f -> List.of("grad",
+            f.get("s2s"), "--weights", f.get("s2s weights"), "--input", f.get("s2s input"), "--output", f.get("out"))),
+        new Command("train (encoder-decoder)", List.of("s2s", "s2s weights", "s2s input"), true, f -> List.of("train",
+            f.get("s2s"), "--weights", f.get("s2s weights"), "--data", f.get("s2s input"), "--steps", 1, "--output",
+            f.get("out"))),
+        new Command("translate", List.of("s2s", "s2s weights", "lines", "vocab file"), false, f -> List.of(
+            "translate", f.get("s2s"), "--weights", f.get("s2s weights"), "--input", f.get("lines"), "--source-vocab",
+            f.get("vocab file"))));
   }
 
   static void fixtures() {
@@ -108,6 +118,19 @@ class CliFailuresTest {
     FILES.put("weights", weights);
     FILES.put("input", Cli.tensors(dir, "x.safetensors", x));
     FILES.put("csv", Cli.write(dir, "rows.csv", "a,b\n1,2\n3,4\n"));
+    Path s2s = Cli.write(dir, "s2s.yaml", EncoderDecoderSpecCommandsTest.SPEC.replace("input: 3", "embedding: {vocab: 3,"
+        + " dim: 2}") + "training: {loss: cross_entropy}\n");
+    Path s2sWeights = dir.resolve("s2s-weights.safetensors");
+    dev.rnnc.runtime.Seq2SeqParameters.initialize(((dev.rnnc.compiler.spec.Seq2SeqSpec) SpecParser.parseAny(s2s))
+        .config(), 1).save(s2sWeights);
+    Map<String, Tensor> pairs = new LinkedHashMap<>();
+    pairs.put("source", Tensor.ofLongs(new int[] {2, 2}, new long[] {0, 1, 2, 2}));
+    pairs.put("target", Tensor.ofLongs(new int[] {2, 2}, new long[] {3, 1, 4, 1}));
+    FILES.put("s2s", s2s);
+    FILES.put("s2s weights", s2sWeights);
+    FILES.put("s2s input", Cli.tensors(dir, "pairs.safetensors", pairs));
+    FILES.put("lines", Cli.write(dir, "lines.txt", "ab\nc\n"));
+    FILES.put("vocab file", Cli.write(dir, "abc.vocab.txt", "a\nb\nc\n"));
     FILES.put("text", Cli.write(dir, "corpus.txt", "hello world\n"));
     FILES.put("jsonl", Cli.write(dir, "rows.jsonl", "{\"input\": [[1, 2]], \"target\": 1}\n"));
     try {

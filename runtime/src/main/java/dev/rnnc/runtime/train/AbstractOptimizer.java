@@ -1,6 +1,6 @@
 package dev.rnnc.runtime.train;
 
-import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.NamedParameters;
 import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.io.Tensor;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import java.util.TreeSet;
  */
 abstract class AbstractOptimizer implements Optimizer {
   private final String[] slots;
-  private ModelParameters bound;
+  private NamedParameters bound;
   private String[] names;
   private int[][] shapes;
   /** {@code buffers[slot][parameter]}, aligned with {@link #names}. */
@@ -51,7 +51,7 @@ abstract class AbstractOptimizer implements Optimizer {
   }
 
   @Override
-  public final void step(ModelParameters params, ModelParameters grads) {
+  public final void step(NamedParameters params, NamedParameters grads) {
     attach(params);
     long step = steps + 1;
     boolean initial = !initialised;
@@ -74,7 +74,7 @@ abstract class AbstractOptimizer implements Optimizer {
   }
 
   @Override
-  public final void attach(ModelParameters params) {
+  public final void attach(NamedParameters params) {
     if (params == bound) {
       return;
     }

@@ -1,6 +1,8 @@
 package dev.rnnc.runtime.train;
 
 import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.NamedParameters;
+import dev.rnnc.runtime.Seq2SeqParameters;
 import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.io.SafeTensors;
 import dev.rnnc.runtime.io.SafeTensorsFile;
@@ -45,7 +47,7 @@ public final class Checkpoint {
   private Checkpoint() {}
 
   /** Saves weights and optimiser state, with {@code step} = {@code optimizer.steps()}. */
-  public static void save(Path file, ModelParameters params, Optimizer optimizer) {
+  public static void save(Path file, NamedParameters params, Optimizer optimizer) {
     save(file, params, optimizer, Map.of());
   }
 
@@ -54,7 +56,7 @@ public final class Checkpoint {
    *
    * @throws RnncException naming the file when it cannot be written (the previous file is then untouched)
    */
-  public static void save(Path file, ModelParameters params, Optimizer optimizer, Map<String, String> extra) {
+  public static void save(Path file, NamedParameters params, Optimizer optimizer, Map<String, String> extra) {
     save(file, params, optimizer, extra, Map.of());
   }
 
@@ -65,7 +67,7 @@ public final class Checkpoint {
    *
    * @throws RnncException naming the file when it cannot be written (the previous file is then untouched)
    */
-  public static void save(Path file, ModelParameters params, Optimizer optimizer, Map<String, String> extra,
+  public static void save(Path file, NamedParameters params, Optimizer optimizer, Map<String, String> extra,
       Map<String, Tensor> trainerTensors) {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     // The live arrays are wrapped, not copied: the write does not keep them and models can be large.
@@ -119,6 +121,31 @@ public final class Checkpoint {
    * @param source the file's name as the user gave it, for messages
    */
   public static Info load(SafeTensorsFile content, String source, ModelParameters params, Optimizer optimizer) {
+    long step = checkHeader(content, source, optimizer);
+    ModelParameters restored = ModelParameters.fromTensors(content.tensors(), params.config(), source);
+    checkOptimizerState(content, source, restored, optimizer, step);
+    optimizer.loadState(content.tensors());
+    optimizer.attach(params);
+    params.copyFrom(restored);
+    return info(content, step);
+  }
+
+  /**
+   * {@link #load(SafeTensorsFile, String, ModelParameters, Optimizer)} for an encoder–decoder's parameters: the same
+   * checks, the same all-or-nothing restore.
+   */
+  public static Info load(SafeTensorsFile content, String source, Seq2SeqParameters params, Optimizer optimizer) {
+    long step = checkHeader(content, source, optimizer);
+    Seq2SeqParameters restored = Seq2SeqParameters.fromTensors(content.tensors(), params.config(), source);
+    checkOptimizerState(content, source, restored, optimizer, step);
+    optimizer.loadState(content.tensors());
+    optimizer.attach(params);
+    params.copyFrom(restored);
+    return info(content, step);
+  }
+
+  /** The marker and optimiser kind of a checkpoint; returns its step. */
+  private static long checkHeader(SafeTensorsFile content, String source, Optimizer optimizer) {
     Map<String, String> metadata = content.metadata();
     if (!metadata.containsKey(MARKER)) {
       throw new RnncException(source + " holds weights but no optimiser state (it is not an rnnc checkpoint); "
@@ -135,7 +162,12 @@ public final class Checkpoint {
     } catch (NumberFormatException e) {
       throw new RnncException(source + ": metadata '" + STEP + "' is not a step count: '" + metadata.get(STEP) + "'");
     }
-    ModelParameters restored = ModelParameters.fromTensors(content.tensors(), params.config(), source);
+    return step;
+  }
+
+  /** Checks the optimiser state against the restored parameters with a fresh optimiser, touching nothing live. */
+  private static void checkOptimizerState(SafeTensorsFile content, String source, NamedParameters restored,
+      Optimizer optimizer, long step) {
     try {
       // A fresh optimiser of the same kind checks the state against the parameters without touching ours.
       Optimizer probe = optimizer.withoutState();
@@ -148,9 +180,11 @@ public final class Checkpoint {
     } catch (RnncException e) {
       throw new RnncException(source + ": " + e.getMessage(), e);
     }
-    optimizer.loadState(content.tensors());
-    optimizer.attach(params);
-    params.copyFrom(restored);
+  }
+
+  private static Info info(SafeTensorsFile content, long step) {
+    Map<String, String> metadata = content.metadata();
+    String kind = metadata.get(OPTIMIZER);
     Map<String, String> hyper = new LinkedHashMap<>();
     metadata.forEach((key, value) -> {
       if (key.startsWith(OPTIMIZER + ".")) {

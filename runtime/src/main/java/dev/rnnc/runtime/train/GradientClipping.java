@@ -1,6 +1,6 @@
 package dev.rnnc.runtime.train;
 
-import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.NamedParameters;
 import dev.rnnc.runtime.RnncException;
 import java.util.List;
 
@@ -8,7 +8,7 @@ import java.util.List;
  * Gradient clipping as {@code torch.nn.utils.clip_grad_norm_} (L2) and {@code clip_grad_value_}.
  *
  * <p>The {@code float[][]} forms allocate nothing (a training loop resolves its gradient arrays once); the
- * {@link ModelParameters} forms are conveniences that look the arrays up on each call.
+ * {@link NamedParameters} forms are conveniences that look the arrays up on each call.
  */
 public final class GradientClipping {
   /** Added to the norm before dividing, as torch does, so an all-zero gradient is not divided by zero. */
@@ -24,11 +24,11 @@ public final class GradientClipping {
    *     NaN, as in torch)
    * @throws RnncException when {@code maxNorm} is not a positive finite number
    */
-  public static double clipNorm(ModelParameters grads, double maxNorm) {
+  public static double clipNorm(NamedParameters grads, double maxNorm) {
     return clipNorm(arrays(grads), maxNorm);
   }
 
-  /** {@link #clipNorm(ModelParameters, double)} over gradient arrays. */
+  /** {@link #clipNorm(NamedParameters, double)} over gradient arrays. */
   public static double clipNorm(float[][] grads, double maxNorm) {
     if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
       throw new RnncException("invalid gradient clipping norm: " + maxNorm + " (must be a finite number > 0)");
@@ -62,11 +62,11 @@ public final class GradientClipping {
    *
    * @throws RnncException when {@code clip} is negative or not finite
    */
-  public static void clipValue(ModelParameters grads, double clip) {
+  public static void clipValue(NamedParameters grads, double clip) {
     clipValue(arrays(grads), clip);
   }
 
-  /** {@link #clipValue(ModelParameters, double)} over gradient arrays. */
+  /** {@link #clipValue(NamedParameters, double)} over gradient arrays. */
   public static void clipValue(float[][] grads, double clip) {
     if (!(clip >= 0) || Double.isInfinite(clip)) {
       throw new RnncException("invalid gradient clipping value: " + clip + " (must be a finite number >= 0)");
@@ -86,7 +86,7 @@ public final class GradientClipping {
   }
 
   /** The live arrays of every parameter, in name order. */
-  static float[][] arrays(ModelParameters parameters) {
+  static float[][] arrays(NamedParameters parameters) {
     List<String> names = parameters.names();
     float[][] arrays = new float[names.size()][];
     for (int i = 0; i < arrays.length; i++) {

@@ -1,6 +1,6 @@
 package dev.rnnc.runtime.train;
 
-import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.NamedParameters;
 import dev.rnnc.runtime.RnncException;
 import java.util.List;
 
@@ -17,7 +17,7 @@ public final class NonFiniteCheck {
   private final float[][] arrays;
 
   /** A check over the live arrays of {@code grads} (the arrays must stay the same objects). */
-  public NonFiniteCheck(ModelParameters grads) {
+  public NonFiniteCheck(NamedParameters grads) {
     List<String> list = grads.names();
     this.names = list.toArray(new String[0]);
     this.arrays = new float[names.length][];

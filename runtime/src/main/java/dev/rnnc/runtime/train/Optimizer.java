@@ -1,12 +1,14 @@
 package dev.rnnc.runtime.train;
 
-import dev.rnnc.runtime.ModelParameters;
+import dev.rnnc.runtime.NamedParameters;
 import dev.rnnc.runtime.io.Tensor;
 import java.util.Map;
 
 /**
  * A first-order optimiser updating parameters in place from their gradients, with the arithmetic of the
- * matching {@code torch.optim} class (CPU, default single-tensor code path, float32).
+ * matching {@code torch.optim} class (CPU, default single-tensor code path, float32). It works on any
+ * {@link NamedParameters}: a single-stack model's {@code ModelParameters} or an encoder–decoder's
+ * {@code Seq2SeqParameters}.
  *
  * <p>State (momentum buffers, moment estimates) is created on the first {@link #step} (or by {@link
  * #loadState}) for the parameter names it sees then; every later step must pass parameters with the same
@@ -21,7 +23,7 @@ public interface Optimizer {
   String STEP_STATE = STATE_PREFIX + "step";
 
   /** Applies one update: {@code params} change in place; {@code grads} are read only (same names). */
-  void step(ModelParameters params, ModelParameters grads);
+  void step(NamedParameters params, NamedParameters grads);
 
   /** Updates applied so far (including those restored by {@link #loadState}). */
   long steps();
@@ -62,5 +64,5 @@ public interface Optimizer {
    *
    * @throws dev.rnnc.runtime.RnncException when restored state does not match the parameters
    */
-  void attach(ModelParameters params);
+  void attach(NamedParameters params);
 }
