@@ -35,9 +35,12 @@ import java.util.Set;
  * @param workspaces  every array an instance allocates
  * @param weights     every array of the generated {@code Weights} class
  * @param blocking    fusion and register-blocking choices
+ * @param enclosingClass simple name of the class this one is nested in (a stack of an encoder–decoder), or null
+ *                    for a top-level class
  */
 public record ModelPlan(String packageName, String className, String sourceName, String sha256, ModelConfig config,
-    CellKind cell, List<Node> graph, List<Workspace> workspaces, List<WeightArray> weights, Blocking blocking) {
+    CellKind cell, List<Node> graph, List<Workspace> workspaces, List<WeightArray> weights, Blocking blocking,
+    String enclosingClass) {
 
   /**
    * Vector width (floats) the size checks assume: 16, AVX-512 and the widest SVE hardware. Wider vectors only add
@@ -63,7 +66,31 @@ public record ModelPlan(String packageName, String className, String sourceName,
   /** The plan of a validated model. */
   public static ModelPlan of(String packageName, String className, String sourceName, String sha256,
       ModelConfig config) {
-    return new Planner(config).plan(packageName, className, sourceName, sha256);
+    return new Planner(config, false).plan(packageName, null, className, sourceName, sha256);
+  }
+
+  /**
+   * The plan of one stack of an encoder–decoder, generated as the static class {@code className} nested in
+   * {@code enclosingClass}.
+   *
+   * @param finalStateGradient whether the stack's backward pass may also be driven by a gradient of its final
+   *                           state from outside (the encoder, whose h_n feeds the bridge), see
+   *                           {@link Node.FinalStateGradient}
+   */
+  public static ModelPlan stack(String packageName, String enclosingClass, String className, String sourceName,
+      String sha256, ModelConfig config, boolean finalStateGradient) {
+    return new Planner(config, finalStateGradient).plan(packageName, enclosingClass, className, sourceName, sha256);
+  }
+
+  /** The generated class's name, nested in {@link #enclosingClass} when there is one. */
+  public com.palantir.javapoet.ClassName typeName() {
+    return enclosingClass == null ? com.palantir.javapoet.ClassName.get(packageName, className)
+        : com.palantir.javapoet.ClassName.get(packageName, enclosingClass, className);
+  }
+
+  /** Whether the backward pass can start from an outside gradient of the final state. */
+  public boolean finalStateGradient() {
+    return graph.stream().anyMatch(Node.FinalStateGradient.class::isInstance);
   }
 
   /** The plan of a model without a class to generate (for size checks and {@code rnnc info}). */
@@ -209,9 +236,11 @@ public record ModelPlan(String packageName, String className, String sourceName,
     private final Blocking blocking;
     private final boolean training;
     private final List<Workspace> workspaces = new ArrayList<>();
+    private final boolean finalStateGradient;
 
-    Planner(ModelConfig config) {
+    Planner(ModelConfig config, boolean finalStateGradient) {
       this.config = config;
+      this.finalStateGradient = finalStateGradient;
       this.cell = CellKind.of(config);
       this.training = config.training() != null;
       boolean fusedCrossEntropy = training && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY
@@ -220,7 +249,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
           List.of(8, 4, 2, 1));
     }
 
-    ModelPlan plan(String packageName, String className, String sourceName, String sha256) {
+    ModelPlan plan(String packageName, String enclosingClass, String className, String sourceName, String sha256) {
       List<Node> graph = new ArrayList<>();
       if (config.hasEmbedding()) {
         graph.add(new Embedding(ModelConfig.EMBEDDING_WEIGHT, config.vocab(), config.inputSize()));
@@ -241,6 +270,9 @@ public record ModelPlan(String packageName, String className, String sourceName,
       }
       if (training) {
         graph.add(new Loss(config.training().loss(), perStep, blocking.fusedCrossEntropy()));
+        if (finalStateGradient) {
+          graph.add(new Node.FinalStateGradient());
+        }
       }
       List<LayerRun> runs = graph.stream().filter(LayerRun.class::isInstance).map(LayerRun.class::cast).toList();
       List<WeightArray> weights = new ArrayList<>();
@@ -255,7 +287,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
         addTrainingWorkspaces();
       }
       return new ModelPlan(packageName, className, sourceName, sha256, config, cell, graph, workspaces, weights,
-          blocking);
+          blocking, enclosingClass);
     }
 
     private LayerRun run(int layer, int direction) {
