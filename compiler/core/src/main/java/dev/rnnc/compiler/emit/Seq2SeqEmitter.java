@@ -93,11 +93,11 @@ public final class Seq2SeqEmitter {
     ModelConfig dec = config.decoder();
     String source = tokens ? "token ids (vocabulary " + enc.vocab() + ")" : "feature vectors of " + enc.inputSize();
     return CodeBlock.builder()
-        .add("Encoder–decoder: a $L encoder over $L, $L layer(s), hidden $L$L; a $L decoder, hidden $L, over a target\n",
-            title(enc), source, enc.layers(), enc.hidden(), enc.bidirectional() ? ", bidirectional" : "",
-            title(dec), dec.hidden())
-        .add("vocabulary of $L (embedding dim $L); bridge $L, context $L.\n", config.targetVocab(),
-            config.embeddingDim(), lower(config.bridge()), lower(config.context()))
+        .add("Encoder–decoder. Encoder: $L over $L, $L layer(s), hidden $L$L.\n",
+            title(enc), source, enc.layers(), enc.hidden(), enc.bidirectional() ? ", bidirectional" : "")
+        .add("Decoder: $L, hidden $L, target vocabulary $L (embedding dim $L); bridge $L, context $L.\n",
+            title(dec), dec.hidden(), config.targetVocab(), config.embeddingDim(), lower(config.bridge()),
+            lower(config.context()))
         .add("\n<p>Specialised by rnnc: the stacks are the nested {@link $L} and {@link $L} classes, generated like any\n",
             Seq2SeqPlan.ENCODER_CLASS, Seq2SeqPlan.DECODER_CLASS)
         .add("single-stack model; this class runs the bridge, teacher forcing, backpropagation into the encoder and\n"
