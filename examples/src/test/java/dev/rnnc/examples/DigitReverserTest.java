@@ -33,5 +33,5 @@ class DigitReverserTest {
     assertTrue(report.beamExact() >= 0.99, "beam: " + report);
   }
 
-  private static final int STEPS = 3000;
+  private static final int STEPS = 6000;
 }
