@@ -66,7 +66,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
   /** The plan of a validated model. */
   public static ModelPlan of(String packageName, String className, String sourceName, String sha256,
       ModelConfig config) {
-    return new Planner(config, false).plan(packageName, null, className, sourceName, sha256);
+    return new Planner(config, false, true).plan(packageName, null, className, sourceName, sha256);
   }
 
   /**
@@ -79,7 +79,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
    */
   public static ModelPlan stack(String packageName, String enclosingClass, String className, String sourceName,
       String sha256, ModelConfig config, boolean finalStateGradient) {
-    return new Planner(config, finalStateGradient).plan(packageName, enclosingClass, className, sourceName, sha256);
+    return new Planner(config, finalStateGradient, false).plan(packageName, enclosingClass, className, sourceName,
+        sha256);
   }
 
   /** The generated class's name, nested in {@link #enclosingClass} when there is one. */
@@ -166,9 +167,12 @@ public record ModelPlan(String packageName, String className, String sourceName,
     return head().map(h -> h.activation() == HeadActivation.SOFTMAX).orElse(false);
   }
 
-  /** Unidirectional models also get the streaming {@code step} API. */
+  /**
+   * Unidirectional models also get the streaming {@code step} API and a stream bank; the stacks of an encoder–decoder
+   * do not (the enclosing class decodes through the whole-sequence pass, one step of many rows).
+   */
   public boolean streaming() {
-    return !config.bidirectional();
+    return !config.bidirectional() && enclosingClass == null;
   }
 
   public boolean training() {
@@ -237,15 +241,18 @@ public record ModelPlan(String packageName, String className, String sourceName,
     private final boolean training;
     private final List<Workspace> workspaces = new ArrayList<>();
     private final boolean finalStateGradient;
+    /** Whether the class gets the streaming step and a stream bank (see {@link ModelPlan#streaming()}). */
+    private final boolean streaming;
 
-    Planner(ModelConfig config, boolean finalStateGradient) {
+    Planner(ModelConfig config, boolean finalStateGradient, boolean topLevel) {
       this.config = config;
       this.finalStateGradient = finalStateGradient;
+      this.streaming = topLevel && !config.bidirectional();
       this.cell = CellKind.of(config);
       this.training = config.training() != null;
       boolean fusedCrossEntropy = training && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY
           && config.hasHead() && config.headActivation() == HeadActivation.SOFTMAX;
-      this.blocking = new Blocking(!config.bidirectional() && !cell.isGru(), !cell.isGru(), fusedCrossEntropy,
+      this.blocking = new Blocking(streaming && !cell.isGru(), !cell.isGru(), fusedCrossEntropy,
           List.of(8, 4, 2, 1));
     }
 
@@ -279,7 +286,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
       runs.forEach(run -> addWeights(weights, run));
       addOtherWeights(weights);
       addForwardWorkspaces();
-      if (!config.bidirectional()) {
+      if (streaming) {
         addStepWorkspaces();
         graph.add(bank());
       }
