@@ -12,6 +12,7 @@ import dev.rnnc.runtime.Seq2SeqModel;
 import dev.rnnc.runtime.Seq2SeqParameters;
 import dev.rnnc.runtime.decode.BeamSearchDecoder;
 import dev.rnnc.runtime.decode.GreedyDecoder;
+import dev.rnnc.runtime.decode.SamplingDecoder;
 import dev.rnnc.runtime.reference.ReferenceSeq2Seq;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The generated encoder–decoder against the double-precision reference ({@link ReferenceSeq2Seq}) on random specs:
  * every cell variant as encoder and decoder (tanh/relu RNN, GRU with either reset, LSTM with projection and
  * peepholes), one or two layers, bidirectional encoders, token and float sources, both bridges and both contexts,
- * padded lengths; teacher-forced outputs, every gradient, greedy and beam decoding. Each case runs two calls of
+ * padded lengths; teacher-forced outputs, every gradient, greedy, beam and seeded sampled decoding. Each case runs two calls of
  * different shapes on the same instance (nothing of the first may leak into the second).
  *
  * <p>Tolerances are those of the single-stack random tests: forward {@code 1e-5 + 1e-4·|expected|}, gradients
@@ -299,6 +300,17 @@ class RandomSeq2SeqTest {
     beam.decode(model, in.batch(), config.start(), config.end(), length, 0.7, tokens, lengths);
     reference.encode(in.sourceTokens(), in.sourceFeatures(), in.batch(), in.sourceSteps(), in.sourceLengths());
     beam.decode(reference, in.batch(), config.start(), config.end(), length, 0.7, expectedTokens, expectedLengths);
+    assertArrayEquals(expectedTokens, tokens, c.toString());
+    assertArrayEquals(expectedLengths, lengths, c.toString());
+
+    // sampling with one seed draws the same tokens from both (their distributions agree to float rounding)
+    SamplingDecoder sampling = new SamplingDecoder(MAX_BATCH, config.targetVocab(), length, 41 + c.index());
+    model.encode(in.sourceTokens(), in.sourceFeatures(), in.batch(), in.sourceSteps(), in.sourceLengths());
+    sampling.decode(model, in.batch(), config.start(), config.end(), length, 1.3, 0, tokens, lengths);
+    sampling.reseed(41 + c.index());
+    reference.encode(in.sourceTokens(), in.sourceFeatures(), in.batch(), in.sourceSteps(), in.sourceLengths());
+    sampling.decode(reference, in.batch(), config.start(), config.end(), length, 1.3, 0, expectedTokens,
+        expectedLengths);
     assertArrayEquals(expectedTokens, tokens, c.toString());
     assertArrayEquals(expectedLengths, lengths, c.toString());
   }
