@@ -4,6 +4,7 @@ import dev.rnnc.compiler.RnnCompiler;
 import dev.rnnc.compiler.RnnCompiler.GeneratedSource;
 import dev.rnnc.compiler.memory.CompiledClasses;
 import dev.rnnc.compiler.memory.InMemoryJavaCompiler;
+import dev.rnnc.compiler.plan.Seq2SeqPlan;
 import dev.rnnc.compiler.spec.ParsedSpec;
 import dev.rnnc.compiler.spec.Seq2SeqSpec;
 import dev.rnnc.compiler.spec.Spec;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -339,7 +341,14 @@ public final class RnnModels {
         System.setProperty("rnnc.vector", "false");
       }
       try {
-        return Class.forName(mainClass, true, loader);
+        Class<?> type = Class.forName(mainClass, true, loader);
+        if (Seq2SeqModel.class.isAssignableFrom(type)) {
+          // The stacks are nested classes with their own kernel choice: initialise them now, under the same setting.
+          for (String stack : List.of(Seq2SeqPlan.ENCODER_CLASS, Seq2SeqPlan.DECODER_CLASS)) {
+            Class.forName(mainClass + "$" + stack, true, loader);
+          }
+        }
+        return type;
       } catch (ClassNotFoundException e) {
         throw new IllegalStateException("compiled classes lack " + mainClass, e);
       } finally {

@@ -95,6 +95,19 @@ class Seq2SeqLoadTest {
     assertTrue(other.getMessage().contains("single-stack spec"), other.getMessage());
   }
 
+  /** Scalar kernels reach the nested stacks too (they choose their kernels when they initialise). */
+  @Test
+  void scalarKernelsApplyToBothStacks() throws Exception {
+    Path spec = writeSpec("ScalarS2s");
+    Seq2SeqModelClass type = RnnModels.builder().noDiskCache().scalarKernels(true).build().seq2seqClass(spec);
+    for (String stack : List.of("Encoder", "Decoder")) {
+      java.lang.reflect.Field vector = Class.forName(type.type().getName() + "$" + stack, false,
+          type.type().getClassLoader()).getDeclaredField("VECTOR");
+      vector.setAccessible(true);
+      assertEquals(false, vector.getBoolean(null), stack);
+    }
+  }
+
   @Test
   void theShippedSpecsLoad() {
     RnnModels models = RnnModels.builder().noDiskCache().build();

@@ -4,6 +4,7 @@ import dev.rnnc.compiler.RnnCompiler;
 import dev.rnnc.compiler.RnnCompiler.GeneratedSource;
 import dev.rnnc.compiler.memory.CompiledClasses;
 import dev.rnnc.compiler.memory.InMemoryJavaCompiler;
+import dev.rnnc.compiler.plan.Seq2SeqPlan;
 import dev.rnnc.compiler.spec.Seq2SeqSpec;
 import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.runtime.Seq2SeqModel;
@@ -43,6 +44,14 @@ public final class GeneratedSeq2Seq {
 
   /** Compiles the spec texts (each with a distinct model name) and checks every class with the full verifier. */
   public static List<Compiled> compile(List<String> specTexts) {
+    return compile(specTexts, true);
+  }
+
+  /**
+   * As {@link #compile(List)}; with {@code vectorKernels} false the classes and their nested stacks initialise with
+   * {@code rnnc.vector=false}, so they run their scalar kernels.
+   */
+  public static List<Compiled> compile(List<String> specTexts, boolean vectorKernels) {
     List<Seq2SeqSpec> specs = new ArrayList<>();
     List<GeneratedSource> generated = new ArrayList<>();
     Map<String, String> sources = new LinkedHashMap<>();
@@ -57,16 +66,30 @@ public final class GeneratedSeq2Seq {
     CompiledClasses classes = JAVAC.compile(sources);
     RnnCompiler.verifier().verifyOrThrow(sources, classes.classBytes());
     ClassLoader loader = classes.loader(GeneratedSeq2Seq.class.getClassLoader());
-    List<Compiled> out = new ArrayList<>();
-    for (int i = 0; i < specs.size(); i++) {
-      try {
-        out.add(new Compiled(specs.get(i), generated.get(i),
-            Class.forName(generated.get(i).qualifiedName(), true, loader)));
-      } catch (ClassNotFoundException e) {
-        throw new AssertionError(e);
+    String previous = System.getProperty("rnnc.vector");
+    if (!vectorKernels) {
+      System.setProperty("rnnc.vector", "false");
+    }
+    try {
+      List<Compiled> out = new ArrayList<>();
+      for (int i = 0; i < specs.size(); i++) {
+        String name = generated.get(i).qualifiedName();
+        Class<?> type = Class.forName(name, true, loader);
+        for (String stack : List.of(Seq2SeqPlan.ENCODER_CLASS, Seq2SeqPlan.DECODER_CLASS)) {
+          Class.forName(name + "$" + stack, true, loader);
+        }
+        out.add(new Compiled(specs.get(i), generated.get(i), type));
+      }
+      return out;
+    } catch (ClassNotFoundException e) {
+      throw new AssertionError(e);
+    } finally {
+      if (previous == null) {
+        System.clearProperty("rnnc.vector");
+      } else {
+        System.setProperty("rnnc.vector", previous);
       }
     }
-    return out;
   }
 
   public static Compiled compile(String specText) {

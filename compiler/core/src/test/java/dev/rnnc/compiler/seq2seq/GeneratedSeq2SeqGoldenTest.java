@@ -66,6 +66,10 @@ class GeneratedSeq2SeqGoldenTest {
   }
 
   private static List<Case> load() {
+    return load(true);
+  }
+
+  private static List<Case> load(boolean vectorKernels) {
     List<Path> paths;
     try (Stream<Path> files = Files.list(DIR)) {
       paths = files.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
@@ -78,7 +82,7 @@ class GeneratedSeq2SeqGoldenTest {
       // one javac run for all cases: give each its own class name
       specs.add(files.get(i).metadata().get("spec").replaceFirst("(?m)^model: *\\w+", "model: Golden" + i));
     }
-    List<GeneratedSeq2Seq.Compiled> compiled = GeneratedSeq2Seq.compile(specs);
+    List<GeneratedSeq2Seq.Compiled> compiled = GeneratedSeq2Seq.compile(specs, vectorKernels);
     List<Case> out = new ArrayList<>();
     for (int i = 0; i < files.size(); i++) {
       SafeTensorsFile file = files.get(i);
@@ -174,6 +178,25 @@ class GeneratedSeq2SeqGoldenTest {
     model.decodeGreedy(tokens, lengths);
     assertArrayEquals(c.ints("greedy_tokens"), tokens, c.name());
     assertArrayEquals(c.ints("greedy_lengths"), lengths, c.name());
+  }
+
+  /** The scalar kernels (no jdk.incubator.vector) of both nested stacks agree with PyTorch as well. */
+  @Test
+  void scalarKernelsMatchPyTorchToo() throws ReflectiveOperationException {
+    for (Case c : load(false)) {
+      for (String stack : List.of("Encoder", "Decoder")) {
+        java.lang.reflect.Field vector = Class.forName(c.compiled().type().getName() + "$" + stack, false,
+            c.compiled().type().getClassLoader()).getDeclaredField("VECTOR");
+        vector.setAccessible(true);
+        org.junit.jupiter.api.Assertions.assertFalse(vector.getBoolean(null), c + " " + stack);
+      }
+      Seq2SeqModel model = c.compiled().instantiate(c.parameters(), 8, 16, 8);
+      float loss = run(c, model, true);
+      checkForward(c, model, loss);
+      for (String name : c.compiled().spec().config().parameterNames()) {
+        gradient(c, "grad." + name, model.gradients().get(name));
+      }
+    }
   }
 
   /** The comparisons can fail: a perturbed parameter of each stack moves results beyond the tolerances. */
