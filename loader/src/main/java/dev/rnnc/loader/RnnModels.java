@@ -4,17 +4,24 @@ import dev.rnnc.compiler.RnnCompiler;
 import dev.rnnc.compiler.RnnCompiler.GeneratedSource;
 import dev.rnnc.compiler.memory.CompiledClasses;
 import dev.rnnc.compiler.memory.InMemoryJavaCompiler;
+import dev.rnnc.compiler.plan.Seq2SeqPlan;
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
 import dev.rnnc.compiler.spec.Spec;
 import dev.rnnc.compiler.spec.SpecParser;
 import dev.rnnc.onnx.ImportedModel;
 import dev.rnnc.onnx.OnnxImporter;
 import dev.rnnc.runtime.ModelParameters;
 import dev.rnnc.runtime.RnnModel;
+import dev.rnnc.runtime.RnncException;
+import dev.rnnc.runtime.Seq2SeqModel;
+import dev.rnnc.runtime.Seq2SeqParameters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -62,7 +69,8 @@ public final class RnnModels {
   private final ClassCache cache;
   private final boolean scalarKernels;
   private final Consumer<LoadEvent> listener;
-  private final Map<String, CompletableFuture<ModelClass>> loaded = new ConcurrentHashMap<>();
+  /** The classes this instance provided, by cache key: {@link ModelClass}es and {@link Seq2SeqModelClass}es. */
+  private final Map<String, CompletableFuture<Object>> loaded = new ConcurrentHashMap<>();
 
   private RnnModels(Builder builder) {
     this.cache = builder.cacheDirectory == null ? null : new ClassCache(builder.cacheDirectory);
@@ -152,7 +160,53 @@ public final class RnnModels {
 
   /** Parses {@code specFile} and provides its class (see {@link #modelClass(Spec)}). */
   public ModelClass modelClass(Path specFile) {
-    return modelClass(SpecParser.parse(specFile));
+    ParsedSpec parsed = SpecParser.parseAny(specFile);
+    if (parsed instanceof Seq2SeqSpec) {
+      throw new RnncException(specFile + " is an encoder–decoder spec; its class implements Seq2SeqModel: load it with"
+          + " RnnModels.seq2seqClass or loadSeq2Seq");
+    }
+    return modelClass((Spec) parsed);
+  }
+
+  /**
+   * Loads {@code weights} (safetensors, the PyTorch names of an encoder–decoder) into a new instance of an
+   * encoder–decoder spec's generated class, sized by the spec's limits, using {@link #defaults()}.
+   *
+   * @throws dev.rnnc.compiler.spec.SpecException if the spec has errors (each named {@code file:line:column})
+   * @throws RnncException                        if a file cannot be read, the weights do not fit the spec, or the
+   *     spec is a single-stack one
+   */
+  public static Seq2SeqModel loadSeq2Seq(Path spec, Path weights) {
+    return defaults().loadSeq2SeqModel(spec, weights);
+  }
+
+  /** Like {@link #loadSeq2Seq(Path, Path)}, through this instance's cache. */
+  public Seq2SeqModel loadSeq2SeqModel(Path spec, Path weights) {
+    Seq2SeqModelClass modelClass = seq2seqClass(spec);
+    return modelClass.newInstance(Seq2SeqParameters.load(weights, modelClass.config()));
+  }
+
+  /** Parses {@code specFile}, which must be an encoder–decoder spec, and provides its class. */
+  public Seq2SeqModelClass seq2seqClass(Path specFile) {
+    ParsedSpec parsed = SpecParser.parseAny(specFile);
+    if (parsed instanceof Seq2SeqSpec seq2seq) {
+      return seq2seqClass(seq2seq);
+    }
+    throw new RnncException(specFile + " is a single-stack spec (no encoder: and decoder: sections); load it with"
+        + " RnnModels.modelClass or load");
+  }
+
+  /**
+   * An encoder–decoder spec's generated class (implementing {@link Seq2SeqModel}), provided as
+   * {@link #modelClass(Spec)} provides single-stack classes: from this instance, the disk cache, or freshly
+   * generated and compiled.
+   *
+   * @throws dev.rnnc.compiler.GeneratedCodeException if javac rejects the generated code (an rnnc bug)
+   */
+  public Seq2SeqModelClass seq2seqClass(Seq2SeqSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    return (Seq2SeqModelClass) provideOnce(spec, loaded -> new Seq2SeqModelClass(spec, loaded.type(), loaded.origin(),
+        loaded.generationNanos(), loaded.compileNanos()));
   }
 
   /**
@@ -163,17 +217,26 @@ public final class RnnModels {
    */
   public ModelClass modelClass(Spec spec) {
     Objects.requireNonNull(spec, "spec");
+    return (ModelClass) provideOnce(spec, loaded -> new ModelClass(spec, loaded.type(), loaded.origin(),
+        loaded.generationNanos(), loaded.compileNanos()));
+  }
+
+  /** A class as compiled or read from the disk cache, with where it came from and what it cost. */
+  private record Provided(Class<?> type, LoadEvent.Kind origin, long generationNanos, long compileNanos) {}
+
+  /** The object {@code wrap} made of the spec's class the first time this instance provided it. */
+  private Object provideOnce(ParsedSpec spec, java.util.function.Function<Provided, Object> wrap) {
     String key = cacheKey(spec);
-    CompletableFuture<ModelClass> mine = new CompletableFuture<>();
-    CompletableFuture<ModelClass> earlier = loaded.putIfAbsent(key, mine);
+    CompletableFuture<Object> mine = new CompletableFuture<>();
+    CompletableFuture<Object> earlier = loaded.putIfAbsent(key, mine);
     if (earlier != null) {
       long start = System.nanoTime();
-      ModelClass result = join(earlier);
-      report(LoadEvent.Kind.MEMORY_HIT, result.type().getName(), key, System.nanoTime() - start, "");
+      Object result = join(earlier);
+      report(LoadEvent.Kind.MEMORY_HIT, spec.qualifiedName(), key, System.nanoTime() - start, "");
       return result;
     }
     try {
-      ModelClass result = provide(spec, key);
+      Object result = wrap.apply(provide(spec, key));
       mine.complete(result);
       return result;
     } catch (RuntimeException | Error e) {
@@ -190,7 +253,7 @@ public final class RnnModels {
    * one compiled), the JDK's version and the cache format, in lowercase hex. The spec's file name is not part of it
    * (it only appears in a source comment).
    */
-  public static String cacheKey(Spec spec) {
+  public static String cacheKey(ParsedSpec spec) {
     String material = String.join("\n", "rnnc-class-cache " + CACHE_FORMAT, spec.sha256(), spec.qualifiedName(),
         RnnCompiler.VERSION, GeneratorFingerprint.get(), Runtime.version().toString(),
         System.getProperty("java.vm.vendor", ""));
@@ -198,7 +261,7 @@ public final class RnnModels {
     return HexFormat.of().formatHex(digest.digest(material.getBytes(StandardCharsets.UTF_8)));
   }
 
-  private static ModelClass join(CompletableFuture<ModelClass> future) {
+  private static Object join(CompletableFuture<Object> future) {
     try {
       return future.join();
     } catch (CompletionException e) {
@@ -212,7 +275,7 @@ public final class RnnModels {
     }
   }
 
-  private ModelClass provide(Spec spec, String key) {
+  private Provided provide(ParsedSpec spec, String key) {
     if (cache == null) {
       return compile(spec, key);
     }
@@ -230,7 +293,7 @@ public final class RnnModels {
         }
         Class<?> type = define(CompiledClasses.of(entry.classBytes()), entry.mainClass());
         long nanos = System.nanoTime() - start;
-        ModelClass result = new ModelClass(spec, type, LoadEvent.Kind.DISK_CACHE_HIT, 0, nanos);
+        Provided result = new Provided(type, LoadEvent.Kind.DISK_CACHE_HIT, 0, nanos);
         report(LoadEvent.Kind.DISK_CACHE_HIT, spec.qualifiedName(), key, nanos, "");
         return result;
       } catch (ClassCache.Corrupt e) {
@@ -248,14 +311,14 @@ public final class RnnModels {
     }
   }
 
-  private ModelClass compile(Spec spec, String key) {
+  private Provided compile(ParsedSpec spec, String key) {
     long start = System.nanoTime();
     GeneratedSource source = new RnnCompiler().compile(spec);
     long generated = System.nanoTime();
     CompiledClasses classes = javac().compile(Map.of(source.qualifiedName(), source.source()));
     Class<?> type = define(classes, source.qualifiedName());
     long compiled = System.nanoTime();
-    ModelClass result = new ModelClass(spec, type, LoadEvent.Kind.COMPILED, generated - start, compiled - generated);
+    Provided result = new Provided(type, LoadEvent.Kind.COMPILED, generated - start, compiled - generated);
     report(LoadEvent.Kind.COMPILED, spec.qualifiedName(), key, compiled - start, "");
     if (cache != null) {
       long writeStart = System.nanoTime();
@@ -278,7 +341,14 @@ public final class RnnModels {
         System.setProperty("rnnc.vector", "false");
       }
       try {
-        return Class.forName(mainClass, true, loader);
+        Class<?> type = Class.forName(mainClass, true, loader);
+        if (Seq2SeqModel.class.isAssignableFrom(type)) {
+          // The stacks are nested classes with their own kernel choice: initialise them now, under the same setting.
+          for (String stack : List.of(Seq2SeqPlan.ENCODER_CLASS, Seq2SeqPlan.DECODER_CLASS)) {
+            Class.forName(mainClass + "$" + stack, true, loader);
+          }
+        }
+        return type;
       } catch (ClassNotFoundException e) {
         throw new IllegalStateException("compiled classes lack " + mainClass, e);
       } finally {

@@ -38,6 +38,24 @@ public final class ModelParameters extends NamedParameters {
     this.config = config;
   }
 
+  /**
+   * Parameters of {@code config} over arrays another object owns (no copy: writes through either show in both),
+   * as an encoder–decoder hands each of its stacks its share of {@link Seq2SeqParameters}. Every array must have
+   * exactly its shape's element count.
+   */
+  static ModelParameters sharing(ModelConfig config, Map<String, float[]> arrays) {
+    Map<String, float[]> values = new LinkedHashMap<>();
+    for (Map.Entry<String, int[]> entry : config.parameterShapes().entrySet()) {
+      float[] array = arrays.get(entry.getKey());
+      if (array == null || array.length != elements(entry.getValue())) {
+        throw new IllegalArgumentException("no array of " + elements(entry.getValue()) + " elements for "
+            + entry.getKey());
+      }
+      values.put(entry.getKey(), array);
+    }
+    return new ModelParameters(config, values);
+  }
+
   /** All parameters zero. */
   public static ModelParameters zeros(ModelConfig config) {
     MemoryBudget.require("the model's " + config.parameterCount() + " parameters", 4 * config.parameterCount());

@@ -124,6 +124,75 @@ public final class Seq2SeqParameters extends NamedParameters {
     return new Seq2SeqParameters(config, values);
   }
 
+  /** One of the two recurrent stacks of an encoder–decoder. */
+  public enum Stack {
+    /** The source stack: {@code encoder.embedding} and {@code encoder.rnn}. */
+    ENCODER,
+    /** The target stack with the head: {@code decoder.rnn} and {@code head} (its embedding is read separately). */
+    DECODER
+  }
+
+  /**
+   * The encoder–decoder name of a stack's parameter: the single-stack names of {@code stackConfig}
+   * ({@code embedding.weight}, {@code rnn.*}, {@code head.*}) under the module the stack is in.
+   */
+  public static String nameInModel(Stack stack, String stackName) {
+    String rnn = ModelConfig.RNN_MODULE + ".";
+    if (stackName.startsWith(rnn)) {
+      String module = stack == Stack.ENCODER ? Seq2SeqConfig.ENCODER_RNN : Seq2SeqConfig.DECODER_RNN;
+      return module + "." + stackName.substring(rnn.length());
+    }
+    if (stack == Stack.ENCODER && stackName.equals(ModelConfig.EMBEDDING_WEIGHT)) {
+      return Seq2SeqConfig.ENCODER_EMBEDDING_WEIGHT;
+    }
+    if (stack == Stack.DECODER && (stackName.equals(ModelConfig.HEAD_WEIGHT) || stackName.equals(ModelConfig.HEAD_BIAS))) {
+      return stackName;
+    }
+    throw new IllegalArgumentException("the " + stack.name().toLowerCase(java.util.Locale.ROOT)
+        + " stack of an encoder–decoder has no parameter " + stackName);
+  }
+
+  /**
+   * One stack's parameters as a single-stack model of {@code stackConfig} sees them (names without the module
+   * prefix), sharing this object's arrays: what the generated class repacks its stacks' weights from, so that writes
+   * to these parameters change what the next call computes.
+   */
+  public ModelParameters stack(Stack stack, ModelConfig stackConfig) {
+    Map<String, float[]> arrays = new LinkedHashMap<>();
+    for (String name : stackConfig.parameterShapes().keySet()) {
+      arrays.put(name, get(nameInModel(stack, name)));
+    }
+    return ModelParameters.sharing(stackConfig, arrays);
+  }
+
+  /**
+   * Parameters of {@code config} whose encoder and decoder parts are the arrays of {@code encoder} and
+   * {@code decoder} (shared, not copied) and whose other parts (bridge, decoder embedding) are new zero arrays: the
+   * generated class's gradients, whose stacks write their parts in place.
+   */
+  public static Seq2SeqParameters joining(Seq2SeqConfig config, ModelParameters encoder, ModelParameters decoder) {
+    Map<String, float[]> arrays = new LinkedHashMap<>();
+    for (String name : encoder.names()) {
+      arrays.put(nameInModel(Stack.ENCODER, name), encoder.get(name));
+    }
+    for (String name : decoder.names()) {
+      arrays.put(nameInModel(Stack.DECODER, name), decoder.get(name));
+    }
+    Map<String, float[]> values = new LinkedHashMap<>();
+    for (Map.Entry<String, int[]> entry : config.parameterShapes().entrySet()) {
+      float[] array = arrays.get(entry.getKey());
+      int elements = elements(entry.getValue());
+      if (array != null && array.length != elements) {
+        throw new IllegalArgumentException(entry.getKey() + " has " + array.length + " elements, expected " + elements);
+      }
+      values.put(entry.getKey(), array == null ? new float[elements] : array);
+    }
+    if (values.size() != config.parameterShapes().size() || !values.keySet().containsAll(arrays.keySet())) {
+      throw new IllegalArgumentException("stacks do not match " + config.parameterNames());
+    }
+    return new Seq2SeqParameters(config, values);
+  }
+
   /** Writes the parameters as a safetensors file loadable by {@code safetensors.torch.load_file}. */
   public void save(Path file) {
     Map<String, Tensor> tensors = new LinkedHashMap<>();

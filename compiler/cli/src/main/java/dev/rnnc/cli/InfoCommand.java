@@ -77,8 +77,7 @@ final class InfoCommand extends RnncCommand {
     Seq2SeqConfig config = spec.config();
     PrintWriter out = out();
     out.println("spec:        " + specFile);
-    out.println("class:       " + spec.qualifiedName() + " (encoder–decoder; " + SpecParser.ENCODER_DECODER_NOT_GENERATED
-        + ")");
+    out.println("class:       " + spec.qualifiedName() + " (encoder–decoder, implements dev.rnnc.runtime.Seq2SeqModel)");
     out.println("encoder:     " + describe(config.encoder()).replace(", many_to_many", ""));
     ModelConfig decoder = config.decoder();
     out.println("decoder:     " + decoder.cell().name().toLowerCase(Locale.ROOT) + ", embedding " + config.targetVocab()

@@ -1,6 +1,8 @@
 package dev.rnnc.cli;
 
 import dev.rnnc.compiler.spec.Seq2SeqSpec;
+import dev.rnnc.loader.RnnModels;
+import dev.rnnc.loader.Seq2SeqModelClass;
 import dev.rnnc.runtime.RnncException;
 import dev.rnnc.runtime.Seq2SeqConfig;
 import dev.rnnc.runtime.Seq2SeqModel;
@@ -17,10 +19,14 @@ import java.nio.file.Path;
 final class Seq2SeqLoader {
   private final Seq2SeqSpec spec;
   private final boolean reference;
+  private final boolean scalar;
+  /** The generated class, compiled on first use (never with the reference implementation). */
+  private Seq2SeqModelClass type;
 
-  private Seq2SeqLoader(Seq2SeqSpec spec, boolean reference) {
+  private Seq2SeqLoader(Seq2SeqSpec spec, boolean reference, boolean scalar) {
     this.spec = spec;
     this.reference = reference;
+    this.scalar = scalar;
   }
 
   /**
@@ -28,19 +34,12 @@ final class Seq2SeqLoader {
    * @param scalar    {@code --scalar}: the generated class's scalar kernels
    */
   static Seq2SeqLoader of(Seq2SeqSpec spec, boolean reference, boolean scalar) {
-    if (scalar && !GENERATED_AVAILABLE) {
-      throw new RnncException("--scalar selects generated kernels, but " + spec.sourceName() + " is an encoder–decoder,"
-          + " which this version runs on the reference implementation only");
+    if (scalar && reference) {
+      throw new RnncException("--scalar selects the generated class's scalar kernels; --reference runs the reference"
+          + " implementation instead: give one of them");
     }
-    return new Seq2SeqLoader(spec, reference);
+    return new Seq2SeqLoader(spec, reference, scalar);
   }
-
-  /**
-   * SWITCH POINT (generated encoder–decoder class): false while the loader API that compiles and instantiates the
-   * generated {@code Seq2SeqModel} class is not merged. When it is, set this to true and make the marked line in
-   * {@link #newInstance} return the generated instance; {@code --reference} keeps the adapter.
-   */
-  static final boolean GENERATED_AVAILABLE = false;
 
   Seq2SeqSpec spec() {
     return spec;
@@ -52,7 +51,7 @@ final class Seq2SeqLoader {
 
   /** What runs: the generated class's name, or the reference adapter's. */
   String implementation() {
-    return reference || !GENERATED_AVAILABLE ? ReferenceSeq2SeqModel.class.getName() + " (reference)"
+    return reference ? ReferenceSeq2SeqModel.class.getName() + " (reference)"
         : spec.packageName() + "." + spec.modelName();
   }
 
@@ -61,12 +60,14 @@ final class Seq2SeqLoader {
    * {@code maxRows} decoder rows (max batch × the widest beam).
    */
   Seq2SeqModel newInstance(Seq2SeqParameters parameters, int maxBatch, int maxLength, int maxRows) {
-    if (reference || !GENERATED_AVAILABLE) {
+    if (reference) {
       return new ReferenceSeq2SeqModel(parameters, maxBatch, maxLength, maxRows);
     }
-    // SWITCH POINT: return the generated class's instance here, e.g.
-    //   RnnModels.builder().noDiskCache().build().seq2seqClass(spec).newInstance(parameters, maxBatch, maxLength, maxRows)
-    return new ReferenceSeq2SeqModel(parameters, maxBatch, maxLength, maxRows);
+    if (type == null) {
+      // The CLI compiles afresh (no disk cache), as for single-stack specs.
+      type = RnnModels.builder().noDiskCache().scalarKernels(scalar).build().seq2seqClass(spec);
+    }
+    return type.newInstance(parameters, maxBatch, maxLength, maxRows);
   }
 
   /** Loads {@code file} (checked), or initialises from {@code seed} and says so on {@code err}. */

@@ -279,11 +279,21 @@ class GenerationCommandsTest {
     Cli.Result g = Cli.run("grad", translator, "--input", source, "--output", dir.resolve("tr-g.safetensors"));
     assertEquals(ExitCodes.USER_ERROR, g.code(), g::toString);
     assertTrue(g.err().contains(translator + ": spec has no training section"), g.err());
-    if (!Seq2SeqLoader.GENERATED_AVAILABLE) {
-      Cli.Result scalar = Cli.run("run", translator, "--input", source, "--output", dir.resolve("tr-y.safetensors"),
-          "--scalar");
-      assertTrue(scalar.err().contains("--scalar selects generated kernels"), scalar.err());
+    // the generated class's scalar kernels compute what its vector kernels do (within float rounding)
+    Path vectorOut = dir.resolve("tr-vector.safetensors");
+    Path scalarOut = dir.resolve("tr-scalar.safetensors");
+    assertEquals(0, Cli.run("run", translator, "--input", source, "--output", vectorOut).code());
+    Cli.Result scalar = Cli.run("run", translator, "--input", source, "--output", scalarOut, "--scalar");
+    assertEquals(0, scalar.code(), scalar::toString);
+    float[] v = Cli.read(vectorOut).get("logits").floats();
+    float[] s = Cli.read(scalarOut).get("logits").floats();
+    assertEquals(v.length, s.length);
+    for (int i = 0; i < v.length; i++) {
+      assertEquals(v[i], s[i], 1e-5 + 1e-4 * Math.abs(v[i]), "logits[" + i + "]");
     }
+    Cli.Result both = Cli.run("run", translator, "--input", source, "--output", dir.resolve("tr-y.safetensors"),
+        "--scalar", "--reference");
+    assertTrue(both.code() != 0 && both.err().contains("give one of them"), both::toString);
   }
 
   @Test

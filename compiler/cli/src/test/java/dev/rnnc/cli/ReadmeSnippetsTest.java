@@ -9,7 +9,7 @@ import dev.rnnc.compiler.RnnCompiler;
 import dev.rnnc.compiler.RnnCompiler.GeneratedSource;
 import dev.rnnc.compiler.memory.CompiledClasses;
 import dev.rnnc.compiler.memory.InMemoryJavaCompiler;
-import dev.rnnc.compiler.spec.Spec;
+import dev.rnnc.compiler.spec.ParsedSpec;
 import dev.rnnc.compiler.spec.SpecParser;
 import java.io.File;
 import java.io.IOException;
@@ -57,11 +57,11 @@ class ReadmeSnippetsTest {
   Path dir;
 
   record Snippet(int number, int line, Path spec, boolean run, String before, String code) {
-    String className(Map<Path, Spec> specs) {
+    String className(Map<Path, ParsedSpec> specs) {
       return pkg(specs) + ".ReadmeSnippet" + number;
     }
 
-    String pkg(Map<Path, Spec> specs) {
+    String pkg(Map<Path, ParsedSpec> specs) {
       return spec == null ? "readme" : specs.get(spec).packageName();
     }
   }
@@ -105,12 +105,12 @@ class ReadmeSnippetsTest {
     String readme = Files.readString(ROOT.resolve("README.md"));
     List<Snippet> snippets = snippets(readme);
     assertTrue(snippets.size() >= 3, "the README's Java snippets were found: " + snippets.size());
-    Map<Path, Spec> specs = new LinkedHashMap<>();
+    Map<Path, ParsedSpec> specs = new LinkedHashMap<>();
     Map<String, String> sources = new LinkedHashMap<>();
     for (Snippet s : snippets) {
       if (s.spec() != null && !specs.containsKey(s.spec())) {
         assertTrue(Files.isRegularFile(s.spec()), "README.md:" + s.line() + ": no spec " + s.spec());
-        Spec spec = SpecParser.parse(s.spec());
+        ParsedSpec spec = SpecParser.parseAny(s.spec());
         specs.put(s.spec(), spec);
         GeneratedSource source = new RnnCompiler().compile(spec);
         sources.put(source.qualifiedName(), source.source());

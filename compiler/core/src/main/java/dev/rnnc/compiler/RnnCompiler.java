@@ -1,7 +1,11 @@
 package dev.rnnc.compiler;
 
 import dev.rnnc.compiler.emit.ClassEmitter;
+import dev.rnnc.compiler.emit.Seq2SeqEmitter;
 import dev.rnnc.compiler.plan.ModelPlan;
+import dev.rnnc.compiler.plan.Seq2SeqPlan;
+import dev.rnnc.compiler.spec.ParsedSpec;
+import dev.rnnc.compiler.spec.Seq2SeqSpec;
 import dev.rnnc.compiler.spec.Spec;
 import dev.rnnc.compiler.spec.SpecParser;
 import com.github.javaparser.ast.body.MethodDeclaration;
@@ -28,7 +32,7 @@ public final class RnnCompiler {
    * @param source        the Java source
    * @param spec          what it was generated from
    */
-  public record GeneratedSource(String qualifiedName, String relativePath, String source, Spec spec) {}
+  public record GeneratedSource(String qualifiedName, String relativePath, String source, ParsedSpec spec) {}
 
   /**
    * Which generated methods must not allocate: all of them except the few that only run while a model is
@@ -65,17 +69,41 @@ public final class RnnCompiler {
     return new RnnCompiler(null);
   }
 
-  /** Parses, validates and generates; spec errors throw {@link dev.rnnc.compiler.spec.SpecException}. */
+  /**
+   * Parses, validates and generates a spec of either kind; spec errors throw
+   * {@link dev.rnnc.compiler.spec.SpecException}.
+   */
   public GeneratedSource compile(Path specFile) {
-    return compile(SpecParser.parse(specFile));
+    return compile(SpecParser.parseAny(specFile));
   }
 
-  /** Generates the class of a parsed spec. */
+  /** Generates the class of a parsed spec of either kind. */
+  public GeneratedSource compile(ParsedSpec spec) {
+    if (spec instanceof Seq2SeqSpec seq2seq) {
+      return compile(seq2seq);
+    }
+    return compile((Spec) spec);
+  }
+
+  /** Generates the class of a parsed single-stack spec. */
   public GeneratedSource compile(Spec spec) {
     String fileName = Path.of(spec.sourceName()).getFileName().toString();
     ModelPlan plan = ModelPlan.of(spec.packageName(), spec.modelName(), fileName, spec.sha256(), spec.config(),
         spec.weights());
-    String source = new ClassEmitter(plan, VERSION).emit().toString();
+    return verified(spec, new ClassEmitter(plan, VERSION).emit().toString());
+  }
+
+  /**
+   * Generates the class of an encoder–decoder spec: one source file whose class implements
+   * {@link dev.rnnc.runtime.Seq2SeqModel} with its two stacks nested in it.
+   */
+  public GeneratedSource compile(Seq2SeqSpec spec) {
+    String fileName = Path.of(spec.sourceName()).getFileName().toString();
+    Seq2SeqPlan plan = Seq2SeqPlan.of(spec.packageName(), spec.modelName(), fileName, spec.sha256(), spec.config());
+    return verified(spec, new Seq2SeqEmitter(plan, VERSION).emit().toString());
+  }
+
+  private GeneratedSource verified(ParsedSpec spec, String source) {
     if (sourceVerifier != null) {
       List<Violation> violations = sourceVerifier.verifySource(spec.qualifiedName(), source);
       if (!violations.isEmpty()) {

@@ -96,6 +96,9 @@ final class BackwardEmitter {
         .returns(int.class).addParameter(int.class, "stateIndex").addParameter(int.class, "row")
         .addStatement("return (stateIndex * maxRows + row) * GATE_STRIDE").build());
     type.addMethod(computeGradients());
+    if (plan.finalStateGradient()) {
+      addFinalStateGradient(type);
+    }
     type.addMethod(checkTargets());
     if (loss.kind() == dev.rnnc.runtime.ModelConfig.Loss.CROSS_ENTROPY) {
       type.addMethod(checkClass());
@@ -178,6 +181,64 @@ final class BackwardEmitter {
         .addStatement("dropoutCalls++")
         .addStatement("return loss");
     return m.build();
+  }
+
+  /**
+   * The outside-driven backward pass of {@link Node.FinalStateGradient}: a training forward pass that keeps what
+   * backward needs, and a backward pass seeded by dLoss/dh_n (dc_n) with no loss on the outputs.
+   */
+  private void addFinalStateGradient(TypeSpec.Builder type) {
+    type.addField(FieldSpec.builder(FLOATS, "seedH", Modifier.PRIVATE)
+        .addJavadoc("dLoss/dh_n given to backwardFromFinalState while it runs, else null.\n").build());
+    type.addField(FieldSpec.builder(FLOATS, "seedC", Modifier.PRIVATE)
+        .addJavadoc("dLoss/dc_n given to backwardFromFinalState while it runs, else null.\n").build());
+    type.addField(FieldSpec.builder(FLOATS, "trainedInput", Modifier.PRIVATE)
+        .addJavadoc("What layer 0 read in the last forwardTraining.\n").build());
+    type.addField(FieldSpec.builder(INTS, "trainedTokens", Modifier.PRIVATE)
+        .addJavadoc("The token ids of the last forwardTraining, or null.\n").build());
+    MethodSpec.Builder forward = MethodSpec.methodBuilder("forwardTraining").addModifiers(Modifier.PUBLIC)
+        .addJavadoc("The forward pass of {@link #computeGradients} without a loss, keeping what\n"
+            + "{@link #backwardFromFinalState} needs; results as {@link #forward}. Give dense {@code input}\n"
+            + "{@code [batch, steps, INPUT_SIZE]} or token ids {@code [batch, steps]} as the model reads, the other null.\n")
+        .addParameter(FLOATS, "input").addParameter(INTS, "tokens").addParameter(int.class, "batch")
+        .addParameter(int.class, "steps").addParameter(INTS, "lengths")
+        .addStatement("begin(batch, steps, lengths)");
+    if (plan.hasEmbedding()) {
+      forward.addStatement("requireLength($S, tokens, batch * steps)", "tokens")
+          .addStatement("embed(tokens, batch, steps)")
+          .addStatement("trainedInput = embedded");
+    } else {
+      forward.addStatement("requireLength($S, input, batch * steps * INPUT_SIZE)", "input")
+          .addStatement("trainedInput = input");
+    }
+    forward.addStatement("trainedTokens = tokens")
+        .addStatement("loadInitialState(null, null)")
+        .addStatement("System.arraycopy(hN, 0, h0Store, 0, LAYERS * DIRECTIONS * batch * STATE)");
+    if (cell.hasCellState()) {
+      forward.addStatement("System.arraycopy(cN, 0, c0Store, 0, LAYERS * DIRECTIONS * batch * HIDDEN)");
+    }
+    forward.addStatement("training = true")
+        .addStatement("trainingLayers(trainedInput)")
+        .addStatement("training = false");
+    type.addMethod(forward.build());
+    MethodSpec.Builder backward = MethodSpec.methodBuilder("backwardFromFinalState").addModifiers(Modifier.PUBLIC)
+        .addJavadoc("Backward of the last {@link #forwardTraining} from dLoss/dh_n {@code [LAYERS * DIRECTIONS, batch, STATE]}\n"
+            + "and dLoss/dc_n {@code [LAYERS * DIRECTIONS, batch, HIDDEN]} (null for 0; ignored by cells without one),\n"
+            + "with no loss on the outputs: fills {@link #gradients}, {@link #inputGradient} and {@link #h0Gradient}.\n")
+        .addParameter(FLOATS, "dHN").addParameter(FLOATS, "dCN")
+        .addStatement("requireLength($S, dHN, LAYERS * DIRECTIONS * batch * STATE)", "dHN");
+    if (cell.hasCellState()) {
+      backward.beginControlFlow("if (dCN != null)")
+          .addStatement("requireLength($S, dCN, LAYERS * DIRECTIONS * batch * HIDDEN)", "dCN")
+          .endControlFlow();
+    }
+    backward.addStatement("$T.fill(dLogits, 0, batch * steps * FEATURES, 0f)", Arrays.class)
+        .addStatement("seedH = dHN")
+        .addStatement("seedC = $L", cell.hasCellState() ? "dCN" : "null")
+        .addStatement("backward(trainedInput, trainedTokens)")
+        .addStatement("seedH = null")
+        .addStatement("seedC = null");
+    type.addMethod(backward.build());
   }
 
   /**
@@ -375,9 +436,21 @@ final class BackwardEmitter {
           Fold.plus("b * FEATURES", ForwardEmitter.directionOffset(run)));
     } else {
       m.addStatement("$T.fill(dh, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)", Arrays.class);
+      if (plan.finalStateGradient()) {
+        m.beginControlFlow("if (seedH != null)")
+            .addStatement("System.arraycopy(seedH, $L, dh, b * HIDDEN_STRIDE, STATE)",
+                Fold.state(run.stateIndex(), "b", "STATE"))
+            .endControlFlow();
+      }
     }
     if (cell.hasCellState()) {
       m.addStatement("$T.fill(dc, b * HIDDEN_STRIDE, (b + 1) * HIDDEN_STRIDE, 0f)", Arrays.class);
+      if (plan.finalStateGradient()) {
+        m.beginControlFlow("if (seedC != null)")
+            .addStatement("System.arraycopy(seedC, $L, dc, b * HIDDEN_STRIDE, HIDDEN)",
+                Fold.state(run.stateIndex(), "b", "HIDDEN"))
+            .endControlFlow();
+      }
     }
     m.endControlFlow()
         .beginControlFlow("for (int s = longest - 1; s >= 0; s--)");

@@ -35,11 +35,13 @@ import java.util.Set;
  * @param workspaces  every array an instance allocates
  * @param weights     every array of the generated {@code Weights} class
  * @param blocking    fusion and register-blocking choices
+ * @param enclosingClass simple name of the class this one is nested in (a stack of an encoder–decoder), or null
+ *                    for a top-level class
  * @param weightPrecision how the packed weight matrices are stored (bf16: half the bytes, inference only)
  */
 public record ModelPlan(String packageName, String className, String sourceName, String sha256, ModelConfig config,
     CellKind cell, List<Node> graph, List<Workspace> workspaces, List<WeightArray> weights, Blocking blocking,
-    WeightPrecision weightPrecision) {
+    String enclosingClass, WeightPrecision weightPrecision) {
 
   /**
    * Vector width (floats) the size checks assume: 16, AVX-512 and the widest SVE hardware. Wider vectors only add
@@ -74,7 +76,32 @@ public record ModelPlan(String packageName, String className, String sourceName,
     if (weights == WeightPrecision.BF16 && config.training() != null) {
       throw new IllegalArgumentException("bf16 weights are for inference only (the spec check says so first)");
     }
-    return new Planner(config).plan(packageName, className, sourceName, sha256, weights);
+    return new Planner(config, false, true).plan(packageName, null, className, sourceName, sha256, weights);
+  }
+
+  /**
+   * The plan of one stack of an encoder–decoder, generated as the static class {@code className} nested in
+   * {@code enclosingClass}.
+   *
+   * @param finalStateGradient whether the stack's backward pass may also be driven by a gradient of its final
+   *                           state from outside (the encoder, whose h_n feeds the bridge), see
+   *                           {@link Node.FinalStateGradient}
+   */
+  public static ModelPlan stack(String packageName, String enclosingClass, String className, String sourceName,
+      String sha256, ModelConfig config, boolean finalStateGradient) {
+    return new Planner(config, finalStateGradient, false).plan(packageName, enclosingClass, className, sourceName,
+        sha256, WeightPrecision.F32);
+  }
+
+  /** The generated class's name, nested in {@link #enclosingClass} when there is one. */
+  public com.palantir.javapoet.ClassName typeName() {
+    return enclosingClass == null ? com.palantir.javapoet.ClassName.get(packageName, className)
+        : com.palantir.javapoet.ClassName.get(packageName, enclosingClass, className);
+  }
+
+  /** Whether the backward pass can start from an outside gradient of the final state. */
+  public boolean finalStateGradient() {
+    return graph.stream().anyMatch(Node.FinalStateGradient.class::isInstance);
   }
 
   /** The plan of a model without a class to generate (for size checks and {@code rnnc info}). */
@@ -150,9 +177,12 @@ public record ModelPlan(String packageName, String className, String sourceName,
     return head().map(h -> h.activation() == HeadActivation.SOFTMAX).orElse(false);
   }
 
-  /** Unidirectional models also get the streaming {@code step} API. */
+  /**
+   * Unidirectional models also get the streaming {@code step} API and a stream bank; the stacks of an encoder–decoder
+   * do not (the enclosing class decodes through the whole-sequence pass, one step of many rows).
+   */
   public boolean streaming() {
-    return !config.bidirectional();
+    return !config.bidirectional() && enclosingClass == null;
   }
 
   public boolean training() {
@@ -220,18 +250,23 @@ public record ModelPlan(String packageName, String className, String sourceName,
     private final Blocking blocking;
     private final boolean training;
     private final List<Workspace> workspaces = new ArrayList<>();
+    private final boolean finalStateGradient;
+    /** Whether the class gets the streaming step and a stream bank (see {@link ModelPlan#streaming()}). */
+    private final boolean streaming;
 
-    Planner(ModelConfig config) {
+    Planner(ModelConfig config, boolean finalStateGradient, boolean topLevel) {
       this.config = config;
+      this.finalStateGradient = finalStateGradient;
+      this.streaming = topLevel && !config.bidirectional();
       this.cell = CellKind.of(config);
       this.training = config.training() != null;
       boolean fusedCrossEntropy = training && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY
           && config.hasHead() && config.headActivation() == HeadActivation.SOFTMAX;
-      this.blocking = new Blocking(!config.bidirectional() && !cell.isGru(), !cell.isGru(), fusedCrossEntropy,
+      this.blocking = new Blocking(streaming && !cell.isGru(), !cell.isGru(), fusedCrossEntropy,
           List.of(8, 4, 2, 1));
     }
 
-    ModelPlan plan(String packageName, String className, String sourceName, String sha256,
+    ModelPlan plan(String packageName, String enclosingClass, String className, String sourceName, String sha256,
         WeightPrecision weightPrecision) {
       List<Node> graph = new ArrayList<>();
       if (config.hasEmbedding()) {
@@ -253,13 +288,16 @@ public record ModelPlan(String packageName, String className, String sourceName,
       }
       if (training) {
         graph.add(new Loss(config.training().loss(), perStep, blocking.fusedCrossEntropy()));
+        if (finalStateGradient) {
+          graph.add(new Node.FinalStateGradient());
+        }
       }
       List<LayerRun> runs = graph.stream().filter(LayerRun.class::isInstance).map(LayerRun.class::cast).toList();
       List<WeightArray> weights = new ArrayList<>();
       runs.forEach(run -> addWeights(weights, run));
       addOtherWeights(weights);
       addForwardWorkspaces();
-      if (!config.bidirectional()) {
+      if (streaming) {
         addStepWorkspaces();
         graph.add(bank());
       }
@@ -267,7 +305,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
         addTrainingWorkspaces();
       }
       return new ModelPlan(packageName, className, sourceName, sha256, config, cell, graph, workspaces, weights,
-          blocking, weightPrecision);
+          blocking, enclosingClass, weightPrecision);
     }
 
     private LayerRun run(int layer, int direction) {

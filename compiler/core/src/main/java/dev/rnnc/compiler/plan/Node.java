@@ -8,7 +8,14 @@ import dev.rnnc.runtime.ModelConfig.HeadActivation;
  * and the loss of a trainable model.
  */
 public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Node.Head, Node.Loss,
-    Node.Bank {
+    Node.Bank, Node.FinalStateGradient {
+
+  /**
+   * The backward pass can also start from dLoss/dh_n (and dc_n) given from outside the stack, with no loss on
+   * its outputs: the encoder of an encoder–decoder, whose final state the bridge hands to the decoder. Each run's
+   * dh (dc) then starts at its slice of the given gradient instead of 0.
+   */
+  record FinalStateGradient() implements Node {}
 
   /**
    * Token ids to vectors ({@code nn.Embedding}).

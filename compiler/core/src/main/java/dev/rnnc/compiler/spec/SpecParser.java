@@ -74,9 +74,13 @@ public final class SpecParser {
     return parseAny(sourceName, yamlText, sha256(yamlText.getBytes(StandardCharsets.UTF_8)));
   }
 
-  /** What code generation (and everything built on a generated class) says about an encoder–decoder spec. */
-  public static final String ENCODER_DECODER_NOT_GENERATED = "encoder–decoder code generation is not available in "
-      + "this version; rnnc check/info and the reference implementation support it";
+  /**
+   * What {@link #parse} (the single-stack parser, for uses that need an {@link dev.rnnc.runtime.RnnModel}) says about
+   * an encoder–decoder spec, which is valid and generates a class implementing {@code Seq2SeqModel}
+   * ({@link #parseAny} returns it).
+   */
+  public static final String ENCODER_DECODER_NOT_GENERATED = "this is an encoder–decoder spec, whose generated class "
+      + "implements Seq2SeqModel; this use needs a single-stack spec (a model implementing RnnModel)";
 
   /** The single-stack spec, or the refusal for an encoder–decoder spec (which is valid, but cannot be generated). */
   private static Spec singleStack(ParsedSpec parsed) {

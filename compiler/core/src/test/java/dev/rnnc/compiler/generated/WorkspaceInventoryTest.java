@@ -117,9 +117,11 @@ class WorkspaceInventoryTest {
   }
 
   /** The specs of the snapshot tests: each cell kind, bidirectional, training, embedding. */
+  /** The single-stack snapshot specs (an encoder–decoder's stacks are nested classes with their own inventories). */
   private static List<Path> snapshotSpecs() throws IOException {
     try (Stream<Path> files = Files.list(Path.of("src", "test", "resources", "snapshots"))) {
-      return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+      return files.filter(f -> f.toString().endsWith(".yaml"))
+          .filter(f -> SpecParser.parseAny(f) instanceof dev.rnnc.compiler.spec.Spec).sorted().toList();
     }
   }
 

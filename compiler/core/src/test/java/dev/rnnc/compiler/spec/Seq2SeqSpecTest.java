@@ -214,10 +214,10 @@ class Seq2SeqSpecTest {
   }
 
   @Test
-  void codeGenerationRefusesAnEncoderDecoderSpecWithOneClearMessage() {
+  void singleStackParsingRefusesAnEncoderDecoderSpecWithOneClearMessage() {
     RnncException e = assertThrows(RnncException.class, () -> SpecParser.parse("s.yaml", ISSUE_EXAMPLE));
-    assertEquals("s.yaml: encoder–decoder code generation is not available in this version; rnnc check/info and the "
-        + "reference implementation support it", e.getMessage());
+    assertEquals("s.yaml: this is an encoder–decoder spec, whose generated class implements Seq2SeqModel; this use "
+        + "needs a single-stack spec (a model implementing RnnModel)", e.getMessage());
   }
 
   @Test
