@@ -172,9 +172,7 @@ public final class ClassEmitter {
     type.addMethod(dispatch("matvec", KernelEmitter.matvecParameters()));
     type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
     type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
-    if (plan.bank().map(dev.rnnc.compiler.plan.Node.Bank::fusedStep).orElse(false)) {
-      type.addMethod(dispatch("bankProduct", StreamBankEmitter.productParameters()));
-    }
+    type.addMethod(dispatch("rowsProduct", RowsProductEmitter.parameters()));
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
         type.addMethod(dispatch(kernel.name(), kernel.parameters()));

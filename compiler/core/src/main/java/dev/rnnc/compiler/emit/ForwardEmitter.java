@@ -66,12 +66,16 @@ final class ForwardEmitter {
     type.addMethod(loadInitialState());
     type.addMethod(runLayers());
     for (LayerRun run : plan.runs()) {
-      for (Group group : groups(plan)) {
-        type.addMethod(recurrentStep(run, group));
+      if (!plan.blocking().batchedRecurrence()) {
+        for (Group group : groups(plan)) {
+          type.addMethod(recurrentStep(run, group));
+        }
       }
       type.addMethod(runLayer(run));
-      for (Group group : groups(plan)) {
-        type.addMethod(processingStep(run, group));
+      if (!plan.blocking().batchedRecurrence()) {
+        for (Group group : groups(plan)) {
+          type.addMethod(processingStep(run, group));
+        }
       }
     }
     type.addMethod(finish());
@@ -282,39 +286,80 @@ final class ForwardEmitter {
    * step go through the recurrent weights several at a time.
    */
   private MethodSpec runLayer(LayerRun run) {
-    String ih = run.name(Member.IH);
-    String bias = run.name(Member.IH_BIAS);
     String in = run.inputWidth();
+    boolean batched = plan.blocking().batchedRecurrence();
     MethodSpec.Builder m = MethodSpec.methodBuilder(run.name(Member.RUN)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Layer $L over the batch$L: the input projections of all valid steps first (four steps per\n"
-            + "sweep over W_ih), then the recurrence, step by step, several running sequences per sweep over W_hh.\n",
-            run.layer(), run.reverse() ? ", backwards in time from each sequence's last valid step" : "")
+        .addJavadoc("Layer $L over the batch$L:\nthe input projections of all valid steps first, in one blocked product over "
+            + "every valid row;\nthen the recurrence, step by step, $L.\n",
+            run.layer(), run.reverse() ? ", backwards in time from each sequence's last valid step" : "",
+            batched ? "every running sequence in one blocked product with W_hh per step"
+                : "several running sequences per sweep over W_hh")
         .addParameter(FLOATS, "in").addParameter(FLOATS, "out")
         .addStatement("Weights w = weights")
-        .addStatement("int k = 0")
-        .beginControlFlow("for (; k + 3 < validCount; k += 4)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("int b = validRows[k + 1]")
-        .addStatement("int c = validRows[k + 2]")
-        .addStatement("int d = validRows[k + 3]")
-        .addStatement("matvec4(w.$N, GATE_ROWS, $L, in, a * $L, b * $L, c * $L, d * $L, w.$N, 0, 0, 0, 0, inputProjection, "
-            + "a * GX_STRIDE, b * GX_STRIDE, c * GX_STRIDE, d * GX_STRIDE)", ih, in, in, in, in, in, bias)
-        .endControlFlow()
-        .beginControlFlow("for (; k + 1 < validCount; k += 2)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("int b = validRows[k + 1]")
-        .addStatement("matvec2(w.$N, GATE_ROWS, $L, in, a * $L, b * $L, w.$N, 0, 0, inputProjection, a * GX_STRIDE, "
-            + "b * GX_STRIDE)", ih, in, in, in, bias)
-        .endControlFlow()
-        .beginControlFlow("if (k < validCount)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("matvec(w.$N, GATE_ROWS, $L, in, a * $L, w.$N, 0, inputProjection, a * GX_STRIDE)", ih, in, in,
-            bias)
-        .endControlFlow()
+        .addStatement("rowsProduct(w.$N, GATE_ROWS, $L, in, validRows, $L, 0, w.$N, 0, 0, inputProjection, validRows, "
+            + "GX_STRIDE, 0, validCount)", run.name(Member.IH), in, in, run.name(Member.IH_BIAS))
         .beginControlFlow("for (int s = 0; s < longest; s++)");
-    emitRunningGroups(m, run, groups(plan), STEP, "out");
+    if (batched) {
+      batchedStep(m, run);
+    } else {
+      emitRunningGroups(m, run, groups(plan), STEP, "out");
+    }
     m.endControlFlow();
     return m.build();
+  }
+
+  /**
+   * Inside the loop over processing step {@code s}: the running sequences and their rows, one blocked product
+   * gates = gx + W_hh·h for all of them (into the gate store when training, else in place over gx), then each
+   * sequence's update and output. Each row is summed as the per-sequence matvec sums it, so results are the same.
+   */
+  private void batchedStep(MethodSpec.Builder m, LayerRun run) {
+    int stateIndex = run.stateIndex();
+    String hh = run.name(Member.HH);
+    String hBase = Fold.times(stateIndex, "batch * STATE");
+    m.addStatement("int count = 0")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("if (lengths[b] > s)")
+        .addStatement("running[count] = b")
+        .addStatement("runningRows[count++] = $L", rowOf(run, "b", "s"))
+        .endControlFlow()
+        .endControlFlow();
+    String product = "rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, inputProjection, GX_STRIDE, 0, $L, "
+        + "runningRows, $L, $L, count)";
+    if (plan.training()) {
+      m.beginControlFlow("if (training)")
+          .addStatement(product, hh, hBase, "gateStore", "GATE_STRIDE", Fold.times(stateIndex, "maxRows * GATE_STRIDE"))
+          .nextControlFlow("else")
+          .addStatement(product, hh, hBase, "inputProjection", "GX_STRIDE", "0")
+          .endControlFlow();
+    } else {
+      m.addStatement(product, hh, hBase, "inputProjection", "GX_STRIDE", "0");
+    }
+    m.beginControlFlow("for (int i = 0; i < count; i++)")
+        .addStatement("int b = running[i]")
+        .addStatement("int row = runningRows[i]")
+        .addStatement("int state = $L", Fold.state(stateIndex, "b", "STATE"));
+    String cellOffset = "state";
+    if (cell.hasCellState() && run.projection()) {
+      m.addStatement("int cell = $L", Fold.state(stateIndex, "b", "HIDDEN"));
+      cellOffset = "cell";
+    }
+    String c = cell.hasCellState() ? "cN" : null;
+    String cOff = cell.hasCellState() ? cellOffset : null;
+    if (plan.training()) {
+      m.beginControlFlow("if (training)");
+      cell.fusedUpdate(m, run, "gateStore", "gateOffset(" + stateIndex + ", row)", c, cOff, "hN", "state");
+      if (cell.hasCellState()) {
+        m.addStatement("System.arraycopy(cN, $L, cellStore, $L, HIDDEN)", cellOffset, Fold.store(stateIndex, "row"));
+      }
+      m.nextControlFlow("else");
+      cell.fusedUpdate(m, run, "inputProjection", "row * GX_STRIDE", c, cOff, "hN", "state");
+      m.endControlFlow();
+    } else {
+      cell.fusedUpdate(m, run, "inputProjection", "row * GX_STRIDE", c, cOff, "hN", "state");
+    }
+    m.addStatement("System.arraycopy(hN, state, out, $L, STATE)", Fold.plus("row * FEATURES", directionOffset(run)))
+        .endControlFlow();
   }
 
   /**

@@ -84,9 +84,7 @@ final class KernelEmitter {
         .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
         .addStatement("matvec(w, rows, cols, x, x3, init, init3, y, y3)")
         .build());
-    if (plan.bank().map(dev.rnnc.compiler.plan.Node.Bank::fusedStep).orElse(false)) {
-      type.addMethod(StreamBankEmitter.scalarProduct());
-    }
+    type.addMethod(new RowsProductEmitter(plan).scalar());
     type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(float.class)
         .addJavadoc(SIGMOID_DOC)
         .addParameter(float.class, "v")
@@ -497,9 +495,7 @@ final class KernelEmitter {
     for (int panels : new int[] {4, 2, 1}) {
       type.addMethod(quadGroup(panels));
     }
-    if (plan.bank().map(dev.rnnc.compiler.plan.Node.Bank::fusedStep).orElse(false)) {
-      StreamBankEmitter.vectorProduct().forEach(type::addMethod);
-    }
+    new RowsProductEmitter(plan).vector().forEach(type::addMethod);
     for (String kind : new String[] {"sigmoid", "tanh"}) {
       VectorCode body = new VectorCode();
       if (kind.equals("sigmoid")) {

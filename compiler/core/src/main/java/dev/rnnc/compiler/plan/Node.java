@@ -54,10 +54,8 @@ public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Nod
    * @param input       workspace of the gathered {@code [x; h]} rows, one per stream of a call (fused step only),
    *                    else {@code null}
    * @param gates       workspace of the gate pre-activations, one row per stream of a call
-   * @param cacheBlockBytes bytes of weights the blocked product sweeps over all of a call's streams before it moves
-   *                    on (half of a common 48 KB L1 data cache: the streams' inputs and sums need the rest)
    */
-  record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates, int cacheBlockBytes)
+  record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates)
       implements Node {
     public Bank {
       sweeps = java.util.List.copyOf(sweeps);
