@@ -287,36 +287,43 @@ final class ForwardEmitter {
    */
   private MethodSpec runLayer(LayerRun run) {
     String in = run.inputWidth();
-    boolean batched = plan.blocking().batchedRecurrence();
     MethodSpec.Builder m = MethodSpec.methodBuilder(run.name(Member.RUN)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Layer $L over the batch$L:\nthe input projections of all valid steps first, in one blocked product over "
-            + "every valid row;\nthen the recurrence, step by step, $L.\n",
-            run.layer(), run.reverse() ? ", backwards in time from each sequence's last valid step" : "",
-            batched ? "every running sequence in one blocked product with W_hh per step"
-                : "several running sequences per sweep over W_hh")
         .addParameter(FLOATS, "in").addParameter(FLOATS, "out")
-        .addStatement("Weights w = weights")
+        .addStatement("Weights w = weights");
+    String where = run.reverse() ? ", backwards in time from each sequence's last valid step" : "";
+    if (plan.blocking().batchedRecurrence()) {
+      m.addJavadoc("Layer $L over the batch$L, step by step: per step, the input projections of every running\n"
+          + "sequence in one blocked product with W_ih, then gates = gx + W_hh·h in one blocked product with W_hh, then\n"
+          + "each sequence's update. Projecting step by step keeps a step's gate rows (batch × GX_STRIDE floats) in the\n"
+          + "cache; projecting all steps ahead would write batch × steps rows to memory and read them back.\n",
+          run.layer(), where);
+      m.beginControlFlow("for (int s = 0; s < longest; s++)");
+      batchedStep(m, run);
+      m.endControlFlow();
+      return m.build();
+    }
+    m.addJavadoc("Layer $L over the batch$L: the input projections of all valid steps first, in one blocked product\n"
+            + "over every valid row; then the recurrence, step by step, several running sequences per sweep over W_hh.\n",
+            run.layer(), where)
         .addStatement("rowsProduct(w.$N, GATE_ROWS, $L, in, validRows, $L, 0, w.$N, 0, 0, inputProjection, validRows, "
             + "GX_STRIDE, 0, validCount)", run.name(Member.IH), in, in, run.name(Member.IH_BIAS))
         .beginControlFlow("for (int s = 0; s < longest; s++)");
-    if (batched) {
-      batchedStep(m, run);
-    } else {
-      emitRunningGroups(m, run, groups(plan), STEP, "out");
-    }
+    emitRunningGroups(m, run, groups(plan), STEP, "out");
     m.endControlFlow();
     return m.build();
   }
 
   /**
-   * Inside the loop over processing step {@code s}: the running sequences and their rows, one blocked product
-   * gates = gx + W_hh·h for all of them (into the gate store when training, else in place over gx), then each
-   * sequence's update and output. Each row is summed as the per-sequence matvec sums it, so results are the same.
+   * Inside the loop over processing step {@code s}: the running sequences and their rows; gx = b + W_ih·x of all of
+   * them in one blocked product, then gates = gx + W_hh·h in place (into row b of inputProjection, or, training,
+   * the step's row of the gate store), then each sequence's update and output. Each row is summed as the
+   * per-sequence matvec sums it, so results are those of one sequence at a time, bit for bit.
    */
   private void batchedStep(MethodSpec.Builder m, LayerRun run) {
     int stateIndex = run.stateIndex();
-    String hh = run.name(Member.HH);
+    String in = run.inputWidth();
     String hBase = Fold.times(stateIndex, "batch * STATE");
+    String storeBase = Fold.times(stateIndex, "maxRows * GATE_STRIDE");
     m.addStatement("int count = 0")
         .beginControlFlow("for (int b = 0; b < batch; b++)")
         .beginControlFlow("if (lengths[b] > s)")
@@ -324,16 +331,23 @@ final class ForwardEmitter {
         .addStatement("runningRows[count++] = $L", rowOf(run, "b", "s"))
         .endControlFlow()
         .endControlFlow();
-    String product = "rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, inputProjection, GX_STRIDE, 0, $L, "
-        + "runningRows, $L, $L, count)";
+    String projection = "rowsProduct(w.$N, GATE_ROWS, $L, in, runningRows, $L, 0, w.$N, 0, 0, $L, $L, $L, $L, count)";
+    String recurrence = "rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, $L, $L, $L, $L, $L, $L, $L, count)";
+    String ih = run.name(Member.IH);
+    String bias = run.name(Member.IH_BIAS);
+    String hh = run.name(Member.HH);
     if (plan.training()) {
       m.beginControlFlow("if (training)")
-          .addStatement(product, hh, hBase, "gateStore", "GATE_STRIDE", Fold.times(stateIndex, "maxRows * GATE_STRIDE"))
-          .nextControlFlow("else")
-          .addStatement(product, hh, hBase, "inputProjection", "GX_STRIDE", "0")
-          .endControlFlow();
-    } else {
-      m.addStatement(product, hh, hBase, "inputProjection", "GX_STRIDE", "0");
+          .addStatement(projection, ih, in, in, bias, "gateStore", "runningRows", "GATE_STRIDE", storeBase)
+          .addStatement(recurrence, hh, hBase, "gateStore", "GATE_STRIDE", storeBase, "gateStore", "runningRows",
+              "GATE_STRIDE", storeBase)
+          .nextControlFlow("else");
+    }
+    m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0")
+        .addStatement(recurrence, hh, hBase, "inputProjection", "GX_STRIDE", "0", "inputProjection", "running",
+            "GX_STRIDE", "0");
+    if (plan.training()) {
+      m.endControlFlow();
     }
     m.beginControlFlow("for (int i = 0; i < count; i++)")
         .addStatement("int b = running[i]")
@@ -353,10 +367,10 @@ final class ForwardEmitter {
         m.addStatement("System.arraycopy(cN, $L, cellStore, $L, HIDDEN)", cellOffset, Fold.store(stateIndex, "row"));
       }
       m.nextControlFlow("else");
-      cell.fusedUpdate(m, run, "inputProjection", "row * GX_STRIDE", c, cOff, "hN", "state");
+      cell.fusedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
       m.endControlFlow();
     } else {
-      cell.fusedUpdate(m, run, "inputProjection", "row * GX_STRIDE", c, cOff, "hN", "state");
+      cell.fusedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
     }
     m.addStatement("System.arraycopy(hN, state, out, $L, STATE)", Fold.plus("row * FEATURES", directionOffset(run)))
         .endControlFlow();
