@@ -306,7 +306,7 @@ final class ForwardEmitter {
             + "over every valid row; then the recurrence, step by step, several running sequences per sweep over W_hh.\n",
             run.layer(), where)
         .addStatement("rowsProduct(w.$N, GATE_ROWS, $L, in, validRows, $L, 0, w.$N, 0, 0, inputProjection, validRows, "
-            + "GX_STRIDE, 0, validCount)", run.name(Member.IH), in, in, run.name(Member.IH_BIAS))
+            + "GX_STRIDE, 0, validCount, productPanel)", run.name(Member.IH), in, in, run.name(Member.IH_BIAS))
         .beginControlFlow("for (int s = 0; s < longest; s++)");
     emitRunningGroups(m, run, groups(plan), STEP, "out");
     m.endControlFlow();
@@ -331,8 +331,10 @@ final class ForwardEmitter {
         .addStatement("runningRows[count++] = $L", rowOf(run, "b", "s"))
         .endControlFlow()
         .endControlFlow();
-    String projection = "rowsProduct(w.$N, GATE_ROWS, $L, in, runningRows, $L, 0, w.$N, 0, 0, $L, $L, $L, $L, count)";
-    String recurrence = "rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, $L, $L, $L, $L, $L, $L, $L, count)";
+    String projection = "rowsProduct(w.$N, GATE_ROWS, $L, in, runningRows, $L, 0, w.$N, 0, 0, $L, $L, $L, $L, count, "
+        + "productPanel)";
+    String recurrence = "rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, $L, $L, $L, $L, $L, $L, $L, count, "
+        + "productPanel)";
     String ih = run.name(Member.IH);
     String bias = run.name(Member.IH_BIAS);
     String hh = run.name(Member.HH);

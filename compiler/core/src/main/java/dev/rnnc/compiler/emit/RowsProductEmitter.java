@@ -38,19 +38,20 @@ final class RowsProductEmitter {
 
   static List<ParameterSpec> parameters() {
     return Params.of("[]w", "rows", "cols", "[]x", "#xRows", "xStride", "xBase", "[]init", "initStride", "initBase",
-        "[]y", "#yRows", "yStride", "yBase", "count");
+        "[]y", "#yRows", "yStride", "yBase", "count", "[]panel");
   }
 
   private static List<ParameterSpec> tileParameters() {
     return Params.of("[]w", "cols", "tiled", "[]x", "#xRows", "xStride", "xBase", "[]init", "initStride", "initBase",
-        "[]y", "#yRows", "yStride", "yBase", "k");
+        "[]y", "#yRows", "yStride", "yBase", "k", "[]panel");
   }
 
   private static final String DOC =
       "y[yRows[k] * yStride + yBase, + rows) = init[yRows[k] * initStride + initBase, + rows)\n"
       + "    + W·x[xRows[k] * xStride + xBase, + cols) for k < count:\n"
       + "one product over many rows (initStride 0: the same init, a bias, for all; y may be init, in place).\n"
-      + "Every row is summed in the order of {@code matvec}, so results equal one matvec per row bit for bit.\n";
+      + "Every row is summed in the order of {@code matvec}, so results equal one matvec per row bit for bit.\n"
+      + "{@code panel} is scratch for a tile's x rows, interleaved ({@code cols × tile height} floats).\n";
 
   private static String xOff(String k) {
     return "xRows[" + k + "] * xStride + xBase";
@@ -130,7 +131,8 @@ final class RowsProductEmitter {
 
   /** The tile loop of one vector width: full tiles of {@code rows}, then each smaller tail tile at most once. */
   private void tiles(MethodSpec.Builder m, int rows) {
-    String args = "w, cols, tiled, x, xRows, xStride, xBase, init, initStride, initBase, y, yRows, yStride, yBase, k";
+    String args = "w, cols, tiled, x, xRows, xStride, xBase, init, initStride, initBase, y, yRows, yStride, yBase, k, "
+        + "panel";
     m.beginControlFlow("for (; k + $L <= count; k += $L)", rows, rows)
         .addStatement("rows$L($L)", rows, args)
         .endControlFlow();
@@ -153,9 +155,18 @@ final class RowsProductEmitter {
             + "per column $L weight loads and $L broadcasts feed $L fused multiply-adds.\n",
             rows - 1, panels, panels * rows, panels, rows, panels * rows)
         .addParameters(tileParameters());
+    m.addComment("the tile's x rows interleaved, column by column: one pointer reaches every row's x[c]");
     for (int s = 0; s < rows; s++) {
       String k = s == 0 ? "k" : "k + " + s;
       m.addStatement("int x$L = $L", s, xOff(k));
+    }
+    m.beginControlFlow("for (int c = 0, pc = 0; c < cols; c++, pc += $L)", rows);
+    for (int s = 0; s < rows; s++) {
+      m.addStatement("panel[pc$L] = x[x$L + c]", s == 0 ? "" : " + " + s, s);
+    }
+    m.endControlFlow();
+    for (int s = 0; s < rows; s++) {
+      String k = s == 0 ? "k" : "k + " + s;
       m.addStatement("int i$L = $L", s, initOff(k));
       m.addStatement("int y$L = $L", s, yOff(k));
     }
@@ -168,12 +179,13 @@ final class RowsProductEmitter {
       }
     }
     m.beginControlFlow("for (int c = 0; c < cols; c++)")
-        .addStatement("int o = wOff + c * ($L * L)", group);
+        .addStatement("int o = wOff + c * ($L * L)", group)
+        .addStatement("int pc = c * $L", rows);
     for (int q = 0; q < panels; q++) {
       m.addStatement("$T w$L = $T.fromArray(S, w, o$L)", FLOAT_VECTOR, q, FLOAT_VECTOR, lanes(q));
     }
     for (int s = 0; s < rows; s++) {
-      m.addStatement("$T v$L = $T.broadcast(S, x[x$L + c])", FLOAT_VECTOR, s, FLOAT_VECTOR, s);
+      m.addStatement("$T v$L = $T.broadcast(S, panel[pc$L])", FLOAT_VECTOR, s, FLOAT_VECTOR, s == 0 ? "" : " + " + s);
       for (int q = 0; q < panels; q++) {
         m.addStatement("a$L_$L = w$L.fma(v$L, a$L_$L)", s, q, q, s, s, q);
       }

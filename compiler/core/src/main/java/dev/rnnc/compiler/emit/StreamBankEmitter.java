@@ -140,7 +140,7 @@ final class StreamBankEmitter {
             Fold.plus("s", Fold.times(run.layer(), "STATE")), in)
         .endControlFlow()
         .addStatement("rowsProduct(w.$N, GATE_ROWS, $L + STATE, bankInput, ids, BANK_INPUT_STRIDE, 0, w.$N, 0, 0, "
-            + "inputProjection, ids, GX_STRIDE, 0, count)", weight, in, bias)
+            + "inputProjection, ids, GX_STRIDE, 0, count, productPanel)", weight, in, bias)
         .beginControlFlow("for (int k = 0; k < count; k++)")
         .addStatement("int s = ids[k] * STREAM_STATE");
     cell.fusedUpdate(m, run, "inputProjection", "ids[k] * GX_STRIDE", "state", c(run, "s"), "state", h(run, "s"));

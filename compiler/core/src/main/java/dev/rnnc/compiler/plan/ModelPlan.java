@@ -53,6 +53,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
   public static final String STEP_PROJECTION = "stepProjection";
   public static final String STEP_INPUT = "stepInput";
   public static final String BANK_INPUT = "bankInput";
+  /** Scratch of the blocked product over many rows: one tile's x rows, interleaved column by column. */
+  public static final String PRODUCT_PANEL = "productPanel";
 
   public ModelPlan {
     graph = List.copyOf(graph);
@@ -419,6 +421,10 @@ public record ModelPlan(String packageName, String className, String sourceName,
           "Input projections of every step [batch × steps rows of GX_STRIDE].", f, t);
       add(GATES, "gate scratch", Scale.ONE, gateStride().times(4), null,
           "Gate workspaces of up to four sequences' steps.", f, Pass.STEP, t);
+      add(PRODUCT_PANEL, "product panel", Scale.ONE,
+          inputSize().max(features()).plus(state()).times(blocking.productTile().heights().get(0)), null,
+          "A tile's x rows, interleaved, while rowsProduct multiplies them (widest product input × tile height).",
+          f, Pass.STEP, t);
       if (cell == CellKind.GRU_RESET_BEFORE) {
         add("resetHidden", "r * h scratch", Scale.ONE, hiddenStride().times(2), null,
             "r * h of the current step of two sequences, input of W_hn.", f, Pass.STEP, t);
