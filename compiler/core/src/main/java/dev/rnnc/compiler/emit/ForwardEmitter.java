@@ -253,7 +253,8 @@ final class ForwardEmitter {
     String method = run.name(CELL.get(group));
     String states = "hN, " + group.locals("state", "") + ", "
         + (cell.hasCellState() ? "cN, " + group.locals(cellOffset, "") + ", " : "")
-        + "inputProjection, " + group.locals("row", " * GX_STRIDE") + ", ";
+        + "inputProjection, " + String.join(", ", group.sequences().stream().map(b -> b + " * GX_STRIDE").toList())
+        + ", ";
     String scratch = "gates, " + group.slots("GATE_STRIDE");
     if (!plan.training()) {
       m.addStatement("$N($L$L)", method, states, scratch);
@@ -302,12 +303,20 @@ final class ForwardEmitter {
       m.endControlFlow();
       return m.build();
     }
-    m.addJavadoc("Layer $L over the batch$L: the input projections of all valid steps first, in one blocked product\n"
-            + "over every valid row; then the recurrence, step by step, several running sequences per sweep over W_hh.\n",
+    m.addJavadoc("Layer $L over the batch$L, step by step: per step, the input projections of every running\n"
+            + "sequence in one blocked product with W_ih (into row b of inputProjection, so a step's rows stay in the\n"
+            + "cache), then the recurrence, several running sequences per sweep over W_hh.\n",
             run.layer(), where)
-        .addStatement("rowsProduct(w.$N, GATE_ROWS, $L, in, validRows, $L, 0, w.$N, 0, 0, inputProjection, validRows, "
-            + "GX_STRIDE, 0, validCount, productPanel)", run.name(Member.IH), in, in, run.name(Member.IH_BIAS))
-        .beginControlFlow("for (int s = 0; s < longest; s++)");
+        .beginControlFlow("for (int s = 0; s < longest; s++)")
+        .addStatement("int projected = 0")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("if (lengths[b] > s)")
+        .addStatement("running[projected] = b")
+        .addStatement("runningRows[projected++] = $L", rowOf(run, "b", "s"))
+        .endControlFlow()
+        .endControlFlow()
+        .addStatement("rowsProduct(w.$N, GATE_ROWS, $L, in, runningRows, $L, 0, w.$N, 0, 0, inputProjection, running, "
+            + "GX_STRIDE, 0, projected, productPanel)", run.name(Member.IH), in, in, run.name(Member.IH_BIAS));
     emitRunningGroups(m, run, groups(plan), STEP, "out");
     m.endControlFlow();
     return m.build();

@@ -409,10 +409,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
       addInts("lengths", "sequence lengths", Scale.BATCH, "Valid steps per sequence of the current call.", f, t);
       addInts("validRows", "valid rows", Scale.ROWS, "Rows (b * steps + t) of every valid step of the call.", f, t);
       addInts("running", "running sequences", Scale.BATCH, "Sequences still running at the current step.", f, t);
-      if (blocking.batchedRecurrence()) {
-        addInts("runningRows", "running rows", Scale.BATCH,
-            "Row (b * steps + t) of the current step of each running sequence, in the order of running.", f, t);
-      }
+      addInts("runningRows", "running rows", Scale.BATCH,
+          "Row (b * steps + t) of the current step of each running sequence, in the order of running.", f, t);
       if (config.hasEmbedding()) {
         add("embedded", "gathered embeddings", Scale.ROWS, inputSize(), null,
             "Token embeddings gathered for the call [batch, steps, INPUT_SIZE].", f, t);
