@@ -36,6 +36,14 @@ final class KernelEmitter {
     this.cell = cell;
   }
 
+  /**
+   * Whether the class needs the four-sequence kernels: only the backward pass's W_hh^T product of a trainable model
+   * still sweeps four sequences at a time (the forward pass and the bank multiply many rows with {@code rowsProduct}).
+   */
+  static boolean quadKernels(ModelPlan plan) {
+    return plan.training() && plan.blocking().quadSweeps();
+  }
+
   /** The largest register-blocked group (the packing group): the main loop of a product. */
   private int largest() {
     return plan.blocking().packingGroup();
@@ -75,15 +83,17 @@ final class KernelEmitter {
         .addStatement("matvec(w, rows, cols, x, xA, init, initA, y, yA)")
         .addStatement("matvec(w, rows, cols, x, xB, init, initB, y, yB)")
         .build());
-    type.addMethod(MethodSpec.methodBuilder("matvec4")
-        .addModifiers(KERNEL)
-        .addJavadoc("Four independent products with the same matrix.\n")
-        .addParameters(quadParameters())
-        .addStatement("matvec(w, rows, cols, x, x0, init, init0, y, y0)")
-        .addStatement("matvec(w, rows, cols, x, x1, init, init1, y, y1)")
-        .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
-        .addStatement("matvec(w, rows, cols, x, x3, init, init3, y, y3)")
-        .build());
+    if (quadKernels(plan)) {
+      type.addMethod(MethodSpec.methodBuilder("matvec4")
+          .addModifiers(KERNEL)
+          .addJavadoc("Four independent products with the same matrix.\n")
+          .addParameters(quadParameters())
+          .addStatement("matvec(w, rows, cols, x, x0, init, init0, y, y0)")
+          .addStatement("matvec(w, rows, cols, x, x1, init, init1, y, y1)")
+          .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
+          .addStatement("matvec(w, rows, cols, x, x3, init, init3, y, y3)")
+          .build());
+    }
     type.addMethod(new RowsProductEmitter(plan).scalar());
     type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(float.class)
         .addJavadoc(SIGMOID_DOC)
@@ -491,9 +501,11 @@ final class KernelEmitter {
     for (int group : plan.blocking().groups()) {
       type.addMethod(pairGroup(group));
     }
-    type.addMethod(quadDispatch());
-    for (int panels : new int[] {4, 2, 1}) {
-      type.addMethod(quadGroup(panels));
+    if (quadKernels(plan)) {
+      type.addMethod(quadDispatch());
+      for (int panels : new int[] {4, 2, 1}) {
+        type.addMethod(quadGroup(panels));
+      }
     }
     new RowsProductEmitter(plan).vector().forEach(type::addMethod);
     for (String kind : new String[] {"sigmoid", "tanh"}) {
