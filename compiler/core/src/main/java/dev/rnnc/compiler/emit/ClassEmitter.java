@@ -188,10 +188,10 @@ public final class ClassEmitter {
   private void addKernelDispatch(TypeSpec.Builder type) {
     type.addMethod(dispatch("matvec", KernelEmitter.matvecParameters()));
     type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
-    type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
-    if (plan.bank().map(dev.rnnc.compiler.plan.Node.Bank::fusedStep).orElse(false)) {
-      type.addMethod(dispatch("bankProduct", StreamBankEmitter.productParameters()));
+    if (KernelEmitter.quadKernels(plan)) {
+      type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
     }
+    type.addMethod(dispatch("rowsProduct", RowsProductEmitter.parameters()));
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
         type.addMethod(dispatch(kernel.name(), kernel.parameters()));

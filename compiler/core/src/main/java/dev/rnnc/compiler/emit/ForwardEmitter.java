@@ -66,12 +66,16 @@ final class ForwardEmitter {
     type.addMethod(loadInitialState());
     type.addMethod(runLayers());
     for (LayerRun run : plan.runs()) {
-      for (Group group : groups(plan)) {
-        type.addMethod(recurrentStep(run, group));
+      if (!plan.blocking().batchedRecurrence()) {
+        for (Group group : groups(plan)) {
+          type.addMethod(recurrentStep(run, group));
+        }
       }
       type.addMethod(runLayer(run));
-      for (Group group : groups(plan)) {
-        type.addMethod(processingStep(run, group));
+      if (!plan.blocking().batchedRecurrence()) {
+        for (Group group : groups(plan)) {
+          type.addMethod(processingStep(run, group));
+        }
       }
     }
     type.addMethod(finish());
@@ -249,7 +253,8 @@ final class ForwardEmitter {
     String method = run.name(CELL.get(group));
     String states = "hN, " + group.locals("state", "") + ", "
         + (cell.hasCellState() ? "cN, " + group.locals(cellOffset, "") + ", " : "")
-        + "inputProjection, " + group.locals("row", " * GX_STRIDE") + ", ";
+        + "inputProjection, " + String.join(", ", group.sequences().stream().map(b -> b + " * GX_STRIDE").toList())
+        + ", ";
     String scratch = "gates, " + group.slots("GATE_STRIDE");
     if (!plan.training()) {
       m.addStatement("$N($L$L)", method, states, scratch);
@@ -282,39 +287,104 @@ final class ForwardEmitter {
    * step go through the recurrent weights several at a time.
    */
   private MethodSpec runLayer(LayerRun run) {
-    String ih = run.name(Member.IH);
-    String bias = run.name(Member.IH_BIAS);
     String in = run.inputWidth();
     MethodSpec.Builder m = MethodSpec.methodBuilder(run.name(Member.RUN)).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("Layer $L over the batch$L: the input projections of all valid steps first (four steps per\n"
-            + "sweep over W_ih), then the recurrence, step by step, several running sequences per sweep over W_hh.\n",
-            run.layer(), run.reverse() ? ", backwards in time from each sequence's last valid step" : "")
         .addParameter(FLOATS, "in").addParameter(FLOATS, "out")
-        .addStatement("Weights w = weights")
-        .addStatement("int k = 0")
-        .beginControlFlow("for (; k + 3 < validCount; k += 4)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("int b = validRows[k + 1]")
-        .addStatement("int c = validRows[k + 2]")
-        .addStatement("int d = validRows[k + 3]")
-        .addStatement("matvec4(w.$N, GATE_ROWS, $L, in, a * $L, b * $L, c * $L, d * $L, w.$N, 0, 0, 0, 0, inputProjection, "
-            + "a * GX_STRIDE, b * GX_STRIDE, c * GX_STRIDE, d * GX_STRIDE)", ih, in, in, in, in, in, bias)
+        .addStatement("Weights w = weights");
+    String where = run.reverse() ? ", backwards in time from each sequence's last valid step" : "";
+    if (plan.blocking().batchedRecurrence()) {
+      m.addJavadoc("Layer $L over the batch$L, step by step: per step, the input projections of every running\n"
+          + "sequence in one blocked product with W_ih, then gates = gx + W_hh·h in one blocked product with W_hh, then\n"
+          + "each sequence's update. Projecting step by step keeps a step's gate rows (batch × GX_STRIDE floats) in the\n"
+          + "cache; projecting all steps ahead would write batch × steps rows to memory and read them back.\n",
+          run.layer(), where);
+      m.beginControlFlow("for (int s = 0; s < longest; s++)");
+      batchedStep(m, run);
+      m.endControlFlow();
+      return m.build();
+    }
+    m.addJavadoc("Layer $L over the batch$L, step by step: per step, the input projections of every running\n"
+            + "sequence in one blocked product with W_ih (into row b of inputProjection, so a step's rows stay in the\n"
+            + "cache), then the recurrence, several running sequences per sweep over W_hh.\n",
+            run.layer(), where)
+        .beginControlFlow("for (int s = 0; s < longest; s++)")
+        .addStatement("int projected = 0")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("if (lengths[b] > s)")
+        .addStatement("running[projected] = b")
+        .addStatement("runningRows[projected++] = $L", rowOf(run, "b", "s"))
         .endControlFlow()
-        .beginControlFlow("for (; k + 1 < validCount; k += 2)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("int b = validRows[k + 1]")
-        .addStatement("matvec2(w.$N, GATE_ROWS, $L, in, a * $L, b * $L, w.$N, 0, 0, inputProjection, a * GX_STRIDE, "
-            + "b * GX_STRIDE)", ih, in, in, in, bias)
         .endControlFlow()
-        .beginControlFlow("if (k < validCount)")
-        .addStatement("int a = validRows[k]")
-        .addStatement("matvec(w.$N, GATE_ROWS, $L, in, a * $L, w.$N, 0, inputProjection, a * GX_STRIDE)", ih, in, in,
-            bias)
-        .endControlFlow()
-        .beginControlFlow("for (int s = 0; s < longest; s++)");
+        .addStatement("rowsProduct(w.$N, GATE_ROWS, $L, in, runningRows, $L, 0, w.$N, 0, 0, inputProjection, running, "
+            + "GX_STRIDE, 0, projected, productPanel)", run.name(Member.IH), in, in, run.name(Member.IH_BIAS));
     emitRunningGroups(m, run, groups(plan), STEP, "out");
     m.endControlFlow();
     return m.build();
+  }
+
+  /**
+   * Inside the loop over processing step {@code s}: the running sequences and their rows; gx = b + W_ih·x of all of
+   * them in one blocked product, then gates = gx + W_hh·h in place (into row b of inputProjection, or, training,
+   * the step's row of the gate store), then each sequence's update and output. Each row is summed as the
+   * per-sequence matvec sums it, so results are those of one sequence at a time, bit for bit.
+   */
+  private void batchedStep(MethodSpec.Builder m, LayerRun run) {
+    int stateIndex = run.stateIndex();
+    String in = run.inputWidth();
+    String hBase = Fold.times(stateIndex, "batch * STATE");
+    String storeBase = Fold.times(stateIndex, "maxRows * GATE_STRIDE");
+    m.addStatement("int count = 0")
+        .beginControlFlow("for (int b = 0; b < batch; b++)")
+        .beginControlFlow("if (lengths[b] > s)")
+        .addStatement("running[count] = b")
+        .addStatement("runningRows[count++] = $L", rowOf(run, "b", "s"))
+        .endControlFlow()
+        .endControlFlow();
+    String projection = "rowsProduct(w.$N, GATE_ROWS, $L, in, runningRows, $L, 0, w.$N, 0, 0, $L, $L, $L, $L, count, "
+        + "productPanel)";
+    String recurrence = "rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, $L, $L, $L, $L, $L, $L, $L, count, "
+        + "productPanel)";
+    String ih = run.name(Member.IH);
+    String bias = run.name(Member.IH_BIAS);
+    String hh = run.name(Member.HH);
+    if (plan.training()) {
+      m.beginControlFlow("if (training)")
+          .addStatement(projection, ih, in, in, bias, "gateStore", "runningRows", "GATE_STRIDE", storeBase)
+          .addStatement(recurrence, hh, hBase, "gateStore", "GATE_STRIDE", storeBase, "gateStore", "runningRows",
+              "GATE_STRIDE", storeBase)
+          .nextControlFlow("else");
+    }
+    m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0")
+        .addStatement(recurrence, hh, hBase, "inputProjection", "GX_STRIDE", "0", "inputProjection", "running",
+            "GX_STRIDE", "0");
+    if (plan.training()) {
+      m.endControlFlow();
+    }
+    m.beginControlFlow("for (int i = 0; i < count; i++)")
+        .addStatement("int b = running[i]")
+        .addStatement("int row = runningRows[i]")
+        .addStatement("int state = $L", Fold.state(stateIndex, "b", "STATE"));
+    String cellOffset = "state";
+    if (cell.hasCellState() && run.projection()) {
+      m.addStatement("int cell = $L", Fold.state(stateIndex, "b", "HIDDEN"));
+      cellOffset = "cell";
+    }
+    String c = cell.hasCellState() ? "cN" : null;
+    String cOff = cell.hasCellState() ? cellOffset : null;
+    if (plan.training()) {
+      m.beginControlFlow("if (training)");
+      cell.fusedUpdate(m, run, "gateStore", "gateOffset(" + stateIndex + ", row)", c, cOff, "hN", "state");
+      if (cell.hasCellState()) {
+        m.addStatement("System.arraycopy(cN, $L, cellStore, $L, HIDDEN)", cellOffset, Fold.store(stateIndex, "row"));
+      }
+      m.nextControlFlow("else");
+      cell.fusedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
+      m.endControlFlow();
+    } else {
+      cell.fusedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
+    }
+    m.addStatement("System.arraycopy(hN, state, out, $L, STATE)", Fold.plus("row * FEATURES", directionOffset(run)))
+        .endControlFlow();
   }
 
   /**

@@ -46,6 +46,14 @@ final class KernelEmitter {
     this.cell = cell;
   }
 
+  /**
+   * Whether the class needs the four-sequence kernels: only the backward pass's W_hh^T product of a trainable model
+   * still sweeps four sequences at a time (the forward pass and the bank multiply many rows with {@code rowsProduct}).
+   */
+  static boolean quadKernels(ModelPlan plan) {
+    return plan.training() && plan.blocking().quadSweeps();
+  }
+
   /** The largest register-blocked group (the packing group): the main loop of a product. */
   private int largest() {
     return plan.blocking().packingGroup();
@@ -85,18 +93,18 @@ final class KernelEmitter {
         .addStatement("matvec(w, rows, cols, x, xA, init, initA, y, yA)")
         .addStatement("matvec(w, rows, cols, x, xB, init, initB, y, yB)")
         .build());
-    type.addMethod(MethodSpec.methodBuilder("matvec4")
-        .addModifiers(KERNEL)
-        .addJavadoc("Four independent products with the same matrix.\n")
-        .addParameters(Params.scalarForm(quadParameters()))
-        .addStatement("matvec(w, rows, cols, x, x0, init, init0, y, y0)")
-        .addStatement("matvec(w, rows, cols, x, x1, init, init1, y, y1)")
-        .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
-        .addStatement("matvec(w, rows, cols, x, x3, init, init3, y, y3)")
-        .build());
-    if (plan.bank().map(dev.rnnc.compiler.plan.Node.Bank::fusedStep).orElse(false)) {
-      type.addMethod(StreamBankEmitter.scalarProduct());
+    if (quadKernels(plan)) {
+      type.addMethod(MethodSpec.methodBuilder("matvec4")
+          .addModifiers(KERNEL)
+          .addJavadoc("Four independent products with the same matrix.\n")
+          .addParameters(Params.scalarForm(quadParameters()))
+          .addStatement("matvec(w, rows, cols, x, x0, init, init0, y, y0)")
+          .addStatement("matvec(w, rows, cols, x, x1, init, init1, y, y1)")
+          .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
+          .addStatement("matvec(w, rows, cols, x, x3, init, init3, y, y3)")
+          .build());
     }
+    type.addMethod(new RowsProductEmitter(plan).scalar());
     type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(float.class)
         .addJavadoc(SIGMOID_DOC)
         .addParameter(float.class, "v")
@@ -529,13 +537,13 @@ final class KernelEmitter {
     for (int group : plan.blocking().groups()) {
       type.addMethod(pairGroup(group));
     }
-    type.addMethod(quadDispatch());
-    for (int panels : new int[] {4, 2, 1}) {
-      type.addMethod(quadGroup(panels));
+    if (quadKernels(plan)) {
+      type.addMethod(quadDispatch());
+      for (int panels : new int[] {4, 2, 1}) {
+        type.addMethod(quadGroup(panels));
+      }
     }
-    if (plan.bank().map(dev.rnnc.compiler.plan.Node.Bank::fusedStep).orElse(false)) {
-      StreamBankEmitter.vectorProduct().forEach(type::addMethod);
-    }
+    new RowsProductEmitter(plan).vector().forEach(type::addMethod);
     for (String kind : new String[] {"sigmoid", "tanh"}) {
       VectorCode body = new VectorCode();
       if (kind.equals("sigmoid")) {
@@ -759,8 +767,12 @@ final class KernelEmitter {
 
   /** The weight vector of panel {@code k} at byte offset {@code o} of the aligned weights {@code w}. */
   private CodeBlock load(int k) {
-    String offset = k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES");
-    return bf16() ? CodeBlock.of("widen(w, $L)", offset)
+    return weightLoad(plan, k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES"));
+  }
+
+  /** A vector of L weights at byte offset {@code offset} of the aligned weights {@code w}, widened if bf16. */
+  static CodeBlock weightLoad(ModelPlan plan, String offset) {
+    return plan.weightPrecision() == WeightPrecision.BF16 ? CodeBlock.of("widen(w, $L)", offset)
         : CodeBlock.of("$T.fromMemorySegment(S, w, $L, NATIVE)", FLOAT_VECTOR, offset);
   }
 

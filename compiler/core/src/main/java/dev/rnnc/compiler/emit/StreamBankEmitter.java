@@ -6,7 +6,6 @@ import static dev.rnnc.compiler.emit.Types.INTS;
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
-import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.Member;
@@ -23,9 +22,8 @@ import javax.lang.model.element.Modifier;
  * <p>The bank's private model instance has maxBatch = capacity and maxLength = 1, so its workspaces hold a row per
  * stream of a call. Per layer, a cell with a fused step (RNN, LSTM) gathers every stream's {@code [x; h]} row
  * into {@code bankInput} and multiplies all of them by the packed {@code [W_ih | W_hh]} in one blocked product
- * ({@code bankProduct}: panel groups outermost, each swept over tiles of four streams while its weights are in
- * cache, every weight vector loaded once feeding four streams' accumulators; a pair and a single stream finish
- * the call), then updates each stream's state in place in the bank's array. A GRU runs tiles of two streams: their
+ * ({@code rowsProduct}, see {@link RowsProductEmitter}: tiles of streams, every weight vector loaded once feeding
+ * the whole tile's accumulators), then updates each stream's state in place in the bank's array. A GRU runs tiles of two streams: their
  * input projections in one sweep over W_ih and the forward pass's pair step over W_hh. Every row is summed in the order of the single-stream
  * {@code step} (the kernels differ only in how many rows share a weight load), so a stream's results equal
  * stepping it alone, bit for bit. A block of one stream's steps runs the streaming step itself.
@@ -58,12 +56,6 @@ final class StreamBankEmitter {
           .addJavadoc("Row stride of the bank's gathered [x; h] rows: the widest layer input plus STATE.\n")
           .initializer("$L", Math.max(plan.config().inputSize(), plan.config().featureSize())
               + plan.config().stateSize()).build());
-    }
-    if (bank.fusedStep()) {
-      type.addField(FieldSpec.builder(int.class, "BANK_BLOCK_COLUMNS", Modifier.STATIC, Modifier.FINAL)
-          .addJavadoc("Columns per cache block of the bank's product for four panels: $L bytes of weights.\n",
-              bank.cacheBlockBytes())
-          .initializer("Math.max(1, $L / (16 * LANES))", bank.cacheBlockBytes()).build());
     }
     type.addMethod(MethodSpec.methodBuilder("newStreamBank").addModifiers(Modifier.PUBLIC)
         .addJavadoc("A stream bank over this model's weights holding at most {@code capacity} streams; see\n"
@@ -126,8 +118,8 @@ final class StreamBankEmitter {
   }
 
   /**
-   * One layer of a call's streams with a fused step: gather every stream's [x; h] row, multiply them all by
-   * [W_ih | W_hh] (the blocked product in tiles of four streams, then a pair and a single one), update each state.
+   * One layer of a call's streams with a fused step: gather every stream's [x; h] row (row ids[i] of bankInput),
+   * multiply them all by [W_ih | W_hh] in one blocked product (rowsProduct, rows listed by ids), update each state.
    */
   private MethodSpec fusedLayer(LayerRun run) {
     String in = run.inputWidth();
@@ -140,28 +132,18 @@ final class StreamBankEmitter {
         .addParameter(FLOATS, "inputs").addParameter(INTS, "tokens")
         .addStatement("Weights w = weights")
         .beginControlFlow("for (int i = 0; i < count; i++)")
-        .addStatement("int s = ids[i] * STREAM_STATE");
+        .addStatement("int s = ids[i] * STREAM_STATE")
+        .addStatement("int row = ids[i] * BANK_INPUT_STRIDE");
     String[] src = layerInput(run, "i", "s");
-    m.addStatement("System.arraycopy($L, $L, bankInput, i * BANK_INPUT_STRIDE, $L)", src[0], src[1], in)
-        .addStatement("System.arraycopy(state, $L, bankInput, i * BANK_INPUT_STRIDE + $L, STATE)",
+    m.addStatement("System.arraycopy($L, $L, bankInput, row, $L)", src[0], src[1], in)
+        .addStatement("System.arraycopy(state, $L, bankInput, row + $L, STATE)",
             Fold.plus("s", Fold.times(run.layer(), "STATE")), in)
         .endControlFlow()
-        .addStatement("int full = count - count % 4")
-        .addStatement("bankProduct(w.$N, GATE_ROWS, $L + STATE, bankInput, BANK_INPUT_STRIDE, full, w.$N, "
-            + "inputProjection, GX_STRIDE)", weight, in, bias)
-        .addStatement("int i = full")
-        .beginControlFlow("if (i + 2 <= count)")
-        .addStatement("matvec2(w.$N, GATE_ROWS, $L + STATE, bankInput, i * BANK_INPUT_STRIDE, (i + 1) * BANK_INPUT_STRIDE, "
-            + "w.$N, 0, 0, inputProjection, i * GX_STRIDE, (i + 1) * GX_STRIDE)", weight, in, bias)
-        .addStatement("i += 2")
-        .endControlFlow()
-        .beginControlFlow("if (i < count)")
-        .addStatement("matvec(w.$N, GATE_ROWS, $L + STATE, bankInput, i * BANK_INPUT_STRIDE, w.$N, 0, inputProjection, "
-            + "i * GX_STRIDE)", weight, in, bias)
-        .endControlFlow()
+        .addStatement("rowsProduct(w.$N, GATE_ROWS, $L + STATE, bankInput, ids, BANK_INPUT_STRIDE, 0, w.$N, 0, 0, "
+            + "inputProjection, ids, GX_STRIDE, 0, count, productPanel)", weight, in, bias)
         .beginControlFlow("for (int k = 0; k < count; k++)")
         .addStatement("int s = ids[k] * STREAM_STATE");
-    cell.fusedUpdate(m, run, "inputProjection", "k * GX_STRIDE", "state", c(run, "s"), "state", h(run, "s"));
+    cell.fusedUpdate(m, run, "inputProjection", "ids[k] * GX_STRIDE", "state", c(run, "s"), "state", h(run, "s"));
     m.endControlFlow();
     return m.build();
   }
@@ -270,86 +252,6 @@ final class StreamBankEmitter {
         group.slots("GATE_STRIDE"));
   }
 
-  // ------------------------------------------------------------------------------------ the blocked product
-
-  /** Parameters of {@code bankProduct}. */
-  static List<ParameterSpec> productParameters() {
-    return Params.of("%w", "rows", "cols", "[]x", "xStride", "count", "[]init", "[]y", "yStride");
-  }
-
-  private static final String PRODUCT_DOC = "y[i] = init + W·x[i] for rows i < count (a multiple of four) of x and y,"
-      + " row strides xStride and yStride:\nevery row summed in the order of {@code matvec}.\n";
-
-  /** The scalar {@code bankProduct}: one {@code matvec} per row. */
-  static MethodSpec scalarProduct() {
-    return MethodSpec.methodBuilder("bankProduct").addModifiers(Modifier.STATIC)
-        .addJavadoc(PRODUCT_DOC)
-        .addParameters(Params.scalarForm(productParameters()))
-        .beginControlFlow("for (int i = 0; i < count; i++)")
-        .addStatement("matvec(w, rows, cols, x, i * xStride, init, 0, y, i * yStride)")
-        .endControlFlow()
-        .build();
-  }
-
-  /**
-   * The vector {@code bankProduct}: panel-group-major, so that a group of four panels (sixteen accumulators per
-   * four streams) is swept over every tile of four streams while its weights are in cache, instead of the whole
-   * matrix streaming through the core once per tile.
-   */
-  static List<MethodSpec> vectorProduct() {
-    MethodSpec.Builder product = MethodSpec.methodBuilder("bankProduct").addModifiers(Modifier.STATIC)
-        .addJavadoc(PRODUCT_DOC + "Panel groups outermost: each group's weights are reused by every tile of four rows.\n")
-        .addParameters(Params.vectorForm(productParameters()))
-        .addStatement("int panels = (rows + L - 1) / L")
-        .addStatement("int p = 0")
-        .addStatement("int o = 0")
-        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
-        .addStatement("bankTiles4(w, o, 8 * L, cols, p * L, x, xStride, count, init, y, yStride)")
-        .addStatement("bankTiles4(w, o + 4 * L, 8 * L, cols, (p + 4) * L, x, xStride, count, init, y, yStride)")
-        .endControlFlow();
-    int[][] tails = {{4, 4}, {2, 2}};
-    for (int[] tail : tails) {
-      product.beginControlFlow("if (p + $L <= panels)", tail[0])
-          .addStatement("bankTiles$L(w, o, $L * L, cols, p * L, x, xStride, count, init, y, yStride)", tail[0], tail[0])
-          .addStatement("p += $L", tail[0])
-          .addStatement("o += $L * L * cols", tail[0])
-          .endControlFlow();
-    }
-    product.beginControlFlow("if (p < panels)")
-        .addStatement("bankTiles1(w, o, L, cols, p * L, x, xStride, count, init, y, yStride)")
-        .endControlFlow();
-    List<MethodSpec> methods = new java.util.ArrayList<>();
-    methods.add(product.build());
-    for (int panels : new int[] {4, 2, 1}) {
-      methods.add(MethodSpec.methodBuilder("bankTiles" + panels).addModifiers(Modifier.STATIC)
-          .addJavadoc("$L panel(s) at weight offset wOff (column stride {@code stride}), rows r.. of the output, for\n"
-              + "every tile of four of the {@code count} input rows, in blocks of BANK_BLOCK_COLUMNS columns so that\n"
-              + "a block's weights stay in the L1 cache across the tiles; a block continues each row's sum from the\n"
-              + "one before (stored and reloaded unchanged), so the order of the sum is that of one sweep.\n", panels)
-          .addParameters(Params.vectorForm(Params.of("%w", "wOff", "stride", "cols", "r", "[]x", "xStride", "count",
-              "[]init", "[]y", "yStride")))
-          .addStatement("int block = BANK_BLOCK_COLUMNS * 4 / $L", panels)
-          .beginControlFlow("for (int c = 0; c < cols; c += block)")
-          .addStatement("int n = Math.min(block, cols - c)")
-          .addStatement("int o = wOff + c * stride")
-          .beginControlFlow("for (int i = 0; i < count; i += 4)")
-          .addStatement("int x0 = i * xStride + c")
-          .addStatement("int y0 = i * yStride + r")
-          .beginControlFlow("if (c == 0)")
-          .addStatement("mv$Lx4(w, o, stride, n, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride, init, "
-              + "r, r, r, r, y, y0, y0 + yStride, y0 + 2 * yStride, y0 + 3 * yStride)", panels)
-          .nextControlFlow("else")
-          .addStatement("mv$Lx4(w, o, stride, n, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride, y, "
-              + "y0, y0 + yStride, y0 + 2 * yStride, y0 + 3 * yStride, y, y0, y0 + yStride, y0 + 2 * yStride, "
-              + "y0 + 3 * yStride)", panels)
-          .endControlFlow()
-          .endControlFlow()
-          .endControlFlow()
-          .build());
-    }
-    return methods;
-  }
-
   /** A block of one stream's steps: the streaming step itself, on the stream's state swapped in and out. */
   private MethodSpec block() {
     String out = plan.hasHead() ? "stepPrediction" : "stepOutput";
@@ -387,7 +289,7 @@ final class StreamBankEmitter {
         .superclass(Types.ABSTRACT_STREAM_BANK)
         .addJavadoc("Many streams of this model stepped together: {@code open()}, {@code step(ids, count, inputs, outputs)}"
             + "$L,\n{@code process} for a block of one stream's steps, snapshots; see {@link $T}.\n\n"
-            + "<p>A step of K streams runs in tiles of $L streams: each weight loaded serves the whole tile, so weight\n"
+            + "<p>A step of K streams runs in tiles of up to $L streams: each weight loaded serves the whole tile, so weight\n"
             + "traffic per stream falls by that factor. Each stream's results equal stepping it alone\n"
             + "with {@link #step} of the model, bit for bit. Allocates nothing after construction; not thread-safe\n"
             + "(one bank per thread, sharing the {@link Weights}).\n",

@@ -7,13 +7,19 @@ import java.util.List;
  *
  * @param fusedStep         the streaming step multiplies one packed [W_ih | W_hh] by [x; h] (cells whose every
  *                          gate adds both products unscaled: RNN and LSTM, not GRU)
- * @param quadSweeps        the recurrence (and its backward W_hh^T product) also runs four sequences per sweep over
- *                          the recurrent weights (cells whose step is one matrix product: not GRU)
+ * @param quadSweeps        the backward pass's W_hh^T product also runs four sequences per sweep over the recurrent
+ *                          weights (cells whose step is one matrix product: not GRU)
+ * @param batchedRecurrence the forward recurrence multiplies the h of every sequence still running at a step by
+ *                          W_hh in one blocked product ({@link #productTile}), then updates each sequence (cells
+ *                          whose step is one matrix product plus an update: not GRU, which runs pair sweeps)
  * @param fusedCrossEntropy cross-entropy on a softmax head reuses the forward softmax and its log-sum-exp
  * @param groups            panels per register-blocked matrix–vector group, largest first; the first is the
  *                          packing group
+ * @param productTile       the register tile of the blocked products over many rows (input projections of all
+ *                          steps, the recurrence over a batch, a stream bank's step)
  */
-public record Blocking(boolean fusedStep, boolean quadSweeps, boolean fusedCrossEntropy, List<Integer> groups) {
+public record Blocking(boolean fusedStep, boolean quadSweeps, boolean batchedRecurrence, boolean fusedCrossEntropy,
+    List<Integer> groups, ProductTile productTile) {
   public Blocking {
     groups = List.copyOf(groups);
   }
@@ -21,5 +27,29 @@ public record Blocking(boolean fusedStep, boolean quadSweeps, boolean fusedCross
   /** The largest group, which the weights are packed for. */
   public int packingGroup() {
     return groups.get(0);
+  }
+
+  /**
+   * Register tile of {@code y_k = init_k + W·x_k} over a list of rows k: {@code panels} vector registers of output
+   * rows (inside one packing group, so their weights are one column-major stream) times a tile of input rows, one
+   * accumulator each; per column, {@code panels} weight loads and one broadcast per input row feed
+   * {@code panels × rows} fused multiply-adds. Vectors of at least {@code wideLanes} floats mean AVX-512 (or
+   * wider), which has 32 vector registers: tiles of {@code wideRows} input rows; narrower vectors (AVX2, NEON) have
+   * 16 and take {@code narrowRows}. Fewer rows than a tile run in the {@code tails} (then pairs and single rows
+   * through the matrix–vector kernels, whose accumulators cover a whole packing group).
+   */
+  public record ProductTile(int panels, int wideLanes, int wideRows, int narrowRows, List<Integer> tails) {
+    public ProductTile {
+      tails = List.copyOf(tails);
+    }
+
+    /** Every tile height a kernel is emitted for, largest first. */
+    public List<Integer> heights() {
+      java.util.TreeSet<Integer> all = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+      all.add(wideRows);
+      all.add(narrowRows);
+      all.addAll(tails);
+      return List.copyOf(all);
+    }
   }
 }

@@ -57,6 +57,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
   public static final String STEP_PROJECTION = "stepProjection";
   public static final String STEP_INPUT = "stepInput";
   public static final String BANK_INPUT = "bankInput";
+  /** Scratch of the blocked product over many rows: one tile's x rows, interleaved column by column. */
+  public static final String PRODUCT_PANEL = "productPanel";
 
   public ModelPlan {
     graph = List.copyOf(graph);
@@ -262,8 +264,10 @@ public record ModelPlan(String packageName, String className, String sourceName,
       this.training = config.training() != null;
       boolean fusedCrossEntropy = training && config.training().loss() == ModelConfig.Loss.CROSS_ENTROPY
           && config.hasHead() && config.headActivation() == HeadActivation.SOFTMAX;
-      this.blocking = new Blocking(streaming && !cell.isGru(), !cell.isGru(), fusedCrossEntropy,
-          List.of(8, 4, 2, 1));
+      // 2 panels x 14 rows: 28 of AVX-512's 32 registers accumulate, 2 hold weights, 1 the broadcast; 2 x 6 (15 of
+      // 16) on narrower vectors; per column 2 loads + 14 broadcasts feed 28 FMAs (Zen 4 splits each into 2 x 256)
+      this.blocking = new Blocking(streaming && !cell.isGru(), !cell.isGru(), !cell.isGru(),
+          fusedCrossEntropy, List.of(8, 4, 2, 1), new Blocking.ProductTile(2, 16, 14, 6, List.of(8, 4)));
     }
 
     ModelPlan plan(String packageName, String enclosingClass, String className, String sourceName, String sha256,
@@ -455,6 +459,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
       addInts("lengths", "sequence lengths", Scale.BATCH, "Valid steps per sequence of the current call.", f, t);
       addInts("validRows", "valid rows", Scale.ROWS, "Rows (b * steps + t) of every valid step of the call.", f, t);
       addInts("running", "running sequences", Scale.BATCH, "Sequences still running at the current step.", f, t);
+      addInts("runningRows", "running rows", Scale.BATCH,
+          "Row (b * steps + t) of the current step of each running sequence, in the order of running.", f, t);
       if (config.hasEmbedding()) {
         add("embedded", "gathered embeddings", Scale.ROWS, inputSize(), null,
             "Token embeddings gathered for the call [batch, steps, INPUT_SIZE].", f, t);
@@ -463,6 +469,10 @@ public record ModelPlan(String packageName, String className, String sourceName,
           "Input projections of every step [batch × steps rows of GX_STRIDE].", f, t);
       add(GATES, "gate scratch", Scale.ONE, gateStride().times(4), null,
           "Gate workspaces of up to four sequences' steps.", f, Pass.STEP, t);
+      add(PRODUCT_PANEL, "product panel", Scale.ONE,
+          inputSize().max(features()).plus(state()).times(blocking.productTile().heights().get(0)), null,
+          "A tile's x rows, interleaved, while rowsProduct multiplies them (widest product input × tile height).",
+          f, Pass.STEP, t);
       if (cell == CellKind.GRU_RESET_BEFORE) {
         add("resetHidden", "r * h scratch", Scale.ONE, hiddenStride().times(2), null,
             "r * h of the current step of two sequences, input of W_hn.", f, Pass.STEP, t);
@@ -528,7 +538,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
      * The stream bank. Its private model instance has maxBatch = the bank's capacity and maxLength = 1, so the
      * whole-sequence input projections hold one gate row per stream of a call. Cells with a fused step gather
      * every stream's {@code [x; h]} row into {@link #BANK_INPUT} and multiply them all by {@code [W_ih | W_hh]}
-     * in one blocked product (each weight panel group swept over four streams at a time while it is in cache);
+     * in one blocked product ({@link Blocking#productTile}: every weight load serves a tile of streams);
      * GRUs project inputs and step two streams per sweep over W_hh. The states live in the bank's own array,
      * {@code capacity × state floats}.
      */
@@ -540,8 +550,9 @@ public record ModelPlan(String packageName, String className, String sourceName,
             "[x; h] of the current layer of every stream of a stream-bank call, one BANK_INPUT_STRIDE row each.",
             Pass.STEP);
       }
-      List<Integer> sweeps = blocking.fusedStep() ? List.of(4, 2, 1) : List.of(2, 1);
-      return new Node.Bank(sweeps, blocking.fusedStep(), input, INPUT_PROJECTION, 24 * 1024);
+      Blocking.ProductTile tile = blocking.productTile();
+      List<Integer> sweeps = blocking.fusedStep() ? tile.heights() : List.of(2, 1);
+      return new Node.Bank(sweeps, blocking.fusedStep(), input, INPUT_PROJECTION);
     }
 
     private Width bankInputStride() {

@@ -52,8 +52,9 @@ public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Nod
    * The generated stream bank ({@code Model.Bank}) of a unidirectional model: many streams' states in one array,
    * advanced together so that one sweep over each layer's weights serves several streams.
    *
-   * @param sweeps      streams per sweep over a layer's weights, largest first (the kernels' quad/pair/single
-   *                    widths); a call's streams are tiled by these
+   * @param sweeps      streams per sweep over a layer's weights, largest first: with a fused step the tile heights
+   *                    of the blocked product ({@link Blocking.ProductTile#heights}), else (GRU) the pair and single
+   *                    sweeps a call's streams are tiled by
    * @param fusedStep   whether every stream's gathered {@code [x; h]} row is multiplied by the packed
    *                    {@code [W_ih | W_hh]}, exactly as the single-stream {@code step} does (so results agree bit
    *                    for bit), in one blocked product over all of a call's streams; else (GRU) the input
@@ -61,10 +62,8 @@ public sealed interface Node permits Node.Embedding, LayerRun, Node.Dropout, Nod
    * @param input       workspace of the gathered {@code [x; h]} rows, one per stream of a call (fused step only),
    *                    else {@code null}
    * @param gates       workspace of the gate pre-activations, one row per stream of a call
-   * @param cacheBlockBytes bytes of weights the blocked product sweeps over all of a call's streams before it moves
-   *                    on (half of a common 48 KB L1 data cache: the streams' inputs and sums need the rest)
    */
-  record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates, int cacheBlockBytes)
+  record Bank(java.util.List<Integer> sweeps, boolean fusedStep, String input, String gates)
       implements Node {
     public Bank {
       sweeps = java.util.List.copyOf(sweeps);

@@ -35,7 +35,8 @@ public record Width(String code, String description, IntUnaryOperator atLanes) {
 
   /** {@code count} of these side by side. */
   public Width times(int count) {
-    return count == 1 ? this : new Width(count + " * " + code, count + " × " + description,
+    String factor = code.contains(" + ") ? "(" + code + ")" : code;
+    return count == 1 ? this : new Width(count + " * " + factor, count + " × " + description,
         lanes -> count * atLanes.applyAsInt(lanes));
   }
 

@@ -28,9 +28,39 @@ import org.junit.jupiter.api.TestFactory;
  * loads between streams). Both kernel paths, every cell kind, projection and peepholes, embeddings, heads.
  */
 class StreamBankTest {
-  private static final int CAPACITY = 11;
+  /**
+   * Enough streams that a step's call reaches every tile of the blocked product (14, 8, 4 rows, then a pair and a
+   * single row) in one call, not only the remainders.
+   */
+  private static final int CAPACITY = 32;
 
   static final List<String> SPECS = List.of("""
+      model: LstmWide
+      package: t.bank
+      cell: lstm
+      input: 7
+      hidden: 40
+      layers: 2
+      limits: {max_length: 5, max_batch: 2}
+      """, """
+      model: RnnWide
+      package: t.bank
+      cell: rnn
+      input: 9
+      hidden: 130
+      mode: many_to_many
+      head: {size: 4, activation: linear}
+      limits: {max_length: 5, max_batch: 2}
+      """, """
+      model: LstmProjPeepWide
+      package: t.bank
+      cell: lstm
+      input: 6
+      hidden: 36
+      proj_size: 20
+      peepholes: true
+      limits: {max_length: 5, max_batch: 2}
+      """, """
       model: Lstm
       package: t.bank
       cell: lstm
@@ -144,8 +174,9 @@ class StreamBankTest {
     int[] ids = new int[CAPACITY];
     byte[] snapshot = new byte[bank.snapshotSize()];
     byte[] expected = new byte[bank.snapshotSize()];
-    // start with enough streams that steps reach the tiles of four (the blocked product), not only the remainders
-    for (int i = 0; i < 8; i++) {
+    // start with enough streams that steps reach every tile of the blocked product, not only the remainders (the
+    // first three specs have gate rows in whole packing groups of 16-lane panels plus a tail, so tiles run)
+    for (int i = 0; i < 30; i++) {
       int id = bank.open();
       assertEquals(oracle.open(), id);
       open.add(id);

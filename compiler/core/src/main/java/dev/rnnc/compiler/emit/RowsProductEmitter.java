@@ -1,0 +1,207 @@
+package dev.rnnc.compiler.emit;
+
+import static dev.rnnc.compiler.emit.Types.FLOAT_VECTOR;
+
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.ParameterSpec;
+import dev.rnnc.compiler.plan.Blocking.ProductTile;
+import dev.rnnc.compiler.plan.ModelPlan;
+import java.util.ArrayList;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * The blocked matrix product over a list of rows, {@code rowsProduct}: y_k = init_k + W·x_k for every listed row
+ * k, W packed in panels ({@link dev.rnnc.runtime.Packing}). It is what runs whenever many rows meet the same
+ * weights: the input projections of every valid step, the recurrent product of every sequence still running at
+ * a step, and the fused step of a stream bank's streams.
+ *
+ * <p>The vector form is register-blocked by the plan's {@link ProductTile}: for a tile of input rows, the output
+ * panels are taken {@code panels} at a time inside their packing group, one accumulator per (panel, row); per
+ * column the kernel loads the panels' weights once and broadcasts each row's x, so every weight load feeds the
+ * whole tile. Rows are the outer loop, so a tile's x rows stay in the L1 cache while the weights stream from L2
+ * once per tile. Every output element is still one chain of fused multiply-adds over the columns in ascending
+ * order, started from init, exactly as the matrix–vector kernels sum it: results equal theirs bit for bit, which
+ * is what lets a stream bank equal stepping each stream alone and the batched recurrence equal the per-sequence
+ * one.
+ */
+final class RowsProductEmitter {
+  private static final Modifier[] KERNEL = {Modifier.STATIC};
+
+  private final ModelPlan plan;
+  private final ProductTile tile;
+
+  RowsProductEmitter(ModelPlan plan) {
+    this.plan = plan;
+    this.tile = plan.blocking().productTile();
+  }
+
+  static List<ParameterSpec> parameters() {
+    return Params.of("%w", "rows", "cols", "[]x", "#xRows", "xStride", "xBase", "[]init", "initStride", "initBase",
+        "[]y", "#yRows", "yStride", "yBase", "count", "[]panel");
+  }
+
+  private static List<ParameterSpec> tileParameters() {
+    return Params.of("%w", "cols", "tiled", "[]x", "#xRows", "xStride", "xBase", "[]init", "initStride", "initBase",
+        "[]y", "#yRows", "yStride", "yBase", "k", "[]panel");
+  }
+
+  private static final String DOC =
+      "y[yRows[k] * yStride + yBase, + rows) = init[yRows[k] * initStride + initBase, + rows)\n"
+      + "    + W·x[xRows[k] * xStride + xBase, + cols) for k < count:\n"
+      + "one product over many rows (initStride 0: the same init, a bias, for all; y may be init, in place).\n"
+      + "Every row is summed in the order of {@code matvec}, so results equal one matvec per row bit for bit.\n"
+      + "{@code panel} is scratch for a tile's x rows, interleaved ({@code cols × tile height} floats).\n";
+
+  private static String xOff(String k) {
+    return "xRows[" + k + "] * xStride + xBase";
+  }
+
+  private static String initOff(String k) {
+    return "yRows[" + k + "] * initStride + initBase";
+  }
+
+  private static String yOff(String k) {
+    return "yRows[" + k + "] * yStride + yBase";
+  }
+
+  /** The scalar form: one {@code matvec} per row. */
+  MethodSpec scalar() {
+    return MethodSpec.methodBuilder("rowsProduct").addModifiers(KERNEL)
+        .addJavadoc(DOC)
+        .addParameters(Params.scalarForm(parameters()))
+        .beginControlFlow("for (int k = 0; k < count; k++)")
+        .addStatement("matvec(w, rows, cols, x, $L, init, $L, y, $L)", xOff("k"), initOff("k"), yOff("k"))
+        .endControlFlow()
+        .build();
+  }
+
+  /** The vector form: the dispatcher over tiles and tails, then one kernel per tile height. */
+  List<MethodSpec> vector() {
+    int group = plan.blocking().packingGroup();
+    MethodSpec.Builder m = MethodSpec.methodBuilder("rowsProduct").addModifiers(KERNEL)
+        .addJavadoc(DOC)
+        .addJavadoc("Tiles of $L rows ($L on vectors narrower than $L lanes) × $L panels over the panels of whole packing\n"
+            + "groups; fewer rows than a tile in tiles of $L, then pairs and single rows through matvec2/matvec; the\n"
+            + "panels beyond the whole groups of the tiled rows through the group kernels, one row at a time.\n",
+            tile.wideRows(), tile.narrowRows(), tile.wideLanes(), tile.panels(), tile.tails())
+        .addParameters(Params.vectorForm(parameters()))
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int tiled = panels - panels % $L", group)
+        .addStatement("int k = 0")
+        .beginControlFlow("if (tiled > 0)")
+        .beginControlFlow("if (L >= $L)", tile.wideLanes());
+    tiles(m, tile.wideRows());
+    m.nextControlFlow("else");
+    tiles(m, tile.narrowRows());
+    m.endControlFlow()
+        .endControlFlow()
+        .addStatement("int tiledRows = k")
+        .beginControlFlow("for (; k + 2 <= count; k += 2)")
+        .addStatement("matvec2(w, rows, cols, x, $L, $L, init, $L, $L, y, $L, $L)", xOff("k"), xOff("k + 1"),
+            initOff("k"), initOff("k + 1"), yOff("k"), yOff("k + 1"))
+        .endControlFlow()
+        .beginControlFlow("if (k < count)")
+        .addStatement("matvec(w, rows, cols, x, $L, init, $L, y, $L)", xOff("k"), initOff("k"), yOff("k"))
+        .endControlFlow()
+        .beginControlFlow("if (tiled < panels)")
+        .addComment("the panels past the whole groups, for the rows the tiles covered")
+        .beginControlFlow("for (int i = 0; i < tiledRows; i++)")
+        .addStatement("int xo = $L", xOff("i"))
+        .addStatement("int io = $L", initOff("i"))
+        .addStatement("int yo = $L", yOff("i"))
+        .addStatement("int p = tiled")
+        .addStatement("int o = tiled * L * cols");
+    List<Integer> groups = plan.blocking().groups();
+    for (int g : groups.subList(1, groups.size())) {
+      m.beginControlFlow("if (p + $L <= panels)", g)
+          .addStatement("mv$L(w, o, cols, x, xo, init, io + p * L, y, yo + p * L)", g)
+          .addStatement("p += $L", g)
+          .addStatement("o += $L * L * cols", g)
+          .endControlFlow();
+    }
+    m.endControlFlow().endControlFlow();
+    List<MethodSpec> methods = new ArrayList<>();
+    methods.add(m.build());
+    for (int height : tile.heights()) {
+      methods.add(tileKernel(height));
+    }
+    return methods;
+  }
+
+  /** The tile loop of one vector width: full tiles of {@code rows}, then each smaller tail tile at most once. */
+  private void tiles(MethodSpec.Builder m, int rows) {
+    String args = "w, cols, tiled, x, xRows, xStride, xBase, init, initStride, initBase, y, yRows, yStride, yBase, k, "
+        + "panel";
+    m.beginControlFlow("for (; k + $L <= count; k += $L)", rows, rows)
+        .addStatement("rows$L($L)", rows, args)
+        .endControlFlow();
+    for (int tail : tile.tails()) {
+      if (tail < rows) {
+        m.beginControlFlow("if (k + $L <= count)", tail)
+            .addStatement("rows$L($L)", tail, args)
+            .addStatement("k += $L", tail)
+            .endControlFlow();
+      }
+    }
+  }
+
+  /** One tile kernel: {@code rows} listed rows × {@code panels} panels per pass, over every panel of whole groups. */
+  private MethodSpec tileKernel(int rows) {
+    int panels = tile.panels();
+    int group = plan.blocking().packingGroup();
+    MethodSpec.Builder m = MethodSpec.methodBuilder("rows" + rows).addModifiers(KERNEL)
+        .addJavadoc("Rows k .. k + $L of {@code rowsProduct} over panels [0, tiled): $L panels at a time, $L accumulators;\n"
+            + "per column $L weight loads and $L broadcasts feed $L fused multiply-adds.\n",
+            rows - 1, panels, panels * rows, panels, rows, panels * rows)
+        .addParameters(Params.vectorForm(tileParameters()));
+    m.addComment("the tile's x rows interleaved, column by column: one pointer reaches every row's x[c]");
+    for (int s = 0; s < rows; s++) {
+      String k = s == 0 ? "k" : "k + " + s;
+      m.addStatement("int x$L = $L", s, xOff(k));
+    }
+    m.beginControlFlow("for (int c = 0, pc = 0; c < cols; c++, pc += $L)", rows);
+    for (int s = 0; s < rows; s++) {
+      m.addStatement("panel[pc$L] = x[x$L + c]", s == 0 ? "" : " + " + s, s);
+    }
+    m.endControlFlow();
+    for (int s = 0; s < rows; s++) {
+      String k = s == 0 ? "k" : "k + " + s;
+      m.addStatement("int i$L = $L", s, initOff(k));
+      m.addStatement("int y$L = $L", s, yOff(k));
+    }
+    m.beginControlFlow("for (int p = 0; p < tiled; p += $L)", panels)
+        .addStatement("int wOff = (p / $L) * $L * L * cols + (p % $L) * L", group, group, group)
+        .addStatement("int r = p * L");
+    for (int s = 0; s < rows; s++) {
+      for (int q = 0; q < panels; q++) {
+        m.addStatement("$T a$L_$L = $T.fromArray(S, init, i$L + r$L)", FLOAT_VECTOR, s, q, FLOAT_VECTOR, s, lanes(q));
+      }
+    }
+    m.beginControlFlow("for (int c = 0; c < cols; c++)")
+        .addStatement("long o = (long) (wOff + c * ($L * L)) * WEIGHT_BYTES", group)
+        .addStatement("int pc = c * $L", rows);
+    for (int q = 0; q < panels; q++) {
+      m.addStatement("$T w$L = $L", FLOAT_VECTOR, q,
+          KernelEmitter.weightLoad(plan, q == 0 ? "o" : "o + " + Fold.times(q, "PANEL_BYTES")));
+    }
+    for (int s = 0; s < rows; s++) {
+      m.addStatement("$T v$L = $T.broadcast(S, panel[pc$L])", FLOAT_VECTOR, s, FLOAT_VECTOR, s == 0 ? "" : " + " + s);
+      for (int q = 0; q < panels; q++) {
+        m.addStatement("a$L_$L = w$L.fma(v$L, a$L_$L)", s, q, q, s, s, q);
+      }
+    }
+    m.endControlFlow();
+    for (int s = 0; s < rows; s++) {
+      for (int q = 0; q < panels; q++) {
+        m.addStatement("a$L_$L.intoArray(y, y$L + r$L)", s, q, s, lanes(q));
+      }
+    }
+    m.endControlFlow();
+    return m.build();
+  }
+
+  private static String lanes(int q) {
+    return q == 0 ? "" : q == 1 ? " + L" : " + " + q + " * L";
+  }
+}
