@@ -76,13 +76,18 @@ public enum BenchConfig {
       return parameters;
     }
     ModelParameters rounded = parameters.copy();
+    int roundedMatrices = 0;
     for (String name : rounded.names()) {
-      if (name.startsWith("weight_ih") || name.startsWith("weight_hh")) {
+      if (name.contains("weight_ih") || name.contains("weight_hh")) { // e.g. rnn.weight_ih_l0
         float[] values = rounded.get(name);
         for (int k = 0; k < values.length; k++) {
           values[k] = PackedWeights.fromBf16(PackedWeights.toBf16(values[k]));
         }
+        roundedMatrices++;
       }
+    }
+    if (roundedMatrices != 2) {
+      throw new IllegalStateException(this + ": expected weight_ih and weight_hh among " + rounded.names());
     }
     return rounded;
   }
