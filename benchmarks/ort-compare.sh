@@ -3,8 +3,9 @@
 # (batch 1) and whole sequences of 100 steps (batch 1 and 64), every fork pinned to one core. Writes one JMH JSON
 # per run into benchmarks/results/ort/ and prints the table of results/ort-comparison.md (ort-table.py).
 #
-# Usage: benchmarks/ort-compare.sh [ROUNDS]   (default 1; rounds interleave rnnc and ONNX Runtime runs so a
-#                                              change in the machine's load hits both sides alike)
+# Usage: benchmarks/ort-compare.sh [ROUNDS [FIRST]]   (ROUNDS default 1: rounds interleave rnnc and ONNX Runtime
+#        runs so a change in the machine's load hits both sides alike; FIRST > 1 adds rounds FIRST.. to the
+#        results already in results/ort/ instead of starting afresh)
 # Environment: BENCH_SETTINGS (default "-f 1 -wi 3 -w 1s -i 5 -r 1s"), BENCH_CPU (default 1, for taskset -c),
 #              BENCH_JAR, JAVA_HOME (a JDK >= 25; else /usr/lib/jvm/*25*).
 set -euo pipefail
@@ -15,12 +16,15 @@ jar="${BENCH_JAR:-$here/target/benchmarks.jar}"
 settings="${BENCH_SETTINGS:--f 1 -wi 3 -w 1s -i 5 -r 1s}"
 cpu="${BENCH_CPU:-1}"
 rounds="${1:-1}"
+first="${2:-1}"
 java="${JAVA_HOME:-}/bin/java"
 if ! [[ -x "$java" ]] || ! "$java" -version 2>&1 | grep -q '"2[5-9]'; then
   java="$(ls -d /usr/lib/jvm/*25*/bin/java | head -n 1)"
 fi
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.log "$out/loads.txt"
+if [[ "$first" == 1 ]]; then
+  rm -f "$out"/*.json "$out"/*.log "$out/loads.txt" "$out/machine.txt"
+fi
 
 run() {  # NAME JMH-ARGUMENTS...
   local name="$1"
@@ -33,15 +37,15 @@ run() {  # NAME JMH-ARGUMENTS...
 }
 
 {
-  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "rounds $first..$((first + rounds - 1)) started: $(date -u '+%Y-%m-%d %H:%M UTC')"
   lscpu | grep -E '^(Model name|Model|CPU\(s\)|L2 cache|L3 cache):' | tr -s ' '
   echo "java: $("$java" -version 2>&1 | head -n 1)"
   echo "settings: $settings, taskset -c $cpu"
-} > "$out/machine.txt"
+} >> "$out/machine.txt"
 
 rnnc_configs="LSTM_64_128,LSTM_64_128_BF16,LSTM_256_512,LSTM_256_512_BF16,LSTM_512_1024,LSTM_512_1024_BF16"
 ort_configs="LSTM_64_128,LSTM_256_512,LSTM_512_1024"
-for round in $(seq 1 "$rounds"); do
+for round in $(seq "$first" $((first + rounds - 1))); do
   run "r$round-rnnc-step" 'StepBenchmark\.rnnc$' -p config="$rnnc_configs"
   run "r$round-ort-step" 'OrtBenchmark\.step' -p config="$ort_configs"
   run "r$round-rnnc-sequence" 'SequenceBenchmark\.rnnc$' -p config="$rnnc_configs" -p batch=1,64
