@@ -51,6 +51,8 @@ def load_scores(path):
         if name.startswith(PACKAGE):
             name = name[len(PACKAGE):]
         bench, method = name.rsplit(".", 1)
+        if bench == "OrtBenchmark" or entry.get("params", {}).get("batch", "1") != "1":
+            continue  # the ONNX Runtime comparison and batched sequences have their own page (results/ort-comparison.md)
         config = entry.get("params", {}).get("config")
         primary = entry["primaryMetric"]
         alloc = entry.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")

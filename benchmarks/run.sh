@@ -9,7 +9,8 @@
 #   --report-only   skip JMH, rewrite results.md and the chart from the JSON already in results/.
 #
 # Environment:
-#   BENCH_SETTINGS  JMH run settings, default "-f 1 -wi 3 -w 2s -i 5 -r 2s" (a full run takes ~13 minutes).
+#   BENCH_SETTINGS  JMH run settings, default "-f 1 -wi 3 -w 2s -i 5 -r 2s" (a full run took ~13 minutes before OrtBenchmark and the
+#                   512->1024 and bf16 configurations were added; now an estimated ~30).
 #                   Replace it rather than repeating an option in the arguments (JMH rejects repeats).
 #   BENCH_JAR       the shaded jar, default benchmarks/target/benchmarks.jar; build it with
 #                   mvn -q -pl benchmarks -am package -DskipTests

@@ -51,14 +51,30 @@ final class Agreement {
     cell.reset();
   }
 
-  /** A whole-sequence forward over {@code steps} steps of batch 1 matches the reference's output. */
-  static void requireForward(String what, ModelParameters parameters, float[] inputs, int steps, RnnModel model) {
-    ReferenceModel reference = new ReferenceModel(parameters, 1, steps);
-    reference.forward(inputs, 1, steps, null, null, null);
-    model.forward(inputs, 1, steps, null, null, null);
-    int outputs = steps * parameters.config().featureSize();
+  /** Sequences of a larger batch held to the reference (rows are independent; a double-precision reference over
+   * all 64 rows of LSTM 512→1024 would take a minute of setup). */
+  static final int CHECK_SEQUENCES = 2;
+
+  /**
+   * A whole-sequence forward over {@code steps} steps of {@code batch} sequences ({@code inputs} batch first)
+   * matches the reference's output, final hidden and cell states on the first {@link #CHECK_SEQUENCES} sequences.
+   */
+  static void requireForward(String what, ModelParameters parameters, float[] inputs, int batch, int steps,
+      RnnModel model) {
+    int checked = Math.min(batch, CHECK_SEQUENCES);
+    ReferenceModel reference = new ReferenceModel(parameters, checked, steps);
+    reference.forward(inputs, checked, steps, null, null, null);
+    model.forward(inputs, batch, steps, null, null, null);
+    int outputs = checked * steps * parameters.config().featureSize();
     requireClose(what + " forward output", copy(reference.output(), outputs), copy(model.output(), outputs),
         FORWARD_ABS, FORWARD_REL);
+    int states = checked * parameters.config().hidden();
+    requireClose(what + " final hidden state", copy(reference.hN(), states), copy(model.hN(), states),
+        FORWARD_ABS, FORWARD_REL);
+    if (reference.cN() != null) {
+      requireClose(what + " final cell state", copy(reference.cN(), states), copy(model.cN(), states),
+          FORWARD_ABS, FORWARD_REL);
+    }
   }
 
   /** Loss and every parameter gradient of one training batch match the reference. */

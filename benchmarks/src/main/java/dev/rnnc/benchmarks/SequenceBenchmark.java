@@ -19,9 +19,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Whole-sequence inference: one {@code forward} over {@link #STEPS} steps of batch 1 per operation, from the
- * zero state. The score is per call; the results script divides by {@link #STEPS} for the per-step figure.
- * (No {@link OperationsPerInvocation}, so the JSON stays per call, as the ONNX Runtime figure is quoted.)
+ * Whole-sequence inference: one {@code forward} over {@link #STEPS} steps of a batch ({@code batch}, 1 unless
+ * {@code -p batch=64}) per operation, from the zero state. The score is per call; the results script divides by
+ * {@link #STEPS} for the per-step figure. (No {@link OperationsPerInvocation}, so the JSON stays per call, as the
+ * ONNX Runtime figure is quoted.) Batches above 1 need a configuration whose spec allows them (the LSTMs from
+ * 64→128 up allow 64) and the {@code rnnc} or {@code reference} method; the scalar cell steps one stream.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -32,11 +34,15 @@ public class SequenceBenchmark {
   /** Steps per call (the results script reads this number from here, keep them in step). */
   public static final int STEPS = 100;
 
-  /** The configuration and one sequence of inputs {@code [1, STEPS, inputSize]}. */
+  /** The configuration and one batch of sequences {@code [batch, STEPS, inputSize]} (batch first). */
   @State(Scope.Thread)
   public abstract static class Sequence {
     @Param
     public BenchConfig config;
+
+    /** Sequences per call. */
+    @Param({"1"})
+    public int batch;
 
     ModelParameters parameters;
     float[] inputs;
@@ -44,8 +50,13 @@ public class SequenceBenchmark {
 
     void draw() {
       parameters = config.parameters();
+      if (batch < 1 || batch > parameters.config().maxBatch()) {
+        throw new IllegalArgumentException("batch " + batch + " is outside 1.." + parameters.config().maxBatch()
+            + ", what the spec of " + config + " allows (its limits: max_batch)");
+      }
       inputSize = parameters.config().inputSize();
-      inputs = Inputs.uniform(STEPS * inputSize, BenchConfig.SEED + 2);
+      // batch 1 draws exactly the numbers it always has: the first row of any larger batch
+      inputs = Inputs.uniform(batch * STEPS * inputSize, BenchConfig.SEED + 2);
     }
   }
 
@@ -58,7 +69,8 @@ public class SequenceBenchmark {
       Agreement.requireVectorKernels();
       draw();
       model = config.generated(parameters);
-      Agreement.requireForward("generated " + config, parameters, inputs, STEPS, model);
+      Agreement.requireForward("generated " + config, config.effectiveParameters(parameters), inputs, batch, STEPS,
+          model);
     }
   }
 
@@ -69,7 +81,7 @@ public class SequenceBenchmark {
     @Setup
     public void setUp() {
       draw();
-      model = new ReferenceModel(parameters, 1, STEPS);
+      model = new ReferenceModel(parameters, batch, STEPS);
     }
   }
 
@@ -79,6 +91,9 @@ public class SequenceBenchmark {
 
     @Setup
     public void setUp() {
+      if (batch != 1) {
+        throw new IllegalArgumentException("the scalar cell steps one stream: run it with batch 1, not " + batch);
+      }
       draw();
       cell = ScalarCell.of(parameters);
       Agreement.requireSteps("scalar " + config, parameters, inputs, cell);
@@ -87,13 +102,13 @@ public class SequenceBenchmark {
 
   @Benchmark
   public float[] rnnc(Generated state) {
-    state.model.forward(state.inputs, 1, STEPS, null, null, null);
+    state.model.forward(state.inputs, state.batch, STEPS, null, null, null);
     return state.model.hN();
   }
 
   @Benchmark
   public float[] reference(Reference state) {
-    state.model.forward(state.inputs, 1, STEPS, null, null, null);
+    state.model.forward(state.inputs, state.batch, STEPS, null, null, null);
     return state.model.hN();
   }
 

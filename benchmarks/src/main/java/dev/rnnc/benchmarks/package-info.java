@@ -3,7 +3,8 @@
  * 100-step forward pass ({@link dev.rnnc.benchmarks.SequenceBenchmark}) and one training iteration
  * ({@link dev.rnnc.benchmarks.TrainBenchmark}), each against the runtime's double-precision
  * {@link dev.rnnc.runtime.reference.ReferenceModel} and, for inference, the hand-written scalar cells of
- * {@link dev.rnnc.benchmarks.baseline}.
+ * {@link dev.rnnc.benchmarks.baseline}; and the same LSTMs in ONNX Runtime Java
+ * ({@link dev.rnnc.benchmarks.OrtBenchmark}, a model written in memory by {@link dev.rnnc.benchmarks.OnnxLstm}).
  *
  * <p>Every implementation is reached through the runtime interfaces, and JMH forks one JVM per benchmark
  * method and configuration, so each fork loads one implementation and its call sites stay monomorphic.
