@@ -91,6 +91,26 @@ class SpecCommandsTest {
   }
 
   @Test
+  void infoSaysWhatBf16WeightsStream() {
+    Path spec = Cli.write(dir, "half.yaml", """
+        model: Half
+        package: t.cli
+        cell: gru
+        input: 3
+        hidden: 5
+        head: {size: 2}
+        weights: bf16
+        """);
+    Cli.Result r = Cli.run("info", spec);
+    assertEquals(0, r.code(), r::toString);
+    // W_ih 15·3 + W_hh 15·5 + head 2·5 (biases stay float32)
+    assertTrue(r.out().contains("weight storage:    bf16: the weight matrices (130 values) are read as 260 bytes per "
+        + "step instead of 520 (inference only)"), r::toString);
+    Cli.Result f32 = Cli.run("info", Cli.write(dir, "full.yaml", GOOD));
+    assertTrue(!f32.out().contains("weight storage"), f32::toString);
+  }
+
+  @Test
   void infoOfABadSpecPrintsItsErrors() {
     Path bad = Cli.write(dir, "bad.yaml", BAD);
     Cli.Result r = Cli.run("info", bad);
