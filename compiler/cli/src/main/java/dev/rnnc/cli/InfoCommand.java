@@ -71,12 +71,9 @@ final class InfoCommand extends RnncCommand {
     out.println("weights bytes:     " + String.format(Locale.ROOT, "%,d", 4 * config.parameterCount()) + " (float32)");
     if (spec.weights() == dev.rnnc.compiler.plan.WeightPrecision.BF16) {
       long matrices = 0;
-      for (Map.Entry<String, int[]> entry : config.parameterShapes().entrySet()) {
-        String name = entry.getKey();
-        if (name.contains("weight_ih") || name.contains("weight_hh") || name.contains("weight_hr")
-            || name.equals(ModelConfig.HEAD_WEIGHT)) {
-          matrices += Arrays.stream(entry.getValue()).asLongStream().reduce(1, (a, b) -> a * b);
-        }
+      Map<String, int[]> shapes = config.parameterShapes();
+      for (String name : plan.packedParameters()) {
+        matrices += Arrays.stream(shapes.get(name)).asLongStream().reduce(1, (a, b) -> a * b);
       }
       out.println("weight storage:    bf16: the weight matrices (" + String.format(Locale.ROOT, "%,d", matrices)
           + " values) are read as " + String.format(Locale.ROOT, "%,d", 2 * matrices) + " bytes per step instead of "

@@ -104,7 +104,7 @@ final class TuneCommand extends RnncCommand {
     String previous = System.getProperty(VectorSupport.BITS_PROPERTY);
     PrintWriter out = out();
     try {
-      int widest = lanes(workload.get(0), null) * Float.SIZE;
+      int widest = widestLanes(workload.get(0)) * Float.SIZE;
       List<Integer> widths = new ArrayList<>();
       for (int bits = 128; bits <= widest; bits *= 2) {
         widths.add(bits);
@@ -176,17 +176,12 @@ final class TuneCommand extends RnncCommand {
     return measurement.quantileNanos(0.5);
   }
 
-  /** Lanes of {@code spec}'s class initialised with {@code bits} (null: as it would choose by itself). */
-  private static int lanes(Spec spec, Integer bits) {
+  /** Lanes of {@code spec}'s class when neither the property nor a profile decides: the widest the JVM offers. */
+  private static int widestLanes(Spec spec) {
     String profile = System.getProperty(VectorSupport.PROFILE_PROPERTY);
-    if (bits == null) {
-      // neither the property nor an earlier profile may decide: the class then takes the widest there is
-      System.clearProperty(VectorSupport.BITS_PROPERTY);
-      System.setProperty(VectorSupport.PROFILE_PROPERTY,
-          Path.of(System.getProperty("java.io.tmpdir"), "rnnc-no-profile-" + System.nanoTime(), "none").toString());
-    } else {
-      System.setProperty(VectorSupport.BITS_PROPERTY, Integer.toString(bits));
-    }
+    System.clearProperty(VectorSupport.BITS_PROPERTY);
+    System.setProperty(VectorSupport.PROFILE_PROPERTY,
+        Path.of(System.getProperty("java.io.tmpdir"), "rnnc-no-profile-" + System.nanoTime(), "none").toString());
     try {
       Class<?> type = ModelLoader.of(spec, false, false)
           .newInstance(ModelParameters.initialize(spec.config(), 1), 1, 1).getClass();

@@ -54,17 +54,9 @@ final class WeightsEmitter {
     };
   }
 
-  /** Whether the array is a packed matrix the matrix–vector kernels stream (a {@code PackedWeights}). */
-  private static boolean packed(WeightArray array) {
-    return switch (array.layout()) {
-      case PANELS, PANELS_TRANSPOSED, CONCAT_PANELS -> true;
-      case ROW_MAJOR, FOLDED_BIAS, SLICE -> false;
-    };
-  }
-
   /** How it is filled from the parameters (a statement of {@code load}). */
   private static CodeBlock fill(WeightArray array) {
-    String name = packed(array) ? array.name() + ".array()" : array.name();
+    String name = array.packed() ? array.name() + ".array()" : array.name();
     return switch (array.layout()) {
       case PANELS, PANELS_TRANSPOSED -> CodeBlock.of("$T.packInto($L, parameters.get($S), $L, $L, $L, LANES, GROUP, $L)",
           PACKING, name, array.parameter(), array.rowStart(), array.rows(), array.cols(),
@@ -99,7 +91,7 @@ final class WeightsEmitter {
       if (array.training() && !plan.training()) {
         continue;
       }
-      if (packed(array)) {
+      if (array.packed()) {
         type.addField(FieldSpec.builder(PACKED_WEIGHTS, array.name(), Modifier.FINAL)
             .addJavadoc(array.doc() + (plan.weightPrecision() == WeightPrecision.BF16
                 ? " (stored as bfloat16, mirrored 64-byte aligned for the vector kernels).\n"

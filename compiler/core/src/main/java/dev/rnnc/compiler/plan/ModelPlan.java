@@ -113,6 +113,23 @@ public record ModelPlan(String packageName, String className, String sourceName,
 
   // ------------------------------------------------------------------------------------------------- graph
 
+  /**
+   * The parameters some packed matrix of the plan holds (what {@code weights: bf16} stores as bfloat16), in
+   * parameter order of the weight inventory.
+   */
+  public Set<String> packedParameters() {
+    Set<String> names = new java.util.LinkedHashSet<>();
+    for (WeightArray array : weights) {
+      if (array.packed()) {
+        names.add(array.parameter());
+        if (array.second() != null) {
+          names.add(array.second());
+        }
+      }
+    }
+    return names;
+  }
+
   /** The recurrent layer runs, layer by layer, directions in order. */
   public List<LayerRun> runs() {
     return graph.stream().filter(LayerRun.class::isInstance).map(LayerRun.class::cast).toList();

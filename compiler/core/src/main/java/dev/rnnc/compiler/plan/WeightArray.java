@@ -32,4 +32,15 @@ public record WeightArray(String name, String doc, Layout layout, String paramet
     /** [parameter | second] side by side, packed as panels. */
     CONCAT_PANELS
   }
+
+  /**
+   * Whether this is a packed matrix the matrix–vector kernels stream: generated as a {@code PackedWeights} (aligned
+   * mirror; bfloat16 with {@code weights: bf16}).
+   */
+  public boolean packed() {
+    return switch (layout) {
+      case PANELS, PANELS_TRANSPOSED, CONCAT_PANELS -> true;
+      case ROW_MAJOR, FOLDED_BIAS, SLICE -> false;
+    };
+  }
 }
