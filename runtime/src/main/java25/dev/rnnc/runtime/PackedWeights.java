@@ -30,11 +30,18 @@ public final class PackedWeights {
   public static final long ALIGNMENT = 64;
 
   private final float[] array;
+  /**
+   * The array as a segment, made once: {@code MemorySegment.copy(float[], ...)} wraps the array anew on every call,
+   * which the JIT does not always optimise away, and {@link #publish()} runs after every optimiser step and, for
+   * an encoder–decoder, on every call.
+   */
+  private final MemorySegment arrayView;
   private final MemorySegment segment;
   private final boolean bf16;
 
   private PackedWeights(float[] array, MemorySegment segment, boolean bf16) {
     this.array = array;
+    this.arrayView = MemorySegment.ofArray(array);
     this.segment = segment;
     this.bf16 = bf16;
   }
@@ -111,7 +118,7 @@ public final class PackedWeights {
         }
       }
     } else if (segment != null && array.length > 0) {
-      MemorySegment.copy(array, 0, segment, ValueLayout.JAVA_FLOAT, 0, array.length);
+      MemorySegment.copy(arrayView, 0, segment, 0, (long) array.length * Float.BYTES);
     }
   }
 }
