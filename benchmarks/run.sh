@@ -9,6 +9,8 @@
 #   --report-only   skip JMH, rewrite results.md and the chart from the JSON already in results/.
 #
 # Environment:
+#   RESULTS_DIR     where the JSON, results.md and the chart go (default benchmarks/results); one folder per machine
+#                   kind keeps their figures side by side (benchmarks/results/amd-epyc-zen4 holds an AMD run)
 #   BENCH_SETTINGS  JMH run settings, default "-f 1 -wi 3 -w 2s -i 5 -r 2s" (a full run took ~13 minutes before OrtBenchmark and the
 #                   512->1024 and bf16 configurations were added; now an estimated ~30).
 #                   Replace it rather than repeating an option in the arguments (JMH rejects repeats).
@@ -20,7 +22,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-results="$here/results"
+results="${RESULTS_DIR:-$here/results}"
 jar="${BENCH_JAR:-$here/target/benchmarks.jar}"
 settings="${BENCH_SETTINGS:--f 1 -wi 3 -w 2s -i 5 -r 2s}"
 fork_args="--add-modules=jdk.incubator.vector -XX:+UseParallelGC"
@@ -108,7 +110,7 @@ if ! $report_only; then
 {
   "started": "$started",
   "finished": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "cpu": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)",
+  "cpu": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) (family $(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -n 1), model $(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo | head -n 1))",
   "cores": $(nproc),
   "load_before": "$load_before",
   "load_after": "$load_after",
