@@ -28,7 +28,7 @@ LABELS = {
 IMPLS = ["rnnc", "reference", "scalar"]
 IMPL_LABELS = {"rnnc": "rnnc generated", "reference": "ReferenceModel (double)", "scalar": "scalar Java (hand-written)"}
 
-# Peers' published figures, measured on this machine kind (Zen 4, one core) — quoted, not measured by run.sh.
+# Peers' published figures, measured on one core of an AMD EPYC (Zen 4) — quoted, not measured by run.sh.
 RTNEURAL_STEP_US = {"LSTM_1_32": 0.20, "GRU_16_64": 0.70, "LSTM_64_128": 4.4, "LSTM_256_512": 86.0, "GRU_64_128": 3.6}
 STEP_PEERS_US = {"LSTM_64_128": [("ONNX Runtime Java", 15.0), ("PyTorch LSTMCell", 25.0), ("DL4J", 400.0)]}
 SEQUENCE_PEERS_US_PER_STEP = {"LSTM_64_128": [("ONNX Runtime Java", 4.1)]}
@@ -312,9 +312,10 @@ def main(argv):
                "cores): other jobs competed for the cores and caches, so every measured time here is inflated "
                "and noisier than on an idle machine, by an amount that varies from fork to fork. Ratios between "
                "implementations measured in the same run are more meaningful than comparisons with the peers' "
-               "figures, which were measured on an idle machine of this kind."]
-    md += ["", "Peers' figures are quoted (published, measured on this machine kind: Zen 4, one core), not measured "
-           "by this suite: RTNeural, ONNX Runtime Java, PyTorch and DL4J are not installed here.", ""]
+               "figures, which were measured on an idle AMD EPYC (Zen 4) core."]
+    md += ["", "Peers' figures are quoted (published, measured on one core of an AMD EPYC (Zen 4), whatever machine "
+           "this run was on), not measured by this suite: RTNeural, ONNX Runtime Java, PyTorch and DL4J are not "
+           "installed here (ONNX Runtime Java is measured side by side in `ort-comparison.md`).", ""]
 
     md += ["## Streaming step (`StepBenchmark`, one `step` call, batch 1)", ""] + step_table(scores) + [
         "", "Other peers at LSTM 64→128 are per single-step call (ONNX Runtime pays its session-call overhead on "
