@@ -86,6 +86,12 @@ final class ShapeKernelEmitter {
     return use.products().stream().map(MatrixProduct::weights).collect(Collectors.joining(", "));
   }
 
+  /** One line per product of the shape: its weights and what it computes. */
+  private static String products(ShapeUse use) {
+    return use.products().stream().map(p -> "{@code " + p.weights() + "}: " + p.what() + "\n")
+        .collect(Collectors.joining());
+  }
+
   // ------------------------------------------------------------------------------------------------ Scalar
 
   /** Scalar kernels: per shape the product with literal loop bounds; pairs and quads run it per input. */
@@ -171,11 +177,12 @@ final class ShapeKernelEmitter {
     List<Integer> used = shape.groups(groups);
     String panels = panels(shape.rows());
     MethodSpec.Builder m = MethodSpec.methodBuilder(shape.kernel(sweep)).addModifiers(KERNEL)
-        .addJavadoc("y = init + W·x for $L, W $L × $L packed by {@link $T#pack}: $L.\n",
-            sweep == 1 ? "one input" : sweep + " inputs in one sweep over W", shape.rows(), shape.cols(),
-            Types.PACKING, users(use))
-        .addJavadoc("Groups of $L panels, then $L once each when {@code $L} has them (folded by the JIT).\n",
+        .addJavadoc("y = init + W·x for $L, W $L × $L packed by {@link $T#pack}.\n",
+            sweep == 1 ? "one input" : sweep + " inputs in one sweep over W", shape.rows(), shape.cols(), Types.PACKING)
+        .addJavadoc("Groups of $L panels, then $L once each when {@code $L} has them (tests the JIT folds).\n",
             groups.get(0), groups.subList(1, groups.size()), panels)
+        .addJavadoc("The products of this shape:\n")
+        .addJavadoc(products(use))
         .addParameters(Params.vectorForm(parameters(sweep)));
     int largest = groups.get(0);
     if (used.contains(largest)) {

@@ -139,17 +139,16 @@ public record ModelPlan(String packageName, String className, String sourceName,
    * products that use it: one set of specialised kernels each.
    */
   public List<ShapeUse> kernelShapes() {
-    Map<KernelShape, ShapeUse> shapes = new java.util.LinkedHashMap<>();
+    Map<KernelShape, List<MatrixProduct>> byShape = new java.util.LinkedHashMap<>();
     for (MatrixProduct product : products) {
-      if (product.sweeps().isEmpty()) {
-        continue;
+      if (!product.sweeps().isEmpty()) {
+        byShape.computeIfAbsent(product.shape(), shape -> new ArrayList<>()).add(product);
       }
-      ShapeUse use = shapes.computeIfAbsent(product.shape(),
-          shape -> new ShapeUse(shape, new java.util.TreeSet<>(), new ArrayList<>()));
-      use.sweeps().addAll(product.sweeps());
-      use.products().add(product);
     }
-    return List.copyOf(shapes.values());
+    List<ShapeUse> shapes = new ArrayList<>();
+    byShape.forEach((shape, users) -> shapes.add(new ShapeUse(shape,
+        users.stream().flatMap(p -> p.sweeps().stream()).distinct().sorted().toList(), users)));
+    return List.copyOf(shapes);
   }
 
   /**
@@ -159,7 +158,12 @@ public record ModelPlan(String packageName, String className, String sourceName,
    * @param sweeps   the union of its products' sweeps, ascending
    * @param products the products of this shape
    */
-  public record ShapeUse(KernelShape shape, java.util.SortedSet<Integer> sweeps, List<MatrixProduct> products) {}
+  public record ShapeUse(KernelShape shape, List<Integer> sweeps, List<MatrixProduct> products) {
+    public ShapeUse {
+      sweeps = List.copyOf(sweeps);
+      products = List.copyOf(products);
+    }
+  }
 
   // ------------------------------------------------------------------------------------------------- graph
 
