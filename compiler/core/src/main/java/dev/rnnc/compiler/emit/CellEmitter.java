@@ -17,11 +17,11 @@ interface CellEmitter {
   /** The emitter of the plan's cell. */
   static CellEmitter of(ModelPlan plan) {
     return switch (plan.cell()) {
-      case RNN_TANH -> new RnnCellEmitter(plan, false);
-      case RNN_RELU -> new RnnCellEmitter(plan, true);
-      case GRU_RESET_AFTER -> new GruResetAfterCellEmitter(plan);
-      case GRU_RESET_BEFORE -> new GruResetBeforeCellEmitter(plan);
-      case LSTM -> new LstmCellEmitter(plan, plan.config().hasProjection(), plan.config().peepholes());
+      case RNN_TANH -> new RnnCellEmitter(false);
+      case RNN_RELU -> new RnnCellEmitter(true);
+      case GRU_RESET_AFTER -> new GruResetAfterCellEmitter();
+      case GRU_RESET_BEFORE -> new GruResetBeforeCellEmitter();
+      case LSTM -> new LstmCellEmitter(plan.config().hasProjection(), plan.config().peepholes());
     };
   }
 

@@ -186,7 +186,11 @@ public final class ClassEmitter {
    * the Vec class (which needs jdk.incubator.vector) is never loaded on the scalar path.
    */
   private void addKernelDispatch(TypeSpec.Builder type) {
-    ShapeKernelEmitter.dispatchers(plan).forEach((name, parameters) -> type.addMethod(dispatch(name, parameters)));
+    type.addMethod(dispatch("matvec", KernelEmitter.matvecParameters()));
+    type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
+    if (KernelEmitter.quadKernels(plan)) {
+      type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
+    }
     type.addMethod(dispatch("rowsProduct", RowsProductEmitter.parameters()));
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {

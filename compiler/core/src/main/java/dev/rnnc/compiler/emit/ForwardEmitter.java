@@ -41,7 +41,7 @@ final class ForwardEmitter {
 
   /** The group sizes the recurrence runs: pairs and single sequences, and quads when the plan says so. */
   static List<Group> groups(ModelPlan plan) {
-    return plan.recurrentSweeps().stream().map(Group::of).toList();
+    return plan.blocking().quadSweeps() ? List.of(Group.ONE, Group.PAIR, Group.QUAD) : List.of(Group.ONE, Group.PAIR);
   }
 
   /** Where layer {@code layer} writes its per-step output. */
@@ -442,8 +442,8 @@ final class ForwardEmitter {
           .beginControlFlow("for (; k + 1 < validCount; k += 2)")
           .addStatement("int a = validRows[k]")
           .addStatement("int c = validRows[k + 1]")
-          .addStatement("$L(weights.headWeight, output, a * FEATURES, c * FEATURES, weights.headBias, 0, 0, headScratch, 0, "
-              + "HEAD_STRIDE)", Group.PAIR.kernel(plan, "headWeight"))
+          .addStatement("matvec2(weights.headWeight, HEAD_SIZE, FEATURES, output, a * FEATURES, c * FEATURES, "
+              + "weights.headBias, 0, 0, headScratch, 0, HEAD_STRIDE)")
           .addStatement("headActivation(0, logits, a * HEAD_SIZE, prediction, a * HEAD_SIZE)")
           .addStatement("headActivation(HEAD_STRIDE, logits, c * HEAD_SIZE, prediction, c * HEAD_SIZE)")
           .endControlFlow()
@@ -468,8 +468,7 @@ final class ForwardEmitter {
         .addParameter(FLOATS, "f").addParameter(int.class, "fOff")
         .addParameter(FLOATS, "logits").addParameter(int.class, "lOff")
         .addParameter(FLOATS, "prediction").addParameter(int.class, "pOff")
-        .addStatement("$L(weights.headWeight, f, fOff, weights.headBias, 0, headScratch, 0)",
-            Group.ONE.kernel(plan, "headWeight"))
+        .addStatement("matvec(weights.headWeight, HEAD_SIZE, FEATURES, f, fOff, weights.headBias, 0, headScratch, 0)")
         .addStatement("headActivation(0, logits, lOff, prediction, pOff)")
         .build();
   }
@@ -577,13 +576,12 @@ final class ForwardEmitter {
         m.addComment("layer $L: gates = [W_ih | W_hh]·[x; h] + b in one sweep", layer)
             .addStatement("System.arraycopy($L, $L, stepInput, 0, $L)", src, srcOff, run.inputWidth())
             .addStatement("System.arraycopy(stepState, $L, stepInput, $L, STATE)", state, run.inputWidth())
-            .addStatement("$L(w.$N, stepInput, 0, w.$N, 0, gates, 0)",
-                Group.ONE.kernel(plan, run.name(Member.STEP_FUSED)), run.name(Member.STEP_FUSED),
-                run.name(Member.IH_BIAS));
+            .addStatement("matvec(w.$N, GATE_ROWS, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)",
+                run.name(Member.STEP_FUSED), run.inputWidth(), run.name(Member.IH_BIAS));
         cell.fusedUpdate(m, run, "gates", "0", "stepCell", cellState, "stepState", state);
       } else {
-        m.addStatement("$L(w.$N, $L, $L, w.$N, 0, stepProjection, 0)", Group.ONE.kernel(plan, run.name(Member.IH)),
-            run.name(Member.IH), src, srcOff, run.name(Member.IH_BIAS));
+        m.addStatement("matvec(w.$N, GATE_ROWS, $L, $L, $L, w.$N, 0, stepProjection, 0)", run.name(Member.IH),
+            run.inputWidth(), src, srcOff, run.name(Member.IH_BIAS));
         m.addStatement("$N(stepState, $L, $LstepProjection, 0, gates, 0)", run.name(Member.CELL), state,
             cell.hasCellState() ? "stepCell, " + cellState + ", " : "");
       }

@@ -1,6 +1,5 @@
 package dev.rnnc.compiler.emit;
 
-import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -10,33 +9,16 @@ import java.util.stream.Collectors;
  * parameters are named per group ({@code hOff}; {@code hA, hB}; {@code h0 ... h3}), so one emitter writes all three.
  *
  * @param size      sequences per sweep
+ * @param matvec    the matrix–vector kernel of this width
  * @param offsets   suffixes of offset parameters ({@code Off}, {@code A}, {@code 0})
  * @param locals    suffixes of per-sequence locals ({@code row}, {@code rowA}, {@code row0})
  * @param sequences names of the sequence-index parameters
  */
-record Group(int size, List<String> offsets, List<String> locals, List<String> sequences) {
-  static final Group ONE = new Group(1, List.of("Off"), List.of(""), List.of("b"));
-  static final Group PAIR = new Group(2, List.of("A", "B"), List.of("A", "B"), List.of("a", "b"));
-  static final Group QUAD = new Group(4, List.of("0", "1", "2", "3"), List.of("0", "1", "2", "3"),
+record Group(int size, String matvec, List<String> offsets, List<String> locals, List<String> sequences) {
+  static final Group ONE = new Group(1, "matvec", List.of("Off"), List.of(""), List.of("b"));
+  static final Group PAIR = new Group(2, "matvec2", List.of("A", "B"), List.of("A", "B"), List.of("a", "b"));
+  static final Group QUAD = new Group(4, "matvec4", List.of("0", "1", "2", "3"), List.of("0", "1", "2", "3"),
       List.of("b0", "b1", "b2", "b3"));
-
-  /** The group of {@code size} sequences. */
-  static Group of(int size) {
-    return switch (size) {
-      case 1 -> ONE;
-      case 2 -> PAIR;
-      case 4 -> QUAD;
-      default -> throw new IllegalArgumentException("no group of " + size);
-    };
-  }
-
-  /**
-   * The kernel the plan runs the product with weights {@code weights} with for this group's sequences (one
-   * input each), e.g. {@code pair512x128}.
-   */
-  String kernel(ModelPlan plan, String weights) {
-    return plan.product(weights).kernel(size);
-  }
 
   /** {@code hA, hB}: the offset parameters of one array. */
   String offsets(String array) {

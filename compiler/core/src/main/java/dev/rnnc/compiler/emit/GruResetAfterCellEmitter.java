@@ -7,7 +7,6 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.Member;
-import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.List;
 
 /**
@@ -15,11 +14,6 @@ import java.util.List;
  * z rows add both products; the n row keeps W_hn·h + b_hn apart (in the gate workspace at 3H) because r scales it.
  */
 final class GruResetAfterCellEmitter implements CellEmitter {
-  private final ModelPlan plan;
-
-  GruResetAfterCellEmitter(ModelPlan plan) {
-    this.plan = plan;
-  }
 
   @Override
   public boolean hasCellState() {
@@ -92,9 +86,9 @@ final class GruResetAfterCellEmitter implements CellEmitter {
   @Override
   public void recurrentStep(MethodSpec.Builder m, LayerRun run, Group group) {
     m.addStatement("Weights w = weights")
-        .addStatement("$L(w.$N, h, $L, gx, $L, g, $L)", group.kernel(plan, run.name(Member.HH_RZ)), run.name(Member.HH_RZ),
+        .addStatement("$L(w.$N, 2 * HIDDEN, HIDDEN, h, $L, gx, $L, g, $L)", group.matvec(), run.name(Member.HH_RZ),
             group.offsets("h"), group.offsets("gx"), group.offsets("g"))
-        .addStatement("$L(w.$N, h, $L, w.$N, $L, g, $L)", group.kernel(plan, run.name(Member.HH_N)), run.name(Member.HH_N),
+        .addStatement("$L(w.$N, HIDDEN, HIDDEN, h, $L, w.$N, $L, g, $L)", group.matvec(), run.name(Member.HH_N),
             group.offsets("h"), run.name(Member.BHN), group.zeros(), group.offsets("g", "3 * HIDDEN"));
     for (String s : group.offsets()) {
       m.addStatement("gruCell(g, g$L, gx, gx$L, h, h$L)", s, s, s);
@@ -116,7 +110,7 @@ final class GruResetAfterCellEmitter implements CellEmitter {
 
   @Override
   public void backwardProduct(MethodSpec.Builder m, LayerRun run, Group group) {
-    m.addStatement("$L(weights.$N, dGatesHh, $L, dhDirect, $L, dh, $L)", group.kernel(plan, run.name(Member.HH_T)),
+    m.addStatement("$L(weights.$N, HIDDEN, GATE_ROWS, dGatesHh, $L, dhDirect, $L, dh, $L)", group.matvec(),
         run.name(Member.HH_T), group.locals("dg", ""), group.locals("d", ""), group.locals("d", ""));
   }
 

@@ -6,7 +6,6 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.Member;
-import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.List;
 
 /**
@@ -14,11 +13,6 @@ import java.util.List;
  * r and z first, then the product of W_hn with r*h.
  */
 final class GruResetBeforeCellEmitter implements CellEmitter {
-  private final ModelPlan plan;
-
-  GruResetBeforeCellEmitter(ModelPlan plan) {
-    this.plan = plan;
-  }
 
   @Override
   public boolean hasCellState() {
@@ -97,14 +91,14 @@ final class GruResetBeforeCellEmitter implements CellEmitter {
   @Override
   public void recurrentStep(MethodSpec.Builder m, LayerRun run, Group group) {
     m.addStatement("Weights w = weights")
-        .addStatement("$L(w.$N, h, $L, gx, $L, g, $L)", group.kernel(plan, run.name(Member.HH_RZ)), run.name(Member.HH_RZ),
+        .addStatement("$L(w.$N, 2 * HIDDEN, HIDDEN, h, $L, gx, $L, g, $L)", group.matvec(), run.name(Member.HH_RZ),
             group.offsets("h"), group.offsets("gx"), group.offsets("g"));
     List<String> offsets = group.offsets();
     for (int k = 0; k < offsets.size(); k++) {
       String s = offsets.get(k);
       m.addStatement("gruGates(g, g$L, h, h$L, resetHidden, $L)", s, s, Fold.times(k, "HIDDEN_STRIDE"));
     }
-    m.addStatement("$L(w.$N, resetHidden, $L, gx, $L, g, $L)", group.kernel(plan, run.name(Member.HH_N)), run.name(Member.HH_N),
+    m.addStatement("$L(w.$N, HIDDEN, HIDDEN, resetHidden, $L, gx, $L, g, $L)", group.matvec(), run.name(Member.HH_N),
         group.slots("HIDDEN_STRIDE"), group.offsets("gx", "2 * HIDDEN"), group.offsets("g", "2 * HIDDEN"));
     for (String s : offsets) {
       m.addStatement("gruCell(g, g$L, h, h$L)", s, s);
@@ -123,13 +117,13 @@ final class GruResetBeforeCellEmitter implements CellEmitter {
 
   @Override
   public void backwardProduct(MethodSpec.Builder m, LayerRun run, Group group) {
-    m.addStatement("$L(weights.$N, dGates, $L, zeros, $L, resetGrad, $L)", group.kernel(plan, run.name(Member.HH_N_T)),
+    m.addStatement("$L(weights.$N, HIDDEN, HIDDEN, dGates, $L, zeros, $L, resetGrad, $L)", group.matvec(),
         run.name(Member.HH_N_T), group.locals("dg", " + 2 * HIDDEN"), group.zeros(), group.locals("d", ""));
     for (String x : group.locals()) {
       m.addStatement("gruBackwardReset(gateStore, g$L, hPrev, row$L * HIDDEN, dh, resetGrad, dhDirect, d$L, dGates, "
           + "dg$L, rhPrev)", x, x, x, x);
     }
-    m.addStatement("$L(weights.$N, dGates, $L, dhDirect, $L, dh, $L)", group.kernel(plan, run.name(Member.HH_RZ_T)),
+    m.addStatement("$L(weights.$N, HIDDEN, 2 * HIDDEN, dGates, $L, dhDirect, $L, dh, $L)", group.matvec(),
         run.name(Member.HH_RZ_T), group.locals("dg", ""), group.locals("d", ""), group.locals("d", ""));
   }
 

@@ -46,6 +46,14 @@ final class KernelEmitter {
     this.cell = cell;
   }
 
+  /**
+   * Whether the class needs the four-sequence kernels: only the backward pass's W_hh^T product of a trainable model
+   * still sweeps four sequences at a time (the forward pass and the bank multiply many rows with {@code rowsProduct}).
+   */
+  static boolean quadKernels(ModelPlan plan) {
+    return plan.training() && plan.blocking().quadSweeps();
+  }
+
   /** The largest register-blocked group (the packing group): the main loop of a product. */
   private int largest() {
     return plan.blocking().packingGroup();
@@ -67,8 +75,7 @@ final class KernelEmitter {
     type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE).build());
     type.addMethod(MethodSpec.methodBuilder("matvec")
         .addModifiers(KERNEL)
-        .addJavadoc("y[yOff, yOff + rows) = init[initOff, ...) + W·x[xOff, xOff + cols), W row-major: the general form\n"
-            + "that {@code rowsProduct} runs per row (the plan's products call their shape's kernels).\n")
+        .addJavadoc("y[yOff, yOff + rows) = init[initOff, ...) + W·x[xOff, xOff + cols), W row-major.\n")
         .addParameters(Params.scalarForm(matvecParameters()))
         .beginControlFlow("for (int r = 0; r < rows; r++)")
         .addStatement("float s = init[initOff + r]")
@@ -79,7 +86,24 @@ final class KernelEmitter {
         .addStatement("y[yOff + r] = s")
         .endControlFlow()
         .build());
-    new ShapeKernelEmitter(plan, this).scalar().forEach(type::addMethod);
+    type.addMethod(MethodSpec.methodBuilder("matvec2")
+        .addModifiers(KERNEL)
+        .addJavadoc("Two independent products with the same matrix (two sequences, or two steps).\n")
+        .addParameters(Params.scalarForm(pairParameters()))
+        .addStatement("matvec(w, rows, cols, x, xA, init, initA, y, yA)")
+        .addStatement("matvec(w, rows, cols, x, xB, init, initB, y, yB)")
+        .build());
+    if (quadKernels(plan)) {
+      type.addMethod(MethodSpec.methodBuilder("matvec4")
+          .addModifiers(KERNEL)
+          .addJavadoc("Four independent products with the same matrix.\n")
+          .addParameters(Params.scalarForm(quadParameters()))
+          .addStatement("matvec(w, rows, cols, x, x0, init, init0, y, y0)")
+          .addStatement("matvec(w, rows, cols, x, x1, init, init1, y, y1)")
+          .addStatement("matvec(w, rows, cols, x, x2, init, init2, y, y2)")
+          .addStatement("matvec(w, rows, cols, x, x3, init, init3, y, y3)")
+          .build());
+    }
     type.addMethod(new RowsProductEmitter(plan).scalar());
     type.addMethod(MethodSpec.methodBuilder("sigmoid").addModifiers(KERNEL).returns(float.class)
         .addJavadoc(SIGMOID_DOC)
@@ -573,7 +597,12 @@ final class KernelEmitter {
     for (int group : plan.blocking().groups()) {
       type.addMethod(pairGroup(group));
     }
-    new ShapeKernelEmitter(plan, this).addVector(type);
+    if (quadKernels(plan)) {
+      type.addMethod(quadDispatch());
+      for (int panels : new int[] {4, 2, 1}) {
+        type.addMethod(quadGroup(panels));
+      }
+    }
     new RowsProductEmitter(plan).vector().forEach(type::addMethod);
     for (String kind : new String[] {"sigmoid", "tanh"}) {
       VectorCode body = new VectorCode();
@@ -636,9 +665,7 @@ final class KernelEmitter {
   private MethodSpec matvecDispatch() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("matvec").addModifiers(KERNEL)
         .addJavadoc("y = init + W·x over {@code rows} rows of a matrix packed by {@link $T#pack} (groups of 8, 4, 2, 1 panels).\n"
-            + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n"
-            + "The general form, sizes as arguments, for {@code rowsProduct}'s tails; the plan's products call the kernels\n"
-            + "specialised to their shape.\n", Types.PACKING)
+            + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n", Types.PACKING)
         .addParameters(Params.vectorForm(matvecParameters()))
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int p = 0")
@@ -663,6 +690,85 @@ final class KernelEmitter {
     return Params.of("%w", "rows", "cols", "[]x", "xA", "xB", "[]init", "initA", "initB", "[]y", "yA", "yB");
   }
 
+
+  static final String[] QUAD = {"0", "1", "2", "3"};
+
+  static List<com.palantir.javapoet.ParameterSpec> quadParameters() {
+    return Params.of("%w", "rows", "cols", "[]x", "x0", "x1", "x2", "x3", "[]init", "init0", "init1", "init2", "init3", "[]y", "y0", "y1", "y2", "y3");
+  }
+
+
+  /** Call arguments of a quad kernel for panel offset expression {@code p}. */
+  private static String quadCall(String p) {
+    return "x, x0, x1, x2, x3, init, init0 + " + p + ", init1 + " + p + ", init2 + " + p + ", init3 + " + p
+        + ", y, y0 + " + p + ", y1 + " + p + ", y2 + " + p + ", y3 + " + p;
+  }
+
+  private MethodSpec quadDispatch() {
+    return MethodSpec.methodBuilder("matvec4").addModifiers(KERNEL)
+        .addJavadoc("Four products with the same matrix: every weight vector loaded once feeds four accumulators.\n"
+            + "An 8-panel group is swept as two halves of 4 panels (16 accumulators each).\n")
+        .addParameters(Params.vectorForm(quadParameters()))
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
+        .addStatement("mv4x4(w, o, 8 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("mv4x4(w, o + 4 * L, 8 * L, cols, $L)", quadCall("(p + 4) * L"))
+        .endControlFlow()
+        .beginControlFlow("if (p + 4 <= panels)")
+        .addStatement("mv4x4(w, o, 4 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("p += 4")
+        .addStatement("o += 4 * L * cols")
+        .endControlFlow()
+        .beginControlFlow("if (p + 2 <= panels)")
+        .addStatement("mv2x4(w, o, 2 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("p += 2")
+        .addStatement("o += 2 * L * cols")
+        .endControlFlow()
+        .beginControlFlow("if (p < panels)")
+        .addStatement("mv1x4(w, o, L, cols, $L)", quadCall("p * L"))
+        .endControlFlow()
+        .build();
+  }
+
+  private MethodSpec quadGroup(int panels) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + panels + "x4").addModifiers(KERNEL)
+        .addJavadoc("$L panels (column stride {@code stride}) for four inputs: $L accumulators.\n", panels, 4 * panels)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "stride")
+        .addParameter(int.class, "cols");
+    for (String array : new String[] {"x", "init", "y"}) {
+      m.addParameter(FLOATS, array);
+      for (String q : QUAD) {
+        m.addParameter(int.class, array + q);
+      }
+    }
+    for (String q : QUAD) {
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("$T a$L$L = $T.fromArray(S, init, init$L$L)", FLOAT_VECTOR, q, k, FLOAT_VECTOR, q,
+            k == 0 ? "" : " + " + k + " * L");
+      }
+    }
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES")
+        .addStatement("long step = (long) stride * WEIGHT_BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += step)");
+    for (int k = 0; k < panels; k++) {
+      m.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
+    }
+    for (String q : QUAD) {
+      m.addStatement("$T x$L = $T.broadcast(S, x[x$L + c])", FLOAT_VECTOR, "v" + q, FLOAT_VECTOR, q);
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("a$L$L = w$L.fma(xv$L, a$L$L)", q, k, k, q, q, k);
+      }
+    }
+    m.endControlFlow();
+    for (String q : QUAD) {
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("a$L$L.intoArray(y, y$L$L)", q, k, q, k == 0 ? "" : " + " + k + " * L");
+      }
+    }
+    return m.build();
+  }
 
   private MethodSpec pairDispatch() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("matvec2").addModifiers(KERNEL)
@@ -690,21 +796,10 @@ final class KernelEmitter {
   }
 
   private MethodSpec pairGroup(int group) {
-    return pairGroup(group, null);
-  }
-
-  /** A group for two inputs over {@code cols} columns (a literal trip count, or the {@code cols} parameter when null). */
-  MethodSpec pairGroup(int group, Integer cols) {
-    String count = cols == null ? "cols" : Integer.toString(cols);
-    MethodSpec.Builder m = MethodSpec.methodBuilder(pairGroupName(group, cols)).addModifiers(KERNEL)
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group + "x2").addModifiers(KERNEL)
         .addJavadoc("$L panels for two inputs: $L accumulators, one weight load per panel and column.\n", group, 2 * group)
-        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff");
-    if (cols == null) {
-      m.addParameter(int.class, "cols");
-    } else {
-      m.addJavadoc("$L columns.\n", cols);
-    }
-    m.addParameter(FLOATS, "x").addParameter(int.class, "xA").addParameter(int.class, "xB")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xA").addParameter(int.class, "xB")
         .addParameter(FLOATS, "init").addParameter(int.class, "initA").addParameter(int.class, "initB")
         .addParameter(FLOATS, "y").addParameter(int.class, "yA").addParameter(int.class, "yB");
     for (int k = 0; k < group; k++) {
@@ -713,7 +808,7 @@ final class KernelEmitter {
       m.addStatement("$T b$L = FloatVector.fromArray(S, init, initB$L)", FLOAT_VECTOR, k, off);
     }
     m.addStatement("long o = (long) wOff * WEIGHT_BYTES");
-    m.beginControlFlow("for (int c = 0; c < $L; c++, o += $L)", count, Fold.times(group, "PANEL_BYTES"));
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
     m.addStatement("$T xa = $T.broadcast(S, x[xA + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     m.addStatement("$T xb = $T.broadcast(S, x[xB + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
@@ -731,7 +826,7 @@ final class KernelEmitter {
   }
 
   /** The weight vector of panel {@code k} at byte offset {@code o} of the aligned weights {@code w}. */
-  CodeBlock load(int k) {
+  private CodeBlock load(int k) {
     return weightLoad(plan, k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES"));
   }
 
@@ -757,45 +852,21 @@ final class KernelEmitter {
         .build();
   }
 
-  /** The general group kernel ({@code cols} a parameter), which the blocked {@code rowsProduct}'s tails call. */
+  /** One register-blocked group: {@code group} accumulators of L rows, one contiguous weight stream. */
   private MethodSpec matvecGroup(int group) {
-    return matvecGroup(group, null);
-  }
-
-  /** The name of a single-input group kernel: {@code mv8}, or {@code mv8Cols320} for a constant column count. */
-  static String groupName(int group, Integer cols) {
-    return "mv" + group + (cols == null ? "" : "Cols" + cols);
-  }
-
-  /** The name of a two-input group kernel: {@code mv8x2}, or {@code mv8x2Cols320}. */
-  static String pairGroupName(int group, Integer cols) {
-    return "mv" + group + "x2" + (cols == null ? "" : "Cols" + cols);
-  }
-
-  /**
-   * One register-blocked group: {@code group} accumulators of L rows, one contiguous weight stream; over
-   * {@code cols} columns, a literal trip count, or the {@code cols} parameter when null.
-   */
-  MethodSpec matvecGroup(int group, Integer cols) {
-    String count = cols == null ? "cols" : Integer.toString(cols);
-    MethodSpec.Builder m = MethodSpec.methodBuilder(groupName(group, cols)).addModifiers(KERNEL)
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group).addModifiers(KERNEL)
         .addJavadoc("$L panels ($L rows per vector): per column one broadcast of x[c], $L loads and $L fused multiply-adds;\n"
             + "accumulators stay in registers for the whole column sweep, so there is no horizontal reduction.\n",
             group, "L", group, group)
-        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff");
-    if (cols == null) {
-      m.addParameter(int.class, "cols");
-    } else {
-      m.addJavadoc("$L columns.\n", cols);
-    }
-    m.addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
         .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
         .addParameter(FLOATS, "y").addParameter(int.class, "yOff");
     for (int k = 0; k < group; k++) {
       m.addStatement("$T a$L = FloatVector.fromArray(S, init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
     }
     m.addStatement("long o = (long) wOff * WEIGHT_BYTES");
-    m.beginControlFlow("for (int c = 0; c < $L; c++, o += $L)", count, Fold.times(group, "PANEL_BYTES"));
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
     m.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
     for (int k = 0; k < group; k++) {
       m.addStatement("a$L = $L.fma(xc, a$L)", k, load(k), k);

@@ -6,7 +6,6 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.Member;
-import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,12 +18,10 @@ import java.util.List;
  * </ul>
  */
 final class LstmCellEmitter implements CellEmitter {
-  private final ModelPlan plan;
   private final boolean projection;
   private final boolean peepholes;
 
-  LstmCellEmitter(ModelPlan plan, boolean projection, boolean peepholes) {
-    this.plan = plan;
+  LstmCellEmitter(boolean projection, boolean peepholes) {
     this.projection = projection;
     this.peepholes = peepholes;
   }
@@ -185,7 +182,7 @@ final class LstmCellEmitter implements CellEmitter {
 
   @Override
   public void recurrentStep(MethodSpec.Builder m, LayerRun run, Group group) {
-    m.addStatement("$L(weights.$N, h, $L, gx, $L, g, $L)", group.kernel(plan, run.name(Member.HH)), run.name(Member.HH),
+    m.addStatement("$L(weights.$N, GATE_ROWS, STATE, h, $L, gx, $L, g, $L)", group.matvec(), run.name(Member.HH),
         group.offsets("h"), group.offsets("gx"), group.offsets("g"));
     List<String> offsets = group.offsets();
     for (int k = 0; k < offsets.size(); k++) {
@@ -194,7 +191,7 @@ final class LstmCellEmitter implements CellEmitter {
           projection ? Fold.times(k, "HIDDEN_STRIDE") : "h" + s);
     }
     if (projection) {
-      m.addStatement("$L(weights.$N, cellOutput, $L, zeroState, $L, projected, $L)", group.kernel(plan, run.name(Member.HR)),
+      m.addStatement("$L(weights.$N, STATE, HIDDEN, cellOutput, $L, zeroState, $L, projected, $L)", group.matvec(),
           run.name(Member.HR), group.slots("HIDDEN_STRIDE"), group.zeros(), group.slots("STATE_STRIDE"));
       for (int k = 0; k < offsets.size(); k++) {
         m.addStatement("System.arraycopy(projected, $L, h, h$L, STATE)", Fold.times(k, "STATE_STRIDE"), offsets.get(k));
@@ -222,8 +219,7 @@ final class LstmCellEmitter implements CellEmitter {
       return;
     }
     cellUpdate(m, run, g, gOff, c, cOff, "cellOutput", "0");
-    m.addStatement("$L(weights.$N, cellOutput, 0, zeroState, 0, projected, 0)", Group.ONE.kernel(plan, run.name(Member.HR)),
-            run.name(Member.HR))
+    m.addStatement("matvec(weights.$N, STATE, HIDDEN, cellOutput, 0, zeroState, 0, projected, 0)", run.name(Member.HR))
         .addStatement("System.arraycopy(projected, 0, $L, $L, STATE)", h, hOff);
   }
 
@@ -239,8 +235,8 @@ final class LstmCellEmitter implements CellEmitter {
     if (projection) {
       m.addComment("h = W_hr·m: keep dh for dW_hr, and dm = W_hr^T·dh is what the cell sees")
           .addStatement("System.arraycopy(dh, d$L, dhStore, row$L * STATE, STATE)", x, x)
-          .addStatement("$L(weights.$N, dh, d$L, zeros, 0, dCellOutput, d$L)", Group.ONE.kernel(plan, run.name(Member.HR_T)),
-              run.name(Member.HR_T), x, x);
+          .addStatement("matvec(weights.$N, HIDDEN, STATE, dh, d$L, zeros, 0, dCellOutput, d$L)", run.name(Member.HR_T),
+              x, x);
       dh = "dCellOutput";
     }
     StringBuilder extra = new StringBuilder();
@@ -257,7 +253,7 @@ final class LstmCellEmitter implements CellEmitter {
 
   @Override
   public void backwardProduct(MethodSpec.Builder m, LayerRun run, Group group) {
-    RnnCellEmitter.backwardThroughHh(plan, m, run, group);
+    RnnCellEmitter.backwardThroughHh(m, run, group);
   }
 
   @Override

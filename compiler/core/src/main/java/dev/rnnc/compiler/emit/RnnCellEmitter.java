@@ -8,16 +8,13 @@ import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.Member;
-import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.List;
 
 /** Vanilla RNN (torch.nn.RNN): h' = act(W_ih·x + b_ih + W_hh·h + b_hh), act tanh or relu. */
 final class RnnCellEmitter implements CellEmitter {
-  private final ModelPlan plan;
   private final boolean relu;
 
-  RnnCellEmitter(ModelPlan plan, boolean relu) {
-    this.plan = plan;
+  RnnCellEmitter(boolean relu) {
     this.relu = relu;
   }
 
@@ -70,7 +67,7 @@ final class RnnCellEmitter implements CellEmitter {
 
   @Override
   public void recurrentStep(MethodSpec.Builder m, LayerRun run, Group group) {
-    m.addStatement("$L(weights.$N, h, $L, gx, $L, g, $L)", group.kernel(plan, run.name(Member.HH)), run.name(Member.HH),
+    m.addStatement("$L(weights.$N, GATE_ROWS, HIDDEN, h, $L, gx, $L, g, $L)", group.matvec(), run.name(Member.HH),
         group.offsets("h"), group.offsets("gx"), group.offsets("g"));
     for (String s : group.offsets()) {
       fusedUpdate(m, run, "g", "g" + s, null, null, "h", "h" + s);
@@ -101,12 +98,12 @@ final class RnnCellEmitter implements CellEmitter {
 
   @Override
   public void backwardProduct(MethodSpec.Builder m, LayerRun run, Group group) {
-    backwardThroughHh(plan, m, run, group);
+    backwardThroughHh(m, run, group);
   }
 
   /** dh = W_hh^T · dGates for cells whose step is one product with W_hh. */
-  static void backwardThroughHh(ModelPlan plan, MethodSpec.Builder m, LayerRun run, Group group) {
-    m.addStatement("$L(weights.$N, dGates, $L, zeros, $L, dh, $L)", group.kernel(plan, run.name(Member.HH_T)),
+  static void backwardThroughHh(MethodSpec.Builder m, LayerRun run, Group group) {
+    m.addStatement("$L(weights.$N, STATE, GATE_ROWS, dGates, $L, zeros, $L, dh, $L)", group.matvec(),
         run.name(Member.HH_T), group.locals("dg", ""), group.zeros(), group.locals("d", ""));
   }
 

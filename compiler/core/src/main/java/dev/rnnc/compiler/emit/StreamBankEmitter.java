@@ -230,8 +230,8 @@ final class StreamBankEmitter {
       offsets.append(k == 0 ? "" : ", ").append(src[1]);
       gates.append(k == 0 ? "" : ", ").append(gateRow(k));
     }
-    m.addStatement("$L(w.$N, $L, $L, w.$N, $L, inputProjection, $L)", group.kernel(plan, run.name(Member.IH)),
-        run.name(Member.IH), array, offsets, run.name(Member.IH_BIAS), group.zeros(), gates);
+    m.addStatement("$L(w.$N, GATE_ROWS, $L, $L, $L, w.$N, $L, inputProjection, $L)", group.matvec(),
+        run.name(Member.IH), run.inputWidth(), array, offsets, run.name(Member.IH_BIAS), group.zeros(), gates);
     StringBuilder states = new StringBuilder();
     for (int k = 0; k < n; k++) {
       states.append(", ").append(h(run, "s" + k));

@@ -38,12 +38,10 @@ import java.util.Set;
  * @param enclosingClass simple name of the class this one is nested in (a stack of an encoder–decoder), or null
  *                    for a top-level class
  * @param weightPrecision how the packed weight matrices are stored (bf16: half the bytes, inference only)
- * @param products    every matrix product the class runs, one per packed weight array it multiplies by, with the
- *                    sweeps its call sites use (see {@link MatrixProduct})
  */
 public record ModelPlan(String packageName, String className, String sourceName, String sha256, ModelConfig config,
     CellKind cell, List<Node> graph, List<Workspace> workspaces, List<WeightArray> weights, Blocking blocking,
-    String enclosingClass, WeightPrecision weightPrecision, List<MatrixProduct> products) {
+    String enclosingClass, WeightPrecision weightPrecision) {
 
   /**
    * Vector width (floats) the size checks assume: 16, AVX-512 and the widest SVE hardware. Wider vectors only add
@@ -66,7 +64,6 @@ public record ModelPlan(String packageName, String className, String sourceName,
     graph = List.copyOf(graph);
     workspaces = List.copyOf(workspaces);
     weights = List.copyOf(weights);
-    products = List.copyOf(products);
   }
 
   /** The plan of a validated model. */
@@ -112,57 +109,6 @@ public record ModelPlan(String packageName, String className, String sourceName,
   /** The plan of a model without a class to generate (for size checks and {@code rnnc info}). */
   public static ModelPlan of(ModelConfig config) {
     return of("p", "Model", "model.yaml", "", config);
-  }
-
-  // ---------------------------------------------------------------------------------------------- products
-
-  /** The product whose weights are the packed array {@code weights}. */
-  public MatrixProduct product(String weights) {
-    return products.stream().filter(p -> p.weights().equals(weights)).findFirst()
-        .orElseThrow(() -> new IllegalStateException("no product multiplies by " + weights));
-  }
-
-  /**
-   * Inputs per sweep over the recurrent weights in the step of a group of sequences (forward without a batched
-   * recurrence, and backward through time): pairs and single sequences, and quads when the plan sweeps four.
-   */
-  public List<Integer> recurrentSweeps() {
-    return recurrentSweeps(blocking);
-  }
-
-  private static List<Integer> recurrentSweeps(Blocking blocking) {
-    return blocking.quadSweeps() ? List.of(1, 2, 4) : List.of(1, 2);
-  }
-
-  /**
-   * The distinct shapes the matrix–vector kernels run, in the order of first use, each with the sweeps and the
-   * products that use it: one set of specialised kernels each.
-   */
-  public List<ShapeUse> kernelShapes() {
-    Map<KernelShape, List<MatrixProduct>> byShape = new java.util.LinkedHashMap<>();
-    for (MatrixProduct product : products) {
-      if (!product.sweeps().isEmpty()) {
-        byShape.computeIfAbsent(product.shape(), shape -> new ArrayList<>()).add(product);
-      }
-    }
-    List<ShapeUse> shapes = new ArrayList<>();
-    byShape.forEach((shape, users) -> shapes.add(new ShapeUse(shape,
-        users.stream().flatMap(p -> p.sweeps().stream()).distinct().sorted().toList(), users)));
-    return List.copyOf(shapes);
-  }
-
-  /**
-   * One kernel shape and who uses it.
-   *
-   * @param shape    rows × cols
-   * @param sweeps   the union of its products' sweeps, ascending
-   * @param products the products of this shape
-   */
-  public record ShapeUse(KernelShape shape, List<Integer> sweeps, List<MatrixProduct> products) {
-    public ShapeUse {
-      sweeps = List.copyOf(sweeps);
-      products = List.copyOf(products);
-    }
   }
 
   // ------------------------------------------------------------------------------------------------- graph
@@ -381,16 +327,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
       if (training) {
         addTrainingWorkspaces();
       }
-      List<Integer> bankSweeps = graph.stream().filter(Node.Bank.class::isInstance).map(Node.Bank.class::cast)
-          .findFirst().map(Node.Bank::sweeps).orElse(List.of());
-      List<MatrixProduct> products = new ArrayList<>();
-      runs.forEach(run -> addProducts(products, run, bankSweeps));
-      if (config.hasHead()) {
-        products.add(new MatrixProduct("headWeight", "the head, head.weight · features", config.headSize(),
-            config.featureSize(), perStep ? List.of(1, 2) : List.of(1), false));
-      }
       return new ModelPlan(packageName, className, sourceName, sha256, config, cell, graph, workspaces, weights,
-          blocking, enclosingClass, weightPrecision, products);
+          blocking, enclosingClass, weightPrecision);
     }
 
     private LayerRun run(int layer, int direction) {
@@ -401,68 +339,6 @@ public record ModelPlan(String packageName, String className, String sourceName,
       return new LayerRun(ModelConfig.RNN_MODULE, layer, direction, cell, config.layerInputSize(layer),
           config.hidden(), config.stateSize(), config.peepholes(), layer * config.directions() + direction,
           allocated);
-    }
-
-    // ------------------------------------------------------------------------------------------ products
-
-    /**
-     * The products of one layer run and the sweeps their call sites use: the streaming step's fused product (one
-     * input); a GRU's input projection in the step (one) and in its stream bank (the bank's sweeps); the recurrent
-     * products of the cell steps of groups of sequences (GRU: no batched recurrence); the projection W_hr (one, after
-     * each update); backwards, the transposed recurrent products of the groups and W_hr^T (one).
-     */
-    private void addProducts(List<MatrixProduct> products, LayerRun run, List<Integer> bankSweeps) {
-      int gates = config.gateRows();
-      int in = run.inputSize();
-      int state = run.stateSize();
-      int hidden = run.hidden();
-      String where = " of " + run.where();
-      List<Integer> none = List.of();
-      if (blocking.fusedStep()) {
-        products.add(new MatrixProduct(run.name(Member.STEP_FUSED), "the streaming step, [W_ih | W_hh] · [x; h]"
-            + where, gates, in + state, List.of(1), true));
-      }
-      java.util.TreeSet<Integer> projection = new java.util.TreeSet<>();
-      if (streaming && !blocking.fusedStep()) {
-        projection.add(1);
-        projection.addAll(bankSweeps);
-      }
-      products.add(new MatrixProduct(run.name(Member.IH), "the input projection, W_ih · x" + where, gates, in,
-          List.copyOf(projection), true));
-      List<Integer> cellSweeps = blocking.batchedRecurrence() ? none : ModelPlan.recurrentSweeps(blocking);
-      if (cell.isGru()) {
-        products.add(new MatrixProduct(run.name(Member.HH_RZ), "the r and z rows of W_hh · h" + where, 2 * hidden,
-            hidden, cellSweeps, false));
-        products.add(new MatrixProduct(run.name(Member.HH_N), "the n rows of W_hh · h" + where, hidden, hidden,
-            cellSweeps, false));
-      } else {
-        products.add(new MatrixProduct(run.name(Member.HH), "the recurrent product, W_hh · h" + where, gates, state,
-            cellSweeps, blocking.batchedRecurrence()));
-      }
-      if (run.projection()) {
-        products.add(new MatrixProduct(run.name(Member.HR), "the projection, W_hr · (o * tanh(c))" + where, state,
-            hidden, blocking.batchedRecurrence() ? List.of(1) : cellSweeps, false));
-      }
-      if (!training) {
-        return;
-      }
-      List<Integer> back = ModelPlan.recurrentSweeps(blocking);
-      switch (cell) {
-        case GRU_RESET_AFTER -> products.add(new MatrixProduct(run.name(Member.HH_T),
-            "backwards, W_hh^T · dGates" + where, hidden, gates, back, false));
-        case GRU_RESET_BEFORE -> {
-          products.add(new MatrixProduct(run.name(Member.HH_N_T), "backwards, W_hn^T · dn" + where, hidden, hidden,
-              back, false));
-          products.add(new MatrixProduct(run.name(Member.HH_RZ_T), "backwards, [W_hr; W_hz]^T · d[r; z]" + where,
-              hidden, 2 * hidden, back, false));
-        }
-        case RNN_TANH, RNN_RELU, LSTM -> products.add(new MatrixProduct(run.name(Member.HH_T),
-            "backwards, W_hh^T · dGates" + where, state, gates, back, false));
-      }
-      if (run.projection()) {
-        products.add(new MatrixProduct(run.name(Member.HR_T), "backwards, W_hr^T · dh" + where, hidden, state,
-            List.of(1), false));
-      }
     }
 
     // ------------------------------------------------------------------------------------------- weights
