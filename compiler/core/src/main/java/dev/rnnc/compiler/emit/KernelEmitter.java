@@ -458,10 +458,9 @@ final class KernelEmitter {
     return CodeBlock.builder()
         .addStatement("$T $LX = ($L).max(-87f)", FLOAT_VECTOR, name, input)
         .add("// x ≤ 0: truncating 0.5 − x·log2 e (≥ 0.5) rounds to the nearest −n\n")
-        .addStatement("$T $LN = ($T) $LX.mul(-1.44269504f).add(0.5f).convertShape($T.F2I, WORDS, 0)", INT_VECTOR, name,
-            INT_VECTOR, name, VECTOR_OPERATORS)
-        .addStatement("$T $LNf = ($T) $LN.convertShape($T.I2F, S, 0)", FLOAT_VECTOR, name, FLOAT_VECTOR, name,
-            VECTOR_OPERATORS)
+        .addStatement("$T $LN = ($T) $LX.mul(-1.44269504f).add(0.5f).convert($T.F2I, 0)", INT_VECTOR, name, INT_VECTOR,
+            name, VECTOR_OPERATORS)
+        .addStatement("$T $LNf = ($T) $LN.convert($T.I2F, 0)", FLOAT_VECTOR, name, FLOAT_VECTOR, name, VECTOR_OPERATORS)
         .addStatement("$T $LR = $LNf.fma($T.broadcast(S, 0.693359375f), $LX)", FLOAT_VECTOR, name, name, FLOAT_VECTOR, name)
         .addStatement("$LR = $LNf.fma($T.broadcast(S, -2.12194440e-4f), $LR)", name, name, FLOAT_VECTOR, name)
         .addStatement("$T $LP = $LR.fma(1.9875691500e-4f, 1.3981999507e-3f)", FLOAT_VECTOR, name, name)
@@ -471,8 +470,8 @@ final class KernelEmitter {
         .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 5.0000001201e-1f))", name, name, name, FLOAT_VECTOR)
         .addStatement("$LP = $LR.mul($LR).fma($LP, $LR.add(1f))", name, name, name, name, name)
         .add("// 2^−n: the exponent field 127 − n (n ≤ 126 after the clamp)\n")
-        .addStatement("$T $L = $LP.mul(($T) $LN.neg().add(127).lanewise($T.LSHL, 23).reinterpretShape(S, 0))",
-            FLOAT_VECTOR, name, name, FLOAT_VECTOR, name, VECTOR_OPERATORS)
+        .addStatement("$T $L = $LP.mul($LN.neg().add(127).lanewise($T.LSHL, 23).reinterpretAsFloats())", FLOAT_VECTOR,
+            name, name, name, VECTOR_OPERATORS)
         .build();
   }
 
@@ -543,17 +542,12 @@ final class KernelEmitter {
           .addJavadoc("L shorts: the stored bfloat16 weights of one panel column.\n")
           .initializer("$T.of(short.class, $T.forBitSize(S.vectorBitSize() / 2))", VECTOR_SPECIES, VECTOR_SHAPE)
           .build());
-      type.addMethod(widen());
-    }
-    if (bf16() || plan.softmaxHead()) {
       type.addField(FieldSpec.builder(ParameterizedTypeName.get(VECTOR_SPECIES, ClassName.get(Integer.class)), "WORDS",
               Modifier.STATIC, Modifier.FINAL)
-          .addJavadoc("L ints, S's shape: bit patterns on their way to floats (bfloat16 weights, the exponent of exp).\n"
-              + "Every conversion names its species through a constant: a species derived at the call ({@code convert},\n"
-              + "{@code reinterpretAsFloats}) is a lookup C2 does not always fold, and an intrinsic without constant\n"
-              + "species falls back to Java code that boxes the vectors.\n")
+          .addJavadoc("L ints: a panel column's bfloat16 bits on their way to floats.\n")
           .initializer("$T.of(int.class, S.vectorShape())", VECTOR_SPECIES)
           .build());
+      type.addMethod(widen());
     }
     type.addField(FieldSpec.builder(BYTE_ORDER, "NATIVE", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Weights are mirrored off-heap in the platform's byte order ({@link $T}).\n", PACKED_WEIGHTS)
@@ -562,7 +556,9 @@ final class KernelEmitter {
         .addJavadoc("Hidden units covered by whole vectors; the rest run through the scalar unit kernels.\n")
         .initializer("S.loopBound(HIDDEN)").build());
     type.addMethod(matvecDispatch());
-    type.addMethod(matvecPanels());
+    for (int group : plan.blocking().groups()) {
+      type.addMethod(matvecGroup(group));
+    }
     if (plan.softmaxHead()) {
       type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(KERNEL).returns(float.class)
           .addJavadoc(SOFTMAX_DOC)
@@ -598,12 +594,34 @@ final class KernelEmitter {
           .build());
     }
     type.addMethod(pairDispatch());
+    for (int group : plan.blocking().groups()) {
+      type.addMethod(pairGroup(group));
+    }
     if (quadKernels(plan)) {
       type.addMethod(quadDispatch());
+      for (int panels : new int[] {4, 2, 1}) {
+        type.addMethod(quadGroup(panels));
+      }
     }
     new RowsProductEmitter(plan).vector().forEach(type::addMethod);
     for (String kind : new String[] {"sigmoid", "tanh"}) {
-      type.addMethod(activationRange(kind));
+      VectorCode body = new VectorCode();
+      if (kind.equals("sigmoid")) {
+        body.sigmoid("v", "FloatVector.fromArray(S, a, j)");
+      } else {
+        body.tanh("v", "FloatVector.fromArray(S, a, j)");
+      }
+      type.addMethod(MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
+          .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place; the tail through the scalar formula.\n", kind)
+          .addParameter(FLOATS, "a").addParameter(int.class, "off").addParameter(int.class, "n")
+          .addStatement("int j = off")
+          .beginControlFlow("for (int end = off + S.loopBound(n); j < end; j += L)")
+          .addCode(body.statement("v.intoArray(a, j)").build())
+          .endControlFlow()
+          .beginControlFlow("for (int end = off + n; j < end; j++)")
+          .addStatement("a[j] = Scalar.$L(a[j])", kind)
+          .endControlFlow()
+          .build());
     }
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
@@ -644,216 +662,29 @@ final class KernelEmitter {
     return type.build();
   }
 
-  /**
-   * a[off, off + n) = kind(a[off, off + n)) in place: two vectors per iteration (independent chains, so the
-   * divisions of one overlap the polynomial of the other), then one vector, then the scalar formula. Larger
-   * than C2 inlines, so a cell that calls several ranges is not compiled as one oversized unit.
-   */
-  private static MethodSpec activationRange(String kind) {
-    VectorCode pair = new VectorCode();
-    VectorCode single = new VectorCode();
-    if (kind.equals("sigmoid")) {
-      pair.sigmoid("v", "FloatVector.fromArray(S, a, j)").sigmoid("u", "FloatVector.fromArray(S, a, j + L)");
-      single.sigmoid("v", "FloatVector.fromArray(S, a, j)");
-    } else {
-      pair.tanh("v", "FloatVector.fromArray(S, a, j)").tanh("u", "FloatVector.fromArray(S, a, j + L)");
-      single.tanh("v", "FloatVector.fromArray(S, a, j)");
-    }
-    return MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
-        .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place: two vectors per iteration, then one, then the\n"
-            + "scalar formula for the tail.\n", kind)
-        .addParameter(FLOATS, "a").addParameter(int.class, "off").addParameter(int.class, "n")
-        .addStatement("int j = off")
-        .addStatement("int bound = off + S.loopBound(n)")
-        .beginControlFlow("for (; j + L < bound; j += 2 * L)")
-        .addCode(pair.statement("v.intoArray(a, j)").statement("u.intoArray(a, j + L)").build())
-        .endControlFlow()
-        .beginControlFlow("if (j < bound)")
-        .addCode(single.statement("v.intoArray(a, j)").build())
-        .addStatement("j += L")
-        .endControlFlow()
-        .beginControlFlow("for (int end = off + n; j < end; j++)")
-        .addStatement("a[j] = Scalar.$L(a[j])", kind)
-        .endControlFlow()
-        .build();
-  }
-
   private MethodSpec matvecDispatch() {
-    return MethodSpec.methodBuilder("matvec").addModifiers(KERNEL)
-        .addJavadoc("y = init + W·x over {@code rows} rows of a matrix packed by {@link $T#pack} (groups of $L panels).\n"
-            + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n",
-            Types.PACKING, groupList())
+    MethodSpec.Builder m = MethodSpec.methodBuilder("matvec").addModifiers(KERNEL)
+        .addJavadoc("y = init + W·x over {@code rows} rows of a matrix packed by {@link $T#pack} (groups of 8, 4, 2, 1 panels).\n"
+            + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n", Types.PACKING)
         .addParameters(Params.vectorForm(matvecParameters()))
-        .addStatement("matvecPanels(w, 0, (rows + L - 1) / L, cols, x, xOff, init, initOff, y, yOff)")
-        .build();
-  }
-
-  /**
-   * The product kernel: panels [p, panels) of the packed matrix, each group of panels swept once with its
-   * accumulators in registers. One method holds every group (only the groups a call site takes are compiled
-   * hot), so it is larger than C2 inlines and compiles on its own; see {@code BytecodeChecker#checkInlinedVectorWork}.
-   */
-  private MethodSpec matvecPanels() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("matvecPanels").addModifiers(KERNEL)
-        .addJavadoc("Panels [p, panels) of y = init + W·x: groups of $L panels; per column one broadcast of x[c] and one\n"
-            + "load and fused multiply-add per panel, accumulators in registers for the whole column sweep.\n"
-            + "p must start a packing group.\n", groupList())
-        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "p").addParameter(int.class, "panels")
-        .addParameter(int.class, "cols")
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addStatement("int wOff = p * L * cols");
-    productGroups(m, group -> singleGroup(group));
-    return m.build();
-  }
-
-  /**
-   * The group structure shared by the product kernels: the packing group in a loop, each middle group and the
-   * single panel at most once; {@code body} sweeps {@code group} panels starting at panel p, weight element wOff.
-   */
-  private void productGroups(MethodSpec.Builder m, java.util.function.IntFunction<CodeBlock> body) {
-    m.beginControlFlow("for (; p + $L <= panels; p += $L, wOff += $L * L * cols)", largest(), largest(), largest())
-        .addCode(body.apply(largest()))
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + $L <= panels; p += $L, o += $L * L * cols)", largest(), largest(), largest())
+        .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", largest())
         .endControlFlow();
     for (int group : middleGroups()) {
       m.beginControlFlow("if (p + $L <= panels)", group)
-          .addCode(body.apply(group))
+          .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", group)
           .addStatement("p += $L", group)
-          .addStatement("wOff += $L * L * cols", group)
+          .addStatement("o += $L * L * cols", group)
           .endControlFlow();
     }
-    if (largest() > 1) {
-      m.beginControlFlow("if (p < panels)")
-          .addCode(body.apply(1))
-          .endControlFlow();
-    }
-  }
-
-  /** "8, 4, 2, 1": the panel groups of this model's packing. */
-  private String groupList() {
-    return plan.blocking().groups().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
-  }
-
-  /** One group of {@code group} panels for one input: {@code group} accumulators. */
-  private CodeBlock singleGroup(int group) {
-    CodeBlock.Builder b = CodeBlock.builder();
-    for (int k = 0; k < group; k++) {
-      b.addStatement("$T a$L = $T.fromArray(S, init, initOff + $L)", FLOAT_VECTOR, k, FLOAT_VECTOR, panelOffset(k));
-    }
-    b.addStatement("long o = (long) wOff * WEIGHT_BYTES");
-    b.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
-    b.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
-    for (int k = 0; k < group; k++) {
-      b.addStatement("a$L = $L.fma(xc, a$L)", k, load(k), k);
-    }
-    b.endControlFlow();
-    for (int k = 0; k < group; k++) {
-      b.addStatement("a$L.intoArray(y, yOff + $L)", k, panelOffset(k));
-    }
-    return b.build();
-  }
-
-  /** The element offset of panel p + k in a vector of panels: {@code p * L}, {@code (p + 1) * L}... */
-  private static String panelOffset(int k) {
-    return k == 0 ? "p * L" : "(p + " + k + ") * L";
-  }
-
-  private MethodSpec quadDispatch() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("matvec4").addModifiers(KERNEL)
-        .addJavadoc("Four products with the same matrix: every weight vector loaded once feeds four accumulators.\n"
-            + "A group of more than 4 panels is swept 4 panels at a time (16 accumulators).\n")
-        .addParameters(Params.vectorForm(quadParameters()))
-        .addStatement("int panels = (rows + L - 1) / L")
-        .addStatement("int p = 0")
-        .addStatement("int wOff = 0");
-    productGroups(m, group -> {
-      CodeBlock.Builder b = CodeBlock.builder();
-      if (group <= 4) {
-        b.add(quadGroup(0, group, group));
-      } else {
-        for (int first = 0; first < group; first += 4) {
-          b.add("// panels $L to $L of the group\n", first, Math.min(group, first + 4) - 1);
-          b.beginControlFlow("");
-          b.add(quadGroup(first, Math.min(4, group - first), group));
-          b.endControlFlow();
-        }
-      }
-      return b.build();
-    });
+    m.beginControlFlow("if (p < panels)")
+        .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
+        .endControlFlow();
     return m.build();
   }
-
-  /** Panels [first, first + panels) of a group of {@code group} panels (column stride group · L) for four inputs. */
-  private CodeBlock quadGroup(int first, int panels, int group) {
-    CodeBlock.Builder b = CodeBlock.builder();
-    for (String q : QUAD) {
-      for (int k = 0; k < panels; k++) {
-        b.addStatement("$T a$L$L = $T.fromArray(S, init, init$L + $L)", FLOAT_VECTOR, q, k, FLOAT_VECTOR, q,
-            panelOffset(first + k));
-      }
-    }
-    b.addStatement("long o = (long) (wOff + $L) * WEIGHT_BYTES", first == 0 ? "0" : first + " * L");
-    b.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
-    for (int k = 0; k < panels; k++) {
-      b.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
-    }
-    for (String q : QUAD) {
-      b.addStatement("$T xv$L = $T.broadcast(S, x[x$L + c])", FLOAT_VECTOR, q, FLOAT_VECTOR, q);
-      for (int k = 0; k < panels; k++) {
-        b.addStatement("a$L$L = w$L.fma(xv$L, a$L$L)", q, k, k, q, q, k);
-      }
-    }
-    b.endControlFlow();
-    for (String q : QUAD) {
-      for (int k = 0; k < panels; k++) {
-        b.addStatement("a$L$L.intoArray(y, y$L + $L)", q, k, q, panelOffset(first + k));
-      }
-    }
-    return b.build();
-  }
-
-  private MethodSpec pairDispatch() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("matvec2").addModifiers(KERNEL)
-        .addJavadoc("Two products with the same matrix in one sweep over it: every weight vector loaded once feeds\n"
-            + "two accumulators, halving the weight traffic of batched sequences and of input projections.\n")
-        .addParameters(Params.vectorForm(pairParameters()))
-        .addStatement("int panels = (rows + L - 1) / L")
-        .addStatement("int p = 0")
-        .addStatement("int wOff = 0");
-    productGroups(m, this::pairGroup);
-    return m.build();
-  }
-
-  /** One group of {@code group} panels for two inputs: 2 · group accumulators, one weight load per panel and column. */
-  private CodeBlock pairGroup(int group) {
-    CodeBlock.Builder b = CodeBlock.builder();
-    for (int k = 0; k < group; k++) {
-      b.addStatement("$T a$L = $T.fromArray(S, init, initA + $L)", FLOAT_VECTOR, k, FLOAT_VECTOR, panelOffset(k));
-      b.addStatement("$T b$L = $T.fromArray(S, init, initB + $L)", FLOAT_VECTOR, k, FLOAT_VECTOR, panelOffset(k));
-    }
-    b.addStatement("long o = (long) wOff * WEIGHT_BYTES");
-    b.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
-    b.addStatement("$T xa = $T.broadcast(S, x[xA + c])", FLOAT_VECTOR, FLOAT_VECTOR);
-    b.addStatement("$T xb = $T.broadcast(S, x[xB + c])", FLOAT_VECTOR, FLOAT_VECTOR);
-    for (int k = 0; k < group; k++) {
-      b.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
-      b.addStatement("a$L = w$L.fma(xa, a$L)", k, k, k);
-      b.addStatement("b$L = w$L.fma(xb, b$L)", k, k, k);
-    }
-    b.endControlFlow();
-    for (int k = 0; k < group; k++) {
-      b.addStatement("a$L.intoArray(y, yA + $L)", k, panelOffset(k));
-      b.addStatement("b$L.intoArray(y, yB + $L)", k, panelOffset(k));
-    }
-    return b.build();
-  }
-
-  /** The weight vector of panel {@code k} of a group at byte offset {@code o} of the aligned weights {@code w}. */
-  private CodeBlock load(int k) {
-    return weightLoad(plan, k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES"));
-  }
-
 
   static List<com.palantir.javapoet.ParameterSpec> pairParameters() {
     return Params.of("%w", "rows", "cols", "[]x", "xA", "xB", "[]init", "initA", "initB", "[]y", "yA", "yB");
@@ -867,11 +698,137 @@ final class KernelEmitter {
   }
 
 
+  /** Call arguments of a quad kernel for panel offset expression {@code p}. */
+  private static String quadCall(String p) {
+    return "x, x0, x1, x2, x3, init, init0 + " + p + ", init1 + " + p + ", init2 + " + p + ", init3 + " + p
+        + ", y, y0 + " + p + ", y1 + " + p + ", y2 + " + p + ", y3 + " + p;
+  }
 
+  private MethodSpec quadDispatch() {
+    return MethodSpec.methodBuilder("matvec4").addModifiers(KERNEL)
+        .addJavadoc("Four products with the same matrix: every weight vector loaded once feeds four accumulators.\n"
+            + "An 8-panel group is swept as two halves of 4 panels (16 accumulators each).\n")
+        .addParameters(Params.vectorForm(quadParameters()))
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + 8 <= panels; p += 8, o += 8 * L * cols)")
+        .addStatement("mv4x4(w, o, 8 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("mv4x4(w, o + 4 * L, 8 * L, cols, $L)", quadCall("(p + 4) * L"))
+        .endControlFlow()
+        .beginControlFlow("if (p + 4 <= panels)")
+        .addStatement("mv4x4(w, o, 4 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("p += 4")
+        .addStatement("o += 4 * L * cols")
+        .endControlFlow()
+        .beginControlFlow("if (p + 2 <= panels)")
+        .addStatement("mv2x4(w, o, 2 * L, cols, $L)", quadCall("p * L"))
+        .addStatement("p += 2")
+        .addStatement("o += 2 * L * cols")
+        .endControlFlow()
+        .beginControlFlow("if (p < panels)")
+        .addStatement("mv1x4(w, o, L, cols, $L)", quadCall("p * L"))
+        .endControlFlow()
+        .build();
+  }
 
+  private MethodSpec quadGroup(int panels) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + panels + "x4").addModifiers(KERNEL)
+        .addJavadoc("$L panels (column stride {@code stride}) for four inputs: $L accumulators.\n", panels, 4 * panels)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "stride")
+        .addParameter(int.class, "cols");
+    for (String array : new String[] {"x", "init", "y"}) {
+      m.addParameter(FLOATS, array);
+      for (String q : QUAD) {
+        m.addParameter(int.class, array + q);
+      }
+    }
+    for (String q : QUAD) {
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("$T a$L$L = $T.fromArray(S, init, init$L$L)", FLOAT_VECTOR, q, k, FLOAT_VECTOR, q,
+            k == 0 ? "" : " + " + k + " * L");
+      }
+    }
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES")
+        .addStatement("long step = (long) stride * WEIGHT_BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += step)");
+    for (int k = 0; k < panels; k++) {
+      m.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
+    }
+    for (String q : QUAD) {
+      m.addStatement("$T x$L = $T.broadcast(S, x[x$L + c])", FLOAT_VECTOR, "v" + q, FLOAT_VECTOR, q);
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("a$L$L = w$L.fma(xv$L, a$L$L)", q, k, k, q, q, k);
+      }
+    }
+    m.endControlFlow();
+    for (String q : QUAD) {
+      for (int k = 0; k < panels; k++) {
+        m.addStatement("a$L$L.intoArray(y, y$L$L)", q, k, q, k == 0 ? "" : " + " + k + " * L");
+      }
+    }
+    return m.build();
+  }
 
+  private MethodSpec pairDispatch() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("matvec2").addModifiers(KERNEL)
+        .addJavadoc("Two products with the same matrix in one sweep over it: every weight vector loaded once feeds\n"
+            + "two accumulators, halving the weight traffic of batched sequences and of input projections.\n")
+        .addParameters(Params.vectorForm(pairParameters()))
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + $L <= panels; p += $L, o += $L * L * cols)", largest(), largest(), largest())
+        .addStatement("mv$Lx2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)",
+            largest())
+        .endControlFlow();
+    for (int group : middleGroups()) {
+      m.beginControlFlow("if (p + $L <= panels)", group)
+          .addStatement("mv$Lx2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)", group)
+          .addStatement("p += $L", group)
+          .addStatement("o += $L * L * cols", group)
+          .endControlFlow();
+    }
+    m.beginControlFlow("if (p < panels)")
+        .addStatement("mv1x2(w, o, cols, x, xA, xB, init, initA + p * L, initB + p * L, y, yA + p * L, yB + p * L)")
+        .endControlFlow();
+    return m.build();
+  }
 
+  private MethodSpec pairGroup(int group) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group + "x2").addModifiers(KERNEL)
+        .addJavadoc("$L panels for two inputs: $L accumulators, one weight load per panel and column.\n", group, 2 * group)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xA").addParameter(int.class, "xB")
+        .addParameter(FLOATS, "init").addParameter(int.class, "initA").addParameter(int.class, "initB")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yA").addParameter(int.class, "yB");
+    for (int k = 0; k < group; k++) {
+      String off = k == 0 ? "" : " + " + k + " * L";
+      m.addStatement("$T a$L = FloatVector.fromArray(S, init, initA$L)", FLOAT_VECTOR, k, off);
+      m.addStatement("$T b$L = FloatVector.fromArray(S, init, initB$L)", FLOAT_VECTOR, k, off);
+    }
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
+    m.addStatement("$T xa = $T.broadcast(S, x[xA + c])", FLOAT_VECTOR, FLOAT_VECTOR);
+    m.addStatement("$T xb = $T.broadcast(S, x[xB + c])", FLOAT_VECTOR, FLOAT_VECTOR);
+    for (int k = 0; k < group; k++) {
+      m.addStatement("$T w$L = $L", FLOAT_VECTOR, k, load(k));
+      m.addStatement("a$L = w$L.fma(xa, a$L)", k, k, k);
+      m.addStatement("b$L = w$L.fma(xb, b$L)", k, k, k);
+    }
+    m.endControlFlow();
+    for (int k = 0; k < group; k++) {
+      String off = k == 0 ? "" : " + " + k + " * L";
+      m.addStatement("a$L.intoArray(y, yA$L)", k, off);
+      m.addStatement("b$L.intoArray(y, yB$L)", k, off);
+    }
+    return m.build();
+  }
 
+  /** The weight vector of panel {@code k} at byte offset {@code o} of the aligned weights {@code w}. */
+  private CodeBlock load(int k) {
+    return weightLoad(plan, k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES"));
+  }
 
   /** A vector of L weights at byte offset {@code offset} of the aligned weights {@code w}, widened if bf16. */
   static CodeBlock weightLoad(ModelPlan plan, String offset) {
@@ -889,19 +846,43 @@ final class KernelEmitter {
         .addJavadoc("L bfloat16 weights at byte offset o as floats: sign-extended to 32 bits, shifted into the upper\n"
             + "half (a bfloat16 is a float's upper 16 bits), so the sign-extension bits fall out.\n")
         .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o")
-        .addStatement("return ($T) (($T) $T.fromMemorySegment(HALF, w, o, NATIVE).convertShape($T.S2I, WORDS, 0))"
-            + ".lanewise($T.LSHL, 16).reinterpretShape(S, 0)", FLOAT_VECTOR, INT_VECTOR, SHORT_VECTOR, VECTOR_OPERATORS,
+        .addStatement("return (($T) $T.fromMemorySegment(HALF, w, o, NATIVE).convertShape($T.S2I, WORDS, 0))"
+            + ".lanewise($T.LSHL, 16).reinterpretAsFloats()", INT_VECTOR, SHORT_VECTOR, VECTOR_OPERATORS,
             VECTOR_OPERATORS)
         .build();
   }
 
+  /** One register-blocked group: {@code group} accumulators of L rows, one contiguous weight stream. */
+  private MethodSpec matvecGroup(int group) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group).addModifiers(KERNEL)
+        .addJavadoc("$L panels ($L rows per vector): per column one broadcast of x[c], $L loads and $L fused multiply-adds;\n"
+            + "accumulators stay in registers for the whole column sweep, so there is no horizontal reduction.\n",
+            group, "L", group, group)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yOff");
+    for (int k = 0; k < group; k++) {
+      m.addStatement("$T a$L = FloatVector.fromArray(S, init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
+    }
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
+    m.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
+    for (int k = 0; k < group; k++) {
+      m.addStatement("a$L = $L.fma(xc, a$L)", k, load(k), k);
+    }
+    m.endControlFlow();
+    for (int k = 0; k < group; k++) {
+      m.addStatement("a$L.intoArray(y, yOff$L)", k, k == 0 ? "" : " + " + k + " * L");
+    }
+    return m.build();
+  }
 
   // ------------------------------------------------------------------------------------------ cell kernels
 
   /**
-   * A cell-update kernel: first in-place activations over gate ranges (calls of the range kernels, which are
-   * larger than C2 inlines, so each compiles on its own and the cell's compilation holds only its combine
-   * loop), then a combine loop per hidden unit.
+   * A cell-update kernel: first in-place activations over gate ranges (one small loop each, so no method
+   * grows past what C2 intrinsifies in one compile), then a combine loop per hidden unit.
    */
   static final class CellKernel {
     final String name;
