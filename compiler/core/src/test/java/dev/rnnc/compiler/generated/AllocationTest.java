@@ -208,6 +208,7 @@ class AllocationTest {
       }
     }
     failures.add(what + " allocates after " + WARM_UP + " warm-up calls: " + MEASURED
-        + " calls allocated " + rounds + "... in each of " + round + " rounds\n" + c.context());
+        + " calls allocated " + rounds + "... in each of " + round + " rounds; where:\n"
+        + AllocationSites.of(call, MEASURED) + "\n" + c.context());
   }
 }

@@ -149,6 +149,7 @@ class Seq2SeqAllocationTest {
       }
     }
     failures.add(model + ": " + what + " allocates after " + WARM_UP + " warm-up calls: " + MEASURED
-        + " calls allocated " + rounds + "... in each of " + round + " rounds");
+        + " calls allocated " + rounds + "... in each of " + round + " rounds; where:\n"
+        + dev.rnnc.compiler.generated.AllocationSites.of(call, MEASURED));
   }
 }
