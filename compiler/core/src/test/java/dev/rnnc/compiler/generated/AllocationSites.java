@@ -1,12 +1,16 @@
 package dev.rnnc.compiler.generated;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -37,8 +41,34 @@ public final class AllocationSites {
     return frames.size();
   }
 
-  /** The most frequent allocating stacks of {@code calls} runs of {@code call} on this thread, or why there are none. */
-  public static String of(Runnable call, int calls) {
+  /**
+   * The most frequent allocating stacks of {@code calls} runs of {@code call} on this thread, then the JIT's state
+   * of the vector kernels of {@code generatedClass} (compile id, tier 1–4 and method of each installed compilation,
+   * from {@code jcmd Compiler.codelist}) and the length of the compile queues.
+   */
+  public static String of(Runnable call, int calls, String generatedClass) {
+    return stacks(call, calls) + "\n" + jitState(generatedClass);
+  }
+
+  private static String jitState(String generatedClass) {
+    try {
+      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+      ObjectName diagnostics = new ObjectName("com.sun.management:type=DiagnosticCommand");
+      Object[] noArguments = {null};
+      String[] signature = {String[].class.getName()};
+      String codes = (String) server.invoke(diagnostics, "compilerCodelist", noArguments, signature);
+      String queue = (String) server.invoke(diagnostics, "compilerQueue", noArguments, signature);
+      String kernels = codes.lines().filter(l -> l.contains(generatedClass + "$") && l.contains("$Vec."))
+          .map(l -> "    " + l.replaceAll(" \\[0x.*", "")).collect(Collectors.joining("\n"));
+      long queued = queue.lines().filter(l -> l.matches("\\s*\\d+ .*")).count();
+      return "  installed compilations of the vector kernels (id, tier, state, method):\n" + kernels
+          + "\n  compile tasks queued: " + queued;
+    } catch (JMException | RuntimeException e) {
+      return "  (JIT state unavailable: " + e + ")";
+    }
+  }
+
+  private static String stacks(Runnable call, int calls) {
     Path file = null;
     try (Recording recording = new Recording()) {
       recording.enable("jdk.ObjectAllocationSample").withStackTrace().with("throttle", "10000/s");

@@ -209,6 +209,6 @@ class AllocationTest {
     }
     failures.add(what + " allocates after " + WARM_UP + " warm-up calls: " + MEASURED
         + " calls allocated " + rounds + "... in each of " + round + " rounds; where:\n"
-        + AllocationSites.of(call, MEASURED) + "\n" + c.context());
+        + AllocationSites.of(call, MEASURED, c.compiled().type().getName()) + "\n" + c.context());
   }
 }

@@ -341,7 +341,7 @@ class StreamBankTest {
     }
     if (allocated != 0) {
       assertEquals(0, allocated, c.context() + "\nbytes allocated by 2000 rounds of bank work; where:\n"
-          + AllocationSites.of(work, 2_000));
+          + AllocationSites.of(work, 2_000, c.compiled().type().getName()));
     }
   }
 }

@@ -150,6 +150,6 @@ class Seq2SeqAllocationTest {
     }
     failures.add(model + ": " + what + " allocates after " + WARM_UP + " warm-up calls: " + MEASURED
         + " calls allocated " + rounds + "... in each of " + round + " rounds; where:\n"
-        + dev.rnnc.compiler.generated.AllocationSites.of(call, MEASURED));
+        + dev.rnnc.compiler.generated.AllocationSites.of(call, MEASURED, "t.s2salloc." + model));
   }
 }
