@@ -142,51 +142,17 @@ final class KernelEmitter {
           .beginControlFlow("for (int k = 1; k < HEAD_SIZE; k++)")
           .addStatement("max = Math.max(max, z[s + k])")
           .endControlFlow()
+          .addStatement("float sum = 0f")
           .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
-          .addStatement("out[o + k] = expShifted(z[s + k] - max)")
+          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
+          .addStatement("out[o + k] = e")
+          .addStatement("sum += e")
           .endControlFlow()
-          .addStatement("float sum = headSum(out, o)")
           .addStatement("float inv = 1f / sum")
           .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
           .addStatement("out[o + k] *= inv")
           .endControlFlow()
           .addStatement("return max + (float) Math.log(sum)")
-          .build());
-    }
-    if (plan.softmaxHead()) {
-      type.addMethod(MethodSpec.methodBuilder("expShifted").addModifiers(KERNEL).returns(float.class)
-          .addJavadoc("e^x for x ≤ 0 (a logit minus the maximum): the operations of the vector softmax's exp, so every\n"
-              + "path and vector width gives the same bits; at most 1.26 ulp from Math.exp over [−87, 0].\n")
-          .addParameter(float.class, "v")
-          .addStatement("float x = Math.max(v, -87f)")
-          .addStatement("int n = (int) (x * -1.44269504f + 0.5f)")
-          .addStatement("float nf = n")
-          .addStatement("float r = Math.fma(nf, 0.693359375f, x)")
-          .addStatement("r = Math.fma(nf, -2.12194440e-4f, r)")
-          .addStatement("float p = Math.fma(r, 1.9875691500e-4f, 1.3981999507e-3f)")
-          .addStatement("p = Math.fma(r, p, 8.3334519073e-3f)")
-          .addStatement("p = Math.fma(r, p, 4.1665795894e-2f)")
-          .addStatement("p = Math.fma(r, p, 1.6666665459e-1f)")
-          .addStatement("p = Math.fma(r, p, 5.0000001201e-1f)")
-          .addStatement("p = Math.fma(r * r, p, r + 1f)")
-          .addStatement("return p * Float.intBitsToFloat((127 - n) << 23)")
-          .build());
-      type.addMethod(MethodSpec.methodBuilder("headSum").addModifiers(KERNEL).returns(float.class)
-          .addJavadoc("Σ e[o, o + HEAD_SIZE) in four interleaved partial sums (element k into sum k mod 4), an order\n"
-              + "that depends on nothing but HEAD_SIZE.\n")
-          .addParameter(FLOATS, "e").addParameter(int.class, "o")
-          .addStatement("float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f")
-          .addStatement("int k = 0")
-          .beginControlFlow("for (; k + 4 <= HEAD_SIZE; k += 4)")
-          .addStatement("s0 += e[o + k]")
-          .addStatement("s1 += e[o + k + 1]")
-          .addStatement("s2 += e[o + k + 2]")
-          .addStatement("s3 += e[o + k + 3]")
-          .endControlFlow()
-          .beginControlFlow("for (; k < HEAD_SIZE; k++)")
-          .addStatement("s0 += e[o + k]")
-          .endControlFlow()
-          .addStatement("return (s0 + s1) + (s2 + s3)")
           .build());
     }
     for (MethodSpec unit : cellUnits()) {
@@ -448,34 +414,6 @@ final class KernelEmitter {
     return m.build();
   }
 
-  /**
-   * {@code name = exp(input)} for inputs ≤ 0 (logits minus their maximum), the Cephes expf scheme in operations
-   * whose results IEEE fixes: n = round(x·log2 e), r = x − n·ln 2 in two parts, e^r by a degree-7 polynomial, 2^n
-   * put straight into the exponent bits. Inputs below −87 are taken as −87 (e^−87 ≈ 1.6e-38, where the true value
-   * would be a denormal or 0). Error against Math.exp: at most 1.26 ulp over 32 million inputs in [−87, 0].
-   */
-  private static CodeBlock vectorExp(String name, String input) {
-    return CodeBlock.builder()
-        .addStatement("$T $LX = ($L).max(-87f)", FLOAT_VECTOR, name, input)
-        .add("// x ≤ 0: truncating 0.5 − x·log2 e (≥ 0.5) rounds to the nearest −n\n")
-        .addStatement("$T $LN = ($T) $LX.mul(-1.44269504f).add(0.5f).convertShape($T.F2I, WORDS, 0)", INT_VECTOR, name,
-            INT_VECTOR, name, VECTOR_OPERATORS)
-        .addStatement("$T $LNf = ($T) $LN.convertShape($T.I2F, S, 0)", FLOAT_VECTOR, name, FLOAT_VECTOR, name,
-            VECTOR_OPERATORS)
-        .addStatement("$T $LR = $LNf.fma($T.broadcast(S, 0.693359375f), $LX)", FLOAT_VECTOR, name, name, FLOAT_VECTOR, name)
-        .addStatement("$LR = $LNf.fma($T.broadcast(S, -2.12194440e-4f), $LR)", name, name, FLOAT_VECTOR, name)
-        .addStatement("$T $LP = $LR.fma(1.9875691500e-4f, 1.3981999507e-3f)", FLOAT_VECTOR, name, name)
-        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 8.3334519073e-3f))", name, name, name, FLOAT_VECTOR)
-        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 4.1665795894e-2f))", name, name, name, FLOAT_VECTOR)
-        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 1.6666665459e-1f))", name, name, name, FLOAT_VECTOR)
-        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 5.0000001201e-1f))", name, name, name, FLOAT_VECTOR)
-        .addStatement("$LP = $LR.mul($LR).fma($LP, $LR.add(1f))", name, name, name, name, name)
-        .add("// 2^−n: the exponent field 127 − n (n ≤ 126 after the clamp)\n")
-        .addStatement("$T $L = $LP.mul(($T) $LN.neg().add(127).lanewise($T.LSHL, 23).reinterpretShape(S, 0))",
-            FLOAT_VECTOR, name, name, FLOAT_VECTOR, name, VECTOR_OPERATORS)
-        .build();
-  }
-
   /** Numerator coefficients of the tanh approximation, highest power first (polynomial in x²). */
   static final float[] TANH_P = {-2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f,
       5.12229709037114e-08f, 1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f};
@@ -543,17 +481,12 @@ final class KernelEmitter {
           .addJavadoc("L shorts: the stored bfloat16 weights of one panel column.\n")
           .initializer("$T.of(short.class, $T.forBitSize(S.vectorBitSize() / 2))", VECTOR_SPECIES, VECTOR_SHAPE)
           .build());
-      type.addMethod(widen());
-    }
-    if (bf16() || plan.softmaxHead()) {
       type.addField(FieldSpec.builder(ParameterizedTypeName.get(VECTOR_SPECIES, ClassName.get(Integer.class)), "WORDS",
               Modifier.STATIC, Modifier.FINAL)
-          .addJavadoc("L ints, S's shape: bit patterns on their way to floats (bfloat16 weights, the exponent of exp).\n"
-              + "Every conversion names its species through a constant: a species derived at the call ({@code convert},\n"
-              + "{@code reinterpretAsFloats}) is a lookup C2 does not always fold, and an intrinsic without constant\n"
-              + "species falls back to Java code that boxes the vectors.\n")
+          .addJavadoc("L ints: a panel column's bfloat16 bits on their way to floats.\n")
           .initializer("$T.of(int.class, S.vectorShape())", VECTOR_SPECIES)
           .build());
+      type.addMethod(widen());
     }
     type.addField(FieldSpec.builder(BYTE_ORDER, "NATIVE", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Weights are mirrored off-heap in the platform's byte order ({@link $T}).\n", PACKED_WEIGHTS)
@@ -562,7 +495,9 @@ final class KernelEmitter {
         .addJavadoc("Hidden units covered by whole vectors; the rest run through the scalar unit kernels.\n")
         .initializer("S.loopBound(HIDDEN)").build());
     type.addMethod(matvecDispatch());
-    type.addMethod(matvecPanels());
+    for (int group : plan.blocking().groups()) {
+      type.addMethod(matvecGroup(group));
+    }
     if (plan.softmaxHead()) {
       type.addMethod(MethodSpec.methodBuilder("softmax").addModifiers(KERNEL).returns(float.class)
           .addJavadoc(SOFTMAX_DOC)
@@ -576,17 +511,18 @@ final class KernelEmitter {
           .beginControlFlow("for (; k < HEAD_SIZE; k++)")
           .addStatement("max = Math.max(max, z[s + k])")
           .endControlFlow()
-          .addComment("exp in basic IEEE operations, the same as Scalar.expShifted lane by lane, and the sum in an order")
-          .addComment("of its own: the Vector API's EXP and ADD reduction change once C2 intrinsifies them (SVML, tree")
-          .addComment("order), and a lane-wise sum would change with the vector width")
+          .addStatement("float sum = 0f")
           .beginControlFlow("for (k = 0; k < bound; k += L)")
-          .addCode(vectorExp("e", "FloatVector.fromArray(S, z, s + k).sub(max)"))
+          .addStatement("$T e = $T.fromArray(S, z, s + k).sub(max).lanewise($T.EXP)", FLOAT_VECTOR, FLOAT_VECTOR,
+              VECTOR_OPERATORS)
           .addStatement("e.intoArray(out, o + k)")
+          .addStatement("sum += e.reduceLanes($T.ADD)", VECTOR_OPERATORS)
           .endControlFlow()
           .beginControlFlow("for (; k < HEAD_SIZE; k++)")
-          .addStatement("out[o + k] = Scalar.expShifted(z[s + k] - max)")
+          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
+          .addStatement("out[o + k] = e")
+          .addStatement("sum += e")
           .endControlFlow()
-          .addStatement("float sum = Scalar.headSum(out, o)")
           .addStatement("float inv = 1f / sum")
           .beginControlFlow("for (k = 0; k < bound; k += L)")
           .addStatement("$T.fromArray(S, out, o + k).mul(inv).intoArray(out, o + k)", FLOAT_VECTOR)
@@ -609,7 +545,23 @@ final class KernelEmitter {
     }
     new RowsProductEmitter(plan).vector().forEach(type::addMethod);
     for (String kind : new String[] {"sigmoid", "tanh"}) {
-      type.addMethod(activationRange(kind));
+      VectorCode body = new VectorCode();
+      if (kind.equals("sigmoid")) {
+        body.sigmoid("v", "FloatVector.fromArray(S, a, j)");
+      } else {
+        body.tanh("v", "FloatVector.fromArray(S, a, j)");
+      }
+      type.addMethod(MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
+          .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place; the tail through the scalar formula.\n", kind)
+          .addParameter(FLOATS, "a").addParameter(int.class, "off").addParameter(int.class, "n")
+          .addStatement("int j = off")
+          .beginControlFlow("for (int end = off + S.loopBound(n); j < end; j += L)")
+          .addCode(body.statement("v.intoArray(a, j)").build())
+          .endControlFlow()
+          .beginControlFlow("for (int end = off + n; j < end; j++)")
+          .addStatement("a[j] = Scalar.$L(a[j])", kind)
+          .endControlFlow()
+          .build());
     }
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
@@ -650,123 +602,40 @@ final class KernelEmitter {
     return type.build();
   }
 
-  /**
-   * a[off, off + n) = kind(a[off, off + n)) in place: two vectors per iteration (independent chains, so the
-   * divisions of one overlap the polynomial of the other), then one vector, then the scalar formula. Larger
-   * than C2 inlines, so a cell that calls several ranges is not compiled as one oversized unit.
-   */
-  private static MethodSpec activationRange(String kind) {
-    VectorCode pair = new VectorCode();
-    VectorCode single = new VectorCode();
-    if (kind.equals("sigmoid")) {
-      pair.sigmoid("v", "FloatVector.fromArray(S, a, j)").sigmoid("u", "FloatVector.fromArray(S, a, j + L)");
-      single.sigmoid("v", "FloatVector.fromArray(S, a, j)");
-    } else {
-      pair.tanh("v", "FloatVector.fromArray(S, a, j)").tanh("u", "FloatVector.fromArray(S, a, j + L)");
-      single.tanh("v", "FloatVector.fromArray(S, a, j)");
-    }
-    return MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
-        .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place: two vectors per iteration, then one, then the\n"
-            + "scalar formula for the tail.\n", kind)
-        .addParameter(FLOATS, "a").addParameter(int.class, "off").addParameter(int.class, "n")
-        .addStatement("int j = off")
-        .addStatement("int bound = off + S.loopBound(n)")
-        .beginControlFlow("for (; j + L < bound; j += 2 * L)")
-        .addCode(pair.statement("v.intoArray(a, j)").statement("u.intoArray(a, j + L)").build())
-        .endControlFlow()
-        .beginControlFlow("if (j < bound)")
-        .addCode(single.statement("v.intoArray(a, j)").build())
-        .addStatement("j += L")
-        .endControlFlow()
-        .beginControlFlow("for (int end = off + n; j < end; j++)")
-        .addStatement("a[j] = Scalar.$L(a[j])", kind)
-        .endControlFlow()
-        .build();
-  }
-
   private MethodSpec matvecDispatch() {
-    return MethodSpec.methodBuilder("matvec").addModifiers(KERNEL)
-        .addJavadoc("y = init + W·x over {@code rows} rows of a matrix packed by {@link $T#pack} (groups of $L panels).\n"
-            + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n",
-            Types.PACKING, groupList())
+    MethodSpec.Builder m = MethodSpec.methodBuilder("matvec").addModifiers(KERNEL)
+        .addJavadoc("y = init + W·x over {@code rows} rows of a matrix packed by {@link $T#pack} (groups of 8, 4, 2, 1 panels).\n"
+            + "Writes whole panels: y and init must have room for the rows rounded up to the vector length.\n", Types.PACKING)
         .addParameters(Params.vectorForm(matvecParameters()))
-        .addStatement("matvecPanels(w, 0, (rows + L - 1) / L, cols, x, xOff, init, initOff, y, yOff)")
-        .build();
-  }
-
-  /**
-   * The product kernel: panels [p, panels) of the packed matrix, each group of panels swept once with its
-   * accumulators in registers. One method holds every group (only the groups a call site takes are compiled
-   * hot), so it is larger than C2 inlines and compiles on its own; see {@code BytecodeChecker#checkInlinedVectorWork}.
-   */
-  private MethodSpec matvecPanels() {
-    MethodSpec.Builder m = MethodSpec.methodBuilder("matvecPanels").addModifiers(KERNEL)
-        .addJavadoc("Panels [p, panels) of y = init + W·x: groups of $L panels; per column one broadcast of x[c] and one\n"
-            + "load and fused multiply-add per panel, accumulators in registers for the whole column sweep.\n"
-            + "p must start a packing group.\n", groupList())
-        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "p").addParameter(int.class, "panels")
-        .addParameter(int.class, "cols")
-        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
-        .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
-        .addParameter(FLOATS, "y").addParameter(int.class, "yOff")
-        .addStatement("int wOff = p * L * cols");
-    productGroups(m, group -> singleGroup(group));
-    return m.build();
-  }
-
-  /**
-   * The group structure shared by the product kernels: the packing group in a loop, each middle group and the
-   * single panel at most once; {@code body} sweeps {@code group} panels starting at panel p, weight element wOff.
-   */
-  private void productGroups(MethodSpec.Builder m, java.util.function.IntFunction<CodeBlock> body) {
-    m.beginControlFlow("for (; p + $L <= panels; p += $L, wOff += $L * L * cols)", largest(), largest(), largest())
-        .addCode(body.apply(largest()))
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int p = 0")
+        .addStatement("int o = 0")
+        .beginControlFlow("for (; p + $L <= panels; p += $L, o += $L * L * cols)", largest(), largest(), largest())
+        .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", largest())
         .endControlFlow();
     for (int group : middleGroups()) {
       m.beginControlFlow("if (p + $L <= panels)", group)
-          .addCode(body.apply(group))
+          .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", group)
           .addStatement("p += $L", group)
-          .addStatement("wOff += $L * L * cols", group)
+          .addStatement("o += $L * L * cols", group)
           .endControlFlow();
     }
-    if (largest() > 1) {
-      m.beginControlFlow("if (p < panels)")
-          .addCode(body.apply(1))
-          .endControlFlow();
-    }
+    m.beginControlFlow("if (p < panels)")
+        .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
+        .endControlFlow();
+    return m.build();
   }
 
-  /** "8, 4, 2, 1": the panel groups of this model's packing. */
-  private String groupList() {
-    return plan.blocking().groups().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
-  }
-
-  /** One group of {@code group} panels for one input: {@code group} accumulators. */
-  private CodeBlock singleGroup(int group) {
-    CodeBlock.Builder b = CodeBlock.builder();
-    for (int k = 0; k < group; k++) {
-      b.addStatement("$T a$L = $T.fromArray(S, init, initOff + $L)", FLOAT_VECTOR, k, FLOAT_VECTOR, panelOffset(k));
-    }
-    b.addStatement("long o = (long) wOff * WEIGHT_BYTES");
-    b.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
-    b.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
-    for (int k = 0; k < group; k++) {
-      b.addStatement("a$L = $L.fma(xc, a$L)", k, load(k), k);
-    }
-    b.endControlFlow();
-    for (int k = 0; k < group; k++) {
-      b.addStatement("a$L.intoArray(y, yOff + $L)", k, panelOffset(k));
-    }
-    return b.build();
-  }
-
-  /** The element offset of panel p + k in a vector of panels: {@code p * L}, {@code (p + 1) * L}... */
-  private static String panelOffset(int k) {
-    return k == 0 ? "p * L" : "(p + " + k + ") * L";
+  static List<com.palantir.javapoet.ParameterSpec> pairParameters() {
+    return Params.of("%w", "rows", "cols", "[]x", "xA", "xB", "[]init", "initA", "initB", "[]y", "yA", "yB");
   }
 
 
+  static final String[] QUAD = {"0", "1", "2", "3"};
 
+  static List<com.palantir.javapoet.ParameterSpec> quadParameters() {
+    return Params.of("%w", "rows", "cols", "[]x", "x0", "x1", "x2", "x3", "[]init", "init0", "init1", "init2", "init3", "[]y", "y0", "y1", "y2", "y3");
+  }
 
 
   /** Call arguments of a quad kernel for panel offset expression {@code p}. */
@@ -896,29 +765,10 @@ final class KernelEmitter {
     return m.build();
   }
 
-  /** The weight vector of panel {@code k} of a group at byte offset {@code o} of the aligned weights {@code w}. */
+  /** The weight vector of panel {@code k} at byte offset {@code o} of the aligned weights {@code w}. */
   private CodeBlock load(int k) {
     return weightLoad(plan, k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES"));
   }
-
-
-  static List<com.palantir.javapoet.ParameterSpec> pairParameters() {
-    return Params.of("%w", "rows", "cols", "[]x", "xA", "xB", "[]init", "initA", "initB", "[]y", "yA", "yB");
-  }
-
-
-  static final String[] QUAD = {"0", "1", "2", "3"};
-
-  static List<com.palantir.javapoet.ParameterSpec> quadParameters() {
-    return Params.of("%w", "rows", "cols", "[]x", "x0", "x1", "x2", "x3", "[]init", "init0", "init1", "init2", "init3", "[]y", "y0", "y1", "y2", "y3");
-  }
-
-
-
-
-
-
-
 
   /** A vector of L weights at byte offset {@code offset} of the aligned weights {@code w}, widened if bf16. */
   static CodeBlock weightLoad(ModelPlan plan, String offset) {
@@ -936,19 +786,43 @@ final class KernelEmitter {
         .addJavadoc("L bfloat16 weights at byte offset o as floats: sign-extended to 32 bits, shifted into the upper\n"
             + "half (a bfloat16 is a float's upper 16 bits), so the sign-extension bits fall out.\n")
         .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o")
-        .addStatement("return ($T) (($T) $T.fromMemorySegment(HALF, w, o, NATIVE).convertShape($T.S2I, WORDS, 0))"
-            + ".lanewise($T.LSHL, 16).reinterpretShape(S, 0)", FLOAT_VECTOR, INT_VECTOR, SHORT_VECTOR, VECTOR_OPERATORS,
+        .addStatement("return (($T) $T.fromMemorySegment(HALF, w, o, NATIVE).convertShape($T.S2I, WORDS, 0))"
+            + ".lanewise($T.LSHL, 16).reinterpretAsFloats()", INT_VECTOR, SHORT_VECTOR, VECTOR_OPERATORS,
             VECTOR_OPERATORS)
         .build();
   }
 
+  /** One register-blocked group: {@code group} accumulators of L rows, one contiguous weight stream. */
+  private MethodSpec matvecGroup(int group) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("mv" + group).addModifiers(KERNEL)
+        .addJavadoc("$L panels ($L rows per vector): per column one broadcast of x[c], $L loads and $L fused multiply-adds;\n"
+            + "accumulators stay in registers for the whole column sweep, so there is no horizontal reduction.\n",
+            group, "L", group, group)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "wOff").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(int.class, "xOff")
+        .addParameter(FLOATS, "init").addParameter(int.class, "initOff")
+        .addParameter(FLOATS, "y").addParameter(int.class, "yOff");
+    for (int k = 0; k < group; k++) {
+      m.addStatement("$T a$L = FloatVector.fromArray(S, init, initOff$L)", FLOAT_VECTOR, k, k == 0 ? "" : " + " + k + " * L");
+    }
+    m.addStatement("long o = (long) wOff * WEIGHT_BYTES");
+    m.beginControlFlow("for (int c = 0; c < cols; c++, o += $L)", Fold.times(group, "PANEL_BYTES"));
+    m.addStatement("$T xc = $T.broadcast(S, x[xOff + c])", FLOAT_VECTOR, FLOAT_VECTOR);
+    for (int k = 0; k < group; k++) {
+      m.addStatement("a$L = $L.fma(xc, a$L)", k, load(k), k);
+    }
+    m.endControlFlow();
+    for (int k = 0; k < group; k++) {
+      m.addStatement("a$L.intoArray(y, yOff$L)", k, k == 0 ? "" : " + " + k + " * L");
+    }
+    return m.build();
+  }
 
   // ------------------------------------------------------------------------------------------ cell kernels
 
   /**
-   * A cell-update kernel: first in-place activations over gate ranges (calls of the range kernels, which are
-   * larger than C2 inlines, so each compiles on its own and the cell's compilation holds only its combine
-   * loop), then a combine loop per hidden unit.
+   * A cell-update kernel: first in-place activations over gate ranges (one small loop each, so no method
+   * grows past what C2 intrinsifies in one compile), then a combine loop per hidden unit.
    */
   static final class CellKernel {
     final String name;

@@ -83,7 +83,7 @@ final class RowsProductEmitter {
         .addJavadoc(DOC)
         .addJavadoc("Tiles of $L rows ($L on vectors narrower than $L lanes) × $L panels over the panels of whole packing\n"
             + "groups; fewer rows than a tile in tiles of $L, then pairs and single rows through matvec2/matvec; the\n"
-            + "panels beyond the whole groups of the tiled rows through matvecPanels, one row at a time.\n",
+            + "panels beyond the whole groups of the tiled rows through the group kernels, one row at a time.\n",
             tile.wideRows(), tile.narrowRows(), tile.wideLanes(), tile.panels(), tile.tails())
         .addParameters(Params.vectorForm(parameters()))
         .addStatement("int panels = (rows + L - 1) / L")
@@ -107,7 +107,19 @@ final class RowsProductEmitter {
         .beginControlFlow("if (tiled < panels)")
         .addComment("the panels past the whole groups, for the rows the tiles covered")
         .beginControlFlow("for (int i = 0; i < tiledRows; i++)")
-        .addStatement("matvecPanels(w, tiled, panels, cols, x, $L, init, $L, y, $L)", xOff("i"), initOff("i"), yOff("i"));
+        .addStatement("int xo = $L", xOff("i"))
+        .addStatement("int io = $L", initOff("i"))
+        .addStatement("int yo = $L", yOff("i"))
+        .addStatement("int p = tiled")
+        .addStatement("int o = tiled * L * cols");
+    List<Integer> groups = plan.blocking().groups();
+    for (int g : groups.subList(1, groups.size())) {
+      m.beginControlFlow("if (p + $L <= panels)", g)
+          .addStatement("mv$L(w, o, cols, x, xo, init, io + p * L, y, yo + p * L)", g)
+          .addStatement("p += $L", g)
+          .addStatement("o += $L * L * cols", g)
+          .endControlFlow();
+    }
     m.endControlFlow().endControlFlow();
     List<MethodSpec> methods = new ArrayList<>();
     methods.add(m.build());
@@ -160,16 +172,14 @@ final class RowsProductEmitter {
     }
     m.beginControlFlow("for (int p = 0; p < tiled; p += $L)", panels)
         .addStatement("int wOff = (p / $L) * $L * L * cols + (p % $L) * L", group, group, group)
-        .addStatement("int r = p * L")
-        .addStatement("long wBase = (long) wOff * WEIGHT_BYTES");
+        .addStatement("int r = p * L");
     for (int s = 0; s < rows; s++) {
       for (int q = 0; q < panels; q++) {
         m.addStatement("$T a$L_$L = $T.fromArray(S, init, i$L + r$L)", FLOAT_VECTOR, s, q, FLOAT_VECTOR, s, lanes(q));
       }
     }
     m.beginControlFlow("for (int c = 0; c < cols; c++)")
-        .addComment("a long offset linear in c: the JIT then checks the weights' bounds once, before the loop")
-        .addStatement("long o = wBase + (long) c * $L", Fold.times(group, "PANEL_BYTES"))
+        .addStatement("long o = (long) (wOff + c * ($L * L)) * WEIGHT_BYTES", group)
         .addStatement("int pc = c * $L", rows);
     for (int q = 0; q < panels; q++) {
       m.addStatement("$T w$L = $L", FLOAT_VECTOR, q,

@@ -31,7 +31,7 @@ class VectorWidthTest {
       hidden: 37
       layers: 2
       proj_size: 19
-      head: {size: 37, activation: softmax}   # 37: whole vectors at every width, and a tail
+      head: {size: 5, activation: softmax}
       limits: {max_batch: 6, max_length: 7}
       """, """
       model: WidthGru
