@@ -19,8 +19,8 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Where a call allocates, for the failure messages of the allocation tests: JFR's allocation samples taken while
  * the call runs, grouped by their top frames, each frame with its type ("Interpreted", "JIT compiled",
- * "Inlined"). When generated code allocates only in some runs, the message is all that is left of the JIT state
- * that made it allocate.
+ * "Inlined"), and the tier of every installed compilation of the model's vector kernels. When generated code
+ * allocates only in some runs, the message is all that is left of the JIT state that made it allocate.
  */
 public final class AllocationSites {
   /** Frames of our own (not java.*, jdk.*) to show below the JDK's: the generated method and its callers. */
