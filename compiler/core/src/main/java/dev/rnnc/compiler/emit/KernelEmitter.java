@@ -142,17 +142,49 @@ final class KernelEmitter {
           .beginControlFlow("for (int k = 1; k < HEAD_SIZE; k++)")
           .addStatement("max = Math.max(max, z[s + k])")
           .endControlFlow()
-          .addStatement("float sum = 0f")
           .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
-          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
-          .addStatement("out[o + k] = e")
-          .addStatement("sum += e")
+          .addStatement("out[o + k] = expShifted(z[s + k] - max)")
           .endControlFlow()
+          .addStatement("float sum = headSum(out, o)")
           .addStatement("float inv = 1f / sum")
           .beginControlFlow("for (int k = 0; k < HEAD_SIZE; k++)")
           .addStatement("out[o + k] *= inv")
           .endControlFlow()
           .addStatement("return max + (float) Math.log(sum)")
+          .build());
+      type.addMethod(MethodSpec.methodBuilder("expShifted").addModifiers(KERNEL).returns(float.class)
+          .addJavadoc("e^x for x ≤ 0 (a logit minus the maximum): the operations of the vector softmax's exp, so every\n"
+              + "path and vector width gives the same bits; at most 1.26 ulp from Math.exp over [−87, 0].\n")
+          .addParameter(float.class, "v")
+          .addStatement("float x = Math.max(v, -87f)")
+          .addStatement("int n = (int) (x * -1.44269504f + 0.5f)")
+          .addStatement("float nf = n")
+          .addStatement("float r = Math.fma(nf, 0.693359375f, x)")
+          .addStatement("r = Math.fma(nf, -2.12194440e-4f, r)")
+          .addStatement("float p = Math.fma(r, 1.9875691500e-4f, 1.3981999507e-3f)")
+          .addStatement("p = Math.fma(r, p, 8.3334519073e-3f)")
+          .addStatement("p = Math.fma(r, p, 4.1665795894e-2f)")
+          .addStatement("p = Math.fma(r, p, 1.6666665459e-1f)")
+          .addStatement("p = Math.fma(r, p, 5.0000001201e-1f)")
+          .addStatement("p = Math.fma(r * r, p, r + 1f)")
+          .addStatement("return p * Float.intBitsToFloat((127 - n) << 23)")
+          .build());
+      type.addMethod(MethodSpec.methodBuilder("headSum").addModifiers(KERNEL).returns(float.class)
+          .addJavadoc("Σ e[o, o + HEAD_SIZE) in four interleaved partial sums (element k into sum k mod 4), an order\n"
+              + "that depends on nothing but HEAD_SIZE.\n")
+          .addParameter(FLOATS, "e").addParameter(int.class, "o")
+          .addStatement("float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f")
+          .addStatement("int k = 0")
+          .beginControlFlow("for (; k + 4 <= HEAD_SIZE; k += 4)")
+          .addStatement("s0 += e[o + k]")
+          .addStatement("s1 += e[o + k + 1]")
+          .addStatement("s2 += e[o + k + 2]")
+          .addStatement("s3 += e[o + k + 3]")
+          .endControlFlow()
+          .beginControlFlow("for (; k < HEAD_SIZE; k++)")
+          .addStatement("s0 += e[o + k]")
+          .endControlFlow()
+          .addStatement("return (s0 + s1) + (s2 + s3)")
           .build());
     }
     for (MethodSpec unit : cellUnits()) {
@@ -414,6 +446,34 @@ final class KernelEmitter {
     return m.build();
   }
 
+  /**
+   * {@code name = exp(input)} for inputs ≤ 0 (logits minus their maximum), the Cephes expf scheme in operations
+   * whose results IEEE fixes: n = round(x·log2 e), r = x − n·ln 2 in two parts, e^r by a degree-7 polynomial, 2^n
+   * put straight into the exponent bits. Inputs below −87 are taken as −87 (e^−87 ≈ 1.6e-38, where the true value
+   * would be a denormal or 0). Error against Math.exp: at most 1.26 ulp over 32 million inputs in [−87, 0].
+   */
+  private static CodeBlock vectorExp(String name, String input) {
+    return CodeBlock.builder()
+        .addStatement("$T $LX = ($L).max(-87f)", FLOAT_VECTOR, name, input)
+        .add("// x ≤ 0: truncating 0.5 − x·log2 e (≥ 0.5) rounds to the nearest −n\n")
+        .addStatement("$T $LN = ($T) $LX.mul(-1.44269504f).add(0.5f).convertShape($T.F2I, WORDS, 0)", INT_VECTOR, name,
+            INT_VECTOR, name, VECTOR_OPERATORS)
+        .addStatement("$T $LNf = ($T) $LN.convertShape($T.I2F, S, 0)", FLOAT_VECTOR, name, FLOAT_VECTOR, name,
+            VECTOR_OPERATORS)
+        .addStatement("$T $LR = $LNf.fma($T.broadcast(S, 0.693359375f), $LX)", FLOAT_VECTOR, name, name, FLOAT_VECTOR, name)
+        .addStatement("$LR = $LNf.fma($T.broadcast(S, -2.12194440e-4f), $LR)", name, name, FLOAT_VECTOR, name)
+        .addStatement("$T $LP = $LR.fma(1.9875691500e-4f, 1.3981999507e-3f)", FLOAT_VECTOR, name, name)
+        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 8.3334519073e-3f))", name, name, name, FLOAT_VECTOR)
+        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 4.1665795894e-2f))", name, name, name, FLOAT_VECTOR)
+        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 1.6666665459e-1f))", name, name, name, FLOAT_VECTOR)
+        .addStatement("$LP = $LR.fma($LP, $T.broadcast(S, 5.0000001201e-1f))", name, name, name, FLOAT_VECTOR)
+        .addStatement("$LP = $LR.mul($LR).fma($LP, $LR.add(1f))", name, name, name, name, name)
+        .add("// 2^−n: the exponent field 127 − n (n ≤ 126 after the clamp)\n")
+        .addStatement("$T $L = $LP.mul(($T) $LN.neg().add(127).lanewise($T.LSHL, 23).reinterpretShape(S, 0))",
+            FLOAT_VECTOR, name, name, FLOAT_VECTOR, name, VECTOR_OPERATORS)
+        .build();
+  }
+
   /** Numerator coefficients of the tanh approximation, highest power first (polynomial in x²). */
   static final float[] TANH_P = {-2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f,
       5.12229709037114e-08f, 1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f};
@@ -481,12 +541,17 @@ final class KernelEmitter {
           .addJavadoc("L shorts: the stored bfloat16 weights of one panel column.\n")
           .initializer("$T.of(short.class, $T.forBitSize(S.vectorBitSize() / 2))", VECTOR_SPECIES, VECTOR_SHAPE)
           .build());
+      type.addMethod(widen());
+    }
+    if (bf16() || plan.softmaxHead()) {
       type.addField(FieldSpec.builder(ParameterizedTypeName.get(VECTOR_SPECIES, ClassName.get(Integer.class)), "WORDS",
               Modifier.STATIC, Modifier.FINAL)
-          .addJavadoc("L ints: a panel column's bfloat16 bits on their way to floats.\n")
+          .addJavadoc("L ints, S's shape: bit patterns on their way to floats (bfloat16 weights, the exponent of exp).\n"
+              + "Every conversion names its species through a constant: a species derived at the call ({@code convert},\n"
+              + "{@code reinterpretAsFloats}) is a lookup C2 does not always fold, and an intrinsic without constant\n"
+              + "species falls back to Java code that boxes the vectors.\n")
           .initializer("$T.of(int.class, S.vectorShape())", VECTOR_SPECIES)
           .build());
-      type.addMethod(widen());
     }
     type.addField(FieldSpec.builder(BYTE_ORDER, "NATIVE", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Weights are mirrored off-heap in the platform's byte order ({@link $T}).\n", PACKED_WEIGHTS)
@@ -511,18 +576,17 @@ final class KernelEmitter {
           .beginControlFlow("for (; k < HEAD_SIZE; k++)")
           .addStatement("max = Math.max(max, z[s + k])")
           .endControlFlow()
-          .addStatement("float sum = 0f")
+          .addComment("exp in basic IEEE operations, the same as Scalar.expShifted lane by lane, and the sum in an order")
+          .addComment("of its own: the Vector API's EXP and ADD reduction change once C2 intrinsifies them (SVML, tree")
+          .addComment("order), and a lane-wise sum would change with the vector width")
           .beginControlFlow("for (k = 0; k < bound; k += L)")
-          .addStatement("$T e = $T.fromArray(S, z, s + k).sub(max).lanewise($T.EXP)", FLOAT_VECTOR, FLOAT_VECTOR,
-              VECTOR_OPERATORS)
+          .addCode(vectorExp("e", "FloatVector.fromArray(S, z, s + k).sub(max)"))
           .addStatement("e.intoArray(out, o + k)")
-          .addStatement("sum += e.reduceLanes($T.ADD)", VECTOR_OPERATORS)
           .endControlFlow()
           .beginControlFlow("for (; k < HEAD_SIZE; k++)")
-          .addStatement("float e = (float) Math.exp(z[s + k] - max)")
-          .addStatement("out[o + k] = e")
-          .addStatement("sum += e")
+          .addStatement("out[o + k] = Scalar.expShifted(z[s + k] - max)")
           .endControlFlow()
+          .addStatement("float sum = Scalar.headSum(out, o)")
           .addStatement("float inv = 1f / sum")
           .beginControlFlow("for (k = 0; k < bound; k += L)")
           .addStatement("$T.fromArray(S, out, o + k).mul(inv).intoArray(out, o + k)", FLOAT_VECTOR)
@@ -786,8 +850,8 @@ final class KernelEmitter {
         .addJavadoc("L bfloat16 weights at byte offset o as floats: sign-extended to 32 bits, shifted into the upper\n"
             + "half (a bfloat16 is a float's upper 16 bits), so the sign-extension bits fall out.\n")
         .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o")
-        .addStatement("return (($T) $T.fromMemorySegment(HALF, w, o, NATIVE).convertShape($T.S2I, WORDS, 0))"
-            + ".lanewise($T.LSHL, 16).reinterpretAsFloats()", INT_VECTOR, SHORT_VECTOR, VECTOR_OPERATORS,
+        .addStatement("return ($T) (($T) $T.fromMemorySegment(HALF, w, o, NATIVE).convertShape($T.S2I, WORDS, 0))"
+            + ".lanewise($T.LSHL, 16).reinterpretShape(S, 0)", FLOAT_VECTOR, INT_VECTOR, SHORT_VECTOR, VECTOR_OPERATORS,
             VECTOR_OPERATORS)
         .build();
   }

@@ -31,7 +31,7 @@ class VectorWidthTest {
       hidden: 37
       layers: 2
       proj_size: 19
-      head: {size: 5, activation: softmax}
+      head: {size: 37, activation: softmax}   # 37: whole vectors at every width, and a tail
       limits: {max_batch: 6, max_length: 7}
       """, """
       model: WidthGru
@@ -79,6 +79,29 @@ class VectorWidthTest {
         }
       }
     }
+  }
+
+  @Test
+  void theFirstCallAndAWarmCallGiveTheSameResults() throws Exception {
+    // The first call runs interpreted, where the Vector API computes lane by lane in Java; after warm-up C2 runs
+    // its intrinsics (SVML for a library EXP, tree-ordered reductions). Generated code uses neither, so the JIT's
+    // progress must not show in a result: the softmax head (37 classes: vectors and a tail) included.
+    GeneratedModels.Compiled compiled = GeneratedModels.compile(List.of(SPECS.get(0)), Map.of()).get(0);
+    RnnModel model = (RnnModel) compiled.instantiate(ModelParameters.initialize(compiled.spec().config(), 3));
+    float[] input = new float[6 * 7 * compiled.spec().config().inputSize()];
+    SplittableRandom random = new SplittableRandom(5);
+    for (int i = 0; i < input.length; i++) {
+      input[i] = (float) random.nextDouble(-4, 4);
+    }
+    int[] lengths = {7, 3, 5, 1, 7, 6};
+    model.forward(input, 6, 7, lengths, null, null);
+    float[] coldLogits = model.logits().clone();
+    float[] coldPrediction = model.prediction().clone();
+    for (int i = 0; i < 30_000; i++) {
+      model.forward(input, 6, 7, lengths, null, null);
+    }
+    assertArrayEquals(coldLogits, model.logits(), "logits, first call vs after 30,000 calls");
+    assertArrayEquals(coldPrediction, model.prediction(), "softmax, first call vs after 30,000 calls");
   }
 
   private static int lanes(Class<?> type) throws ReflectiveOperationException {
