@@ -10,10 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code rnnc tune}: measures every width, records the fastest for this CPU, keeps other CPUs' entries. */
+/**
+ * {@code rnnc tune}: measures every width, records the fastest for this CPU, keeps other CPUs' entries. Tagged to
+ * run in a JVM of its own (compiler/cli/pom.xml), as the command does.
+ */
+@Tag("vector-widths")
 class TuneCommandTest {
   @TempDir
   Path dir;

@@ -109,22 +109,12 @@ final class KernelEmitter {
         .addJavadoc(SIGMOID_DOC)
         .addParameter(float.class, "v")
         .addStatement("return Math.fma(0.5f, tanh(0.5f * v), 0.5f)").build());
-    MethodSpec.Builder tanh = MethodSpec.methodBuilder("tanh").addModifiers(KERNEL).returns(float.class)
+    type.addMethod(MethodSpec.methodBuilder("tanh").addModifiers(KERNEL).returns(float.class)
         .addJavadoc(TANH_DOC)
         .addParameter(float.class, "v")
-        .addStatement("float x = Math.max(-TANH_CLAMP, Math.min(TANH_CLAMP, v))")
-        .addStatement("float x2 = x * x")
-        .addStatement("float p = $Lf", Float.toString(TANH_P[0]));
-    for (int k = 1; k < TANH_P.length; k++) {
-      tanh.addStatement("p = Math.fma(x2, p, $Lf)", Float.toString(TANH_P[k]));
-    }
-    tanh.addStatement("float q = $Lf", Float.toString(TANH_Q[0]));
-    for (int k = 1; k < TANH_Q.length; k++) {
-      tanh.addStatement("q = Math.fma(x2, q, $Lf)", Float.toString(TANH_Q[k]));
-    }
-    tanh
-        .addStatement("return x * p / q");
-    type.addMethod(tanh.build());
+        .addCode(scalarTanh("t", "v"))
+        .addStatement("return t")
+        .build());
     for (String kind : new String[] {"sigmoid", "tanh"}) {
       type.addMethod(MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
           .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place.\n", kind)
@@ -474,6 +464,25 @@ final class KernelEmitter {
         .build();
   }
 
+  /**
+   * {@code float out = tanh(in)} as statements (the formula of {@code Scalar.tanh}, locals prefixed with
+   * {@code out}), for the scalar tails the vector activation kernels write out in place.
+   */
+  static CodeBlock scalarTanh(String out, String in) {
+    CodeBlock.Builder code = CodeBlock.builder()
+        .addStatement("float $LX = Math.max(-TANH_CLAMP, Math.min(TANH_CLAMP, $L))", out, in)
+        .addStatement("float $LX2 = $LX * $LX", out, out, out)
+        .addStatement("float $LP = $Lf", out, Float.toString(TANH_P[0]));
+    for (int k = 1; k < TANH_P.length; k++) {
+      code.addStatement("$LP = Math.fma($LX2, $LP, $Lf)", out, out, out, Float.toString(TANH_P[k]));
+    }
+    code.addStatement("float $LQ = $Lf", out, Float.toString(TANH_Q[0]));
+    for (int k = 1; k < TANH_Q.length; k++) {
+      code.addStatement("$LQ = Math.fma($LX2, $LQ, $Lf)", out, out, out, Float.toString(TANH_Q[k]));
+    }
+    return code.addStatement("float $L = $LX * $LP / $LQ", out, out, out, out).build();
+  }
+
   /** Numerator coefficients of the tanh approximation, highest power first (polynomial in x²). */
   static final float[] TANH_P = {-2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f,
       5.12229709037114e-08f, 1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f};
@@ -615,15 +624,22 @@ final class KernelEmitter {
       } else {
         body.tanh("v", "FloatVector.fromArray(S, a, j)");
       }
+      CodeBlock tail = kind.equals("sigmoid")
+          ? CodeBlock.builder().add(scalarTanh("t", "0.5f * a[j]")).addStatement("a[j] = Math.fma(0.5f, t, 0.5f)")
+              .build()
+          : CodeBlock.builder().add(scalarTanh("t", "a[j]")).addStatement("a[j] = t").build();
       type.addMethod(MethodSpec.methodBuilder(kind + "Range").addModifiers(KERNEL)
-          .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place; the tail through the scalar formula.\n", kind)
+          .addJavadoc("a[off, off + n) = $L(a[off, off + n)), in place; the tail through the scalar formula, written\n"
+              + "out here rather than called: it makes the kernel larger than C2 inlines (FreqInlineSize, 325\n"
+              + "bytecode bytes), so a cell calling several ranges never becomes one compilation of all their\n"
+              + "vector work (see the verifier's INLINED_VECTOR_WORK rule).\n", kind)
           .addParameter(FLOATS, "a").addParameter(int.class, "off").addParameter(int.class, "n")
           .addStatement("int j = off")
           .beginControlFlow("for (int end = off + S.loopBound(n); j < end; j += L)")
           .addCode(body.statement("v.intoArray(a, j)").build())
           .endControlFlow()
           .beginControlFlow("for (int end = off + n; j < end; j++)")
-          .addStatement("a[j] = Scalar.$L(a[j])", kind)
+          .addCode(tail)
           .endControlFlow()
           .build());
     }

@@ -62,12 +62,14 @@ public final class CodeVerifier {
     List<Violation> violations = new ArrayList<>(sourceChecker.violations());
 
     BytecodeChecker bytecode = new BytecodeChecker(violations);
+    List<ClassFile> types = new ArrayList<>();
     for (Map.Entry<String, byte[]> entry : new TreeMap<>(classBytes).entrySet()) {
       String name = entry.getKey();
       if (!name.equals(qualifiedName) && !name.startsWith(qualifiedName + "$")) {
         continue;
       }
       ClassFile type = ClassFileReader.read(entry.getValue());
+      types.add(type);
       bytecode.checkSizes(type);
       boolean hasLines = type.methods().stream().anyMatch(m -> !m.lines().isEmpty());
       for (ClassFile.Method method : type.methods()) {
@@ -79,6 +81,7 @@ public final class CodeVerifier {
         }
       }
     }
+    bytecode.checkInlinedVectorWork(types);
     return violations;
   }
 

@@ -30,7 +30,12 @@ public record Violation(Kind kind, Layer layer, String className, String method,
     /** Any method whose bytecode is too large for HotSpot to JIT-compile. */
     HUGE_METHOD,
     /** {@code invokedynamic} in a hot method (lambdas, method references, string concatenation...). */
-    INVOKEDYNAMIC
+    INVOKEDYNAMIC,
+    /**
+     * A method through which one compilation could gather too much Vector API work by inlining (see
+     * {@link BytecodeChecker#checkInlinedVectorWork}).
+     */
+    INLINED_VECTOR_WORK
   }
 
   /** Which layer of the verifier found the violation. */

@@ -15,13 +15,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The kernels' vector width is a tuning choice ({@code rnnc tune}, {@link VectorSupport#vectorBits}), so it must
  * not change a result: every width from 128 bits up to the platform's widest gives bit-identical forward outputs,
  * states and streaming steps, for each cell kind, bf16 weights included.
+ *
+ * <p>Tagged to run in a JVM of its own (compiler/core/pom.xml): after it, the Vector API's shared methods have
+ * profiled three vector classes, which changes how C2 compiles every later test's kernels.
  */
+@Tag("vector-widths")
 class VectorWidthTest {
   private static final List<String> SPECS = List.of("""
       model: WidthLstm

@@ -167,6 +167,51 @@ class CodeVerifierTest {
   }
 
   @Test
+  void findsKernelsThatCouldGatherOtherKernelsByInlining() {
+    // cell() is small enough for C2 to inline and calls two small vector kernels: a compilation of cell (or of
+    // whatever inlines it) would hold all three kernels' vector operations.
+    String source = """
+        package gen.v;
+
+        import jdk.incubator.vector.FloatVector;
+        import jdk.incubator.vector.VectorSpecies;
+
+        final class Gather {
+          static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+          static void squash(float[] a, int off) {
+            FloatVector v = FloatVector.fromArray(S, a, off);
+            FloatVector p = v.fma(v, FloatVector.broadcast(S, 1f)).fma(v, FloatVector.broadcast(S, 2f));
+            p = p.fma(v, FloatVector.broadcast(S, 3f)).fma(v, FloatVector.broadcast(S, 4f));
+            p = p.fma(v, FloatVector.broadcast(S, 5f)).fma(v, FloatVector.broadcast(S, 6f));
+            p.div(v.abs().add(1f)).intoArray(a, off);
+          }
+
+          static void bend(float[] a, int off) {
+            FloatVector v = FloatVector.fromArray(S, a, off);
+            FloatVector p = v.fma(v, FloatVector.broadcast(S, 1f)).fma(v, FloatVector.broadcast(S, 2f));
+            p = p.fma(v, FloatVector.broadcast(S, 3f)).fma(v, FloatVector.broadcast(S, 4f));
+            p = p.fma(v, FloatVector.broadcast(S, 5f)).fma(v, FloatVector.broadcast(S, 6f));
+            p.mul(v.neg().sub(1f)).intoArray(a, off);
+          }
+
+          static void cell(float[] g, float[] h) {
+            squash(g, 0);
+            bend(g, S.length());
+            FloatVector.fromArray(S, g, 0).mul(FloatVector.fromArray(S, g, S.length())).intoArray(h, 0);
+          }
+        }
+        """;
+    List<Violation> found = verifier.verify("gen.v.Gather", source, compile("Gather", source));
+    assertFound(found, Kind.INLINED_VECTOR_WORK, Layer.BYTECODE, "Gather.cell: can inline 34 Vector API operations (bend 17, squash 17)");
+    assertEquals(1, found.size(), found.toString());
+
+    // The same kernels without the gathering cell pass: each is small, but none inlines another.
+    String alone = source.substring(0, source.indexOf("  static void cell")) + "}\n";
+    assertEquals(List.of(), verifier.verify("gen.v.Gather", alone, compile("Gather", alone)));
+  }
+
+  @Test
   void findsMethodsTooLargeForTheJit() {
     List<Violation> huge = verify("Huge", straightLine("Huge", 1200));
     assertEquals(1, huge.size(), huge.toString());
