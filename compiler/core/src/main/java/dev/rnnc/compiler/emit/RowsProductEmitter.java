@@ -172,14 +172,16 @@ final class RowsProductEmitter {
     }
     m.beginControlFlow("for (int p = 0; p < tiled; p += $L)", panels)
         .addStatement("int wOff = (p / $L) * $L * L * cols + (p % $L) * L", group, group, group)
-        .addStatement("int r = p * L");
+        .addStatement("int r = p * L")
+        .addStatement("long wBase = (long) wOff * WEIGHT_BYTES");
     for (int s = 0; s < rows; s++) {
       for (int q = 0; q < panels; q++) {
         m.addStatement("$T a$L_$L = $T.fromArray(S, init, i$L + r$L)", FLOAT_VECTOR, s, q, FLOAT_VECTOR, s, lanes(q));
       }
     }
     m.beginControlFlow("for (int c = 0; c < cols; c++)")
-        .addStatement("long o = (long) (wOff + c * ($L * L)) * WEIGHT_BYTES", group)
+        .addComment("a long offset linear in c: the JIT then checks the weights' bounds once, before the loop")
+        .addStatement("long o = wBase + (long) c * $L", Fold.times(group, "PANEL_BYTES"))
         .addStatement("int pc = c * $L", rows);
     for (int q = 0; q < panels; q++) {
       m.addStatement("$T w$L = $L", FLOAT_VECTOR, q,

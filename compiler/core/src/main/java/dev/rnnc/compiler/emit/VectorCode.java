@@ -1,6 +1,7 @@
 package dev.rnnc.compiler.emit;
 
 import static dev.rnnc.compiler.emit.Types.FLOAT_VECTOR;
+import static dev.rnnc.compiler.emit.Types.VECTOR_OPERATORS;
 
 import com.palantir.javapoet.CodeBlock;
 
@@ -39,7 +40,13 @@ final class VectorCode {
     String q = name + "Q";
     float[] num = KernelEmitter.TANH_P;
     float[] den = KernelEmitter.TANH_Q;
-    let(x, "(" + input + ").max(-TANH_CLAMP).min(TANH_CLAMP)");
+    // the clamp as compare-and-blend, not max/min: equal for every input (NaN stays NaN, the bounds are not 0),
+    // and 2 instructions each where Java's NaN- and -0-exact max/min compile to 5-6
+    let(x + "In", "(" + input + ")");
+    code.addStatement("$T $L = $LIn.blend($T.broadcast(S, TANH_CLAMP), $LIn.compare($T.GT, TANH_CLAMP))",
+        FLOAT_VECTOR, x, x, FLOAT_VECTOR, x, VECTOR_OPERATORS);
+    code.addStatement("$L = $L.blend($T.broadcast(S, -TANH_CLAMP), $L.compare($T.LT, -TANH_CLAMP))",
+        x, x, FLOAT_VECTOR, x, VECTOR_OPERATORS);
     let(x2, x + ".mul(" + x + ")");
     let(p, x2 + ".fma(" + literal(num[0]) + ", " + literal(num[1]) + ")");
     for (int k = 2; k < num.length; k++) {
