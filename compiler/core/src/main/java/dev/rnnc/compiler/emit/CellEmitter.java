@@ -2,6 +2,7 @@ package dev.rnnc.compiler.emit;
 
 import com.palantir.javapoet.MethodSpec;
 import dev.rnnc.compiler.plan.LayerRun;
+import dev.rnnc.compiler.plan.Member;
 import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.List;
 
@@ -48,6 +49,35 @@ interface CellEmitter {
   default void fusedUpdate(MethodSpec.Builder m, LayerRun run, String g, String gOff, String c, String cOff, String h,
       String hOff) {
     throw new IllegalStateException(getClass().getSimpleName() + " has no fused step");
+  }
+
+  /**
+   * Batched recurrence ({@link dev.rnnc.compiler.plan.Blocking#batchedRecurrence}): whether a step's input
+   * projections are made in place in the rows that then receive the recurrent products (every gate adds both
+   * products unscaled); otherwise they stay in {@code inputProjection} and the products go to gate rows of their own.
+   */
+  default boolean projectsIntoGates() {
+    return true;
+  }
+
+  /**
+   * Batched recurrence: the recurrent products of every running sequence's h (rows {@code running} of hN, at
+   * {@code hBase}) into gate rows {@code gRows[i] * gStride + gBase} of {@code g}, blocked over the sequences
+   * ({@code rowsProduct}). Default: one product with the fused W_hh, added in place to the projections.
+   */
+  default void batchedProducts(MethodSpec.Builder m, LayerRun run, String hBase, String g, String gRows,
+      String gStride, String gBase) {
+    m.addStatement("rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, $L, $L, $L, $L, $L, $L, $L, count, "
+        + "productPanel)", run.name(Member.HH), hBase, g, gStride, gBase, g, gRows, gStride, gBase);
+  }
+
+  /**
+   * Batched recurrence: the update of running sequence {@code b} (locals {@code b}, {@code row}, {@code state}) from
+   * its gate row at {@code gOff} of {@code g}. Default: the fused update.
+   */
+  default void batchedUpdate(MethodSpec.Builder m, LayerRun run, String g, String gOff, String c, String cOff,
+      String h, String hOff) {
+    fusedUpdate(m, run, g, gOff, c, cOff, h, hOff);
   }
 
   /** Body of {@code Weights.inputBias(out, bih, bhh)}: which bias rows fold into the input projection. */

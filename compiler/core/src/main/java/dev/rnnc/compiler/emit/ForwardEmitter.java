@@ -65,8 +65,12 @@ final class ForwardEmitter {
     type.addMethod(begin());
     type.addMethod(loadInitialState());
     type.addMethod(runLayers());
+    // the per-group recurrent steps serve the sweeps of the sequence run without a batched recurrence, and the
+    // streaming step and stream bank sweeps of cells without a fused step (GRU)
+    boolean recurrentSteps = !plan.blocking().batchedRecurrence()
+        || (plan.streaming() && !plan.blocking().fusedStep());
     for (LayerRun run : plan.runs()) {
-      if (!plan.blocking().batchedRecurrence()) {
+      if (recurrentSteps) {
         for (Group group : groups(plan)) {
           type.addMethod(recurrentStep(run, group));
         }
@@ -342,23 +346,28 @@ final class ForwardEmitter {
         .endControlFlow();
     String projection = "rowsProduct(w.$N, GATE_ROWS, $L, in, runningRows, $L, 0, w.$N, 0, 0, $L, $L, $L, $L, count, "
         + "productPanel)";
-    String recurrence = "rowsProduct(w.$N, GATE_ROWS, STATE, hN, running, STATE, $L, $L, $L, $L, $L, $L, $L, $L, count, "
-        + "productPanel)";
     String ih = run.name(Member.IH);
     String bias = run.name(Member.IH_BIAS);
-    String hh = run.name(Member.HH);
-    if (plan.training()) {
-      m.beginControlFlow("if (training)")
-          .addStatement(projection, ih, in, in, bias, "gateStore", "runningRows", "GATE_STRIDE", storeBase)
-          .addStatement(recurrence, hh, hBase, "gateStore", "GATE_STRIDE", storeBase, "gateStore", "runningRows",
-              "GATE_STRIDE", storeBase)
-          .nextControlFlow("else");
-    }
-    m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0")
-        .addStatement(recurrence, hh, hBase, "inputProjection", "GX_STRIDE", "0", "inputProjection", "running",
-            "GX_STRIDE", "0");
-    if (plan.training()) {
-      m.endControlFlow();
+    // the cell says where its recurrent products go: in place into the projected gate rows (RNN, LSTM), or into
+    // rows of their own beside the projections (GRU, whose n gate scales its recurrent part by r)
+    boolean inPlace = cell.projectsIntoGates();
+    if (!inPlace) {
+      // training or not: projections in inputProjection, products in the cell's own rows (a row's products are
+      // copied into the gate store before its update, when training)
+      m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0");
+      cell.batchedProducts(m, run, hBase, ModelPlan.RECURRENT_GATES, "running", "GATE_STRIDE", "0");
+    } else {
+      if (plan.training()) {
+        m.beginControlFlow("if (training)")
+            .addStatement(projection, ih, in, in, bias, "gateStore", "runningRows", "GATE_STRIDE", storeBase);
+        cell.batchedProducts(m, run, hBase, "gateStore", "runningRows", "GATE_STRIDE", storeBase);
+        m.nextControlFlow("else");
+      }
+      m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0");
+      cell.batchedProducts(m, run, hBase, "inputProjection", "running", "GX_STRIDE", "0");
+      if (plan.training()) {
+        m.endControlFlow();
+      }
     }
     m.beginControlFlow("for (int i = 0; i < count; i++)")
         .addStatement("int b = running[i]")
@@ -373,18 +382,31 @@ final class ForwardEmitter {
     String cOff = cell.hasCellState() ? cellOffset : null;
     if (plan.training()) {
       m.beginControlFlow("if (training)");
-      cell.fusedUpdate(m, run, "gateStore", "gateOffset(" + stateIndex + ", row)", c, cOff, "hN", "state");
+      if (!inPlace) {
+        m.addStatement("System.arraycopy($N, b * GATE_STRIDE, gateStore, gateOffset($L, row), GATE_STRIDE)",
+            ModelPlan.RECURRENT_GATES, stateIndex);
+      }
+      cell.batchedUpdate(m, run, "gateStore", "gateOffset(" + stateIndex + ", row)", c, cOff, "hN", "state");
       if (cell.hasCellState()) {
         m.addStatement("System.arraycopy(cN, $L, cellStore, $L, HIDDEN)", cellOffset, Fold.store(stateIndex, "row"));
       }
       m.nextControlFlow("else");
-      cell.fusedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
+      inferenceUpdate(m, run, c, cOff);
       m.endControlFlow();
     } else {
-      cell.fusedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
+      inferenceUpdate(m, run, c, cOff);
     }
     m.addStatement("System.arraycopy(hN, state, out, $L, STATE)", Fold.plus("row * FEATURES", directionOffset(run)))
         .endControlFlow();
+  }
+
+  /** The update of running sequence b outside training: its gate rows are row b of inputProjection or of the cell's own. */
+  private void inferenceUpdate(MethodSpec.Builder m, LayerRun run, String c, String cOff) {
+    if (cell.projectsIntoGates()) {
+      cell.batchedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
+    } else {
+      cell.batchedUpdate(m, run, ModelPlan.RECURRENT_GATES, "b * GATE_STRIDE", c, cOff, "hN", "state");
+    }
   }
 
   /**

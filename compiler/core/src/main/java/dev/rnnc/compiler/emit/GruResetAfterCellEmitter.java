@@ -95,6 +95,33 @@ final class GruResetAfterCellEmitter implements CellEmitter {
     }
   }
 
+  /** n = tanh(x_n + r·(W_hn·h + b_hn)): the projections stay apart from the recurrent products, which r scales. */
+  @Override
+  public boolean projectsIntoGates() {
+    return false;
+  }
+
+  /**
+   * [r z] rows: gx + W_hh_rz·h (whole panels of 2H rows, so they need rows of their own: written in place they
+   * would overwrite the start of gx's n part); at 3H: b_hn + W_hn·h.
+   */
+  @Override
+  public void batchedProducts(MethodSpec.Builder m, LayerRun run, String hBase, String g, String gRows, String gStride,
+      String gBase) {
+    // init rows are the y rows (gRows): the projections are row running[i] of inputProjection, so gRows is running
+    m.addStatement("rowsProduct(w.$N, 2 * HIDDEN, STATE, hN, running, STATE, $L, inputProjection, GX_STRIDE, 0, "
+            + "$L, $L, $L, $L, count, productPanel)", run.name(Member.HH_RZ), hBase, g, gRows, gStride, gBase)
+        .addStatement("rowsProduct(w.$N, HIDDEN, STATE, hN, running, STATE, $L, w.$N, 0, 0, $L, $L, $L, $L, count, "
+            + "productPanel)", run.name(Member.HH_N), hBase, run.name(Member.BHN), g, gRows, gStride,
+            Fold.plus(gBase, "3 * HIDDEN"));
+  }
+
+  @Override
+  public void batchedUpdate(MethodSpec.Builder m, LayerRun run, String g, String gOff, String c, String cOff, String h,
+      String hOff) {
+    m.addStatement("gruCell($L, $L, inputProjection, b * GX_STRIDE, $L, $L)", g, gOff, h, hOff);
+  }
+
   @Override
   public void inputBias(MethodSpec.Builder m) {
     m.addJavadoc("r and z rows: b_ih + b_hh; n rows: b_in only, because b_hn is scaled by r.\n");

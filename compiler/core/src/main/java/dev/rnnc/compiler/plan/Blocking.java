@@ -11,7 +11,8 @@ import java.util.List;
  *                          weights (cells whose step is one matrix product: not GRU)
  * @param batchedRecurrence the forward recurrence multiplies the h of every sequence still running at a step by
  *                          W_hh in one blocked product ({@link #productTile}), then updates each sequence (cells
- *                          whose step is one matrix product plus an update: not GRU, which runs pair sweeps)
+ *                          whose step is one matrix product plus an update, and GRU resetting after with two products, W_hh_rz and
+ *                          W_hn, into rows of their own; not GRU resetting before, which runs pair sweeps)
  * @param fusedCrossEntropy cross-entropy on a softmax head reuses the forward softmax and its log-sum-exp
  * @param groups            panels per register-blocked matrix–vector group, largest first; the first is the
  *                          packing group

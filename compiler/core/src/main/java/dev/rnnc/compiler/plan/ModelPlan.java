@@ -59,6 +59,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
   public static final String BANK_INPUT = "bankInput";
   /** Scratch of the blocked product over many rows: one tile's x rows, interleaved column by column. */
   public static final String PRODUCT_PANEL = "productPanel";
+  /** GRU's batched recurrence: each running sequence's recurrent products, apart from its input projection. */
+  public static final String RECURRENT_GATES = "recurrentGates";
 
   public ModelPlan {
     graph = List.copyOf(graph);
@@ -285,7 +287,9 @@ public record ModelPlan(String packageName, String className, String sourceName,
       // (28 accumulators) C2 spilled one accumulator to the stack on every column (seen in the disassembly) and the
       // tile ran ~10 % slower in isolation. 2 x 6 (15 of 16) on narrower vectors; per column 2 loads + 13 broadcasts
       // feed 26 FMAs (Zen 4 splits each into 2 x 256)
-      this.blocking = new Blocking(streaming && !cell.isGru(), !cell.isGru(), !cell.isGru(),
+      // batched recurrence: a GRU resetting before needs r before its n product (r * h is W_hn's input), so it
+      // keeps its pair sweeps; resetting after, its two recurrent products are blocked like the others' one
+      this.blocking = new Blocking(streaming && !cell.isGru(), !cell.isGru(), cell != CellKind.GRU_RESET_BEFORE,
           fusedCrossEntropy, List.of(8, 4, 2, 1), new Blocking.ProductTile(2, 16, 13, 6, List.of(8, 4)));
     }
 
@@ -492,6 +496,11 @@ public record ModelPlan(String packageName, String className, String sourceName,
           inputSize().max(features()).plus(state()).times(blocking.productTile().heights().get(0)), null,
           "A tile's x rows, interleaved, while rowsProduct multiplies them (widest product input × tile height).",
           f, Pass.STEP, t);
+      if (cell == CellKind.GRU_RESET_AFTER) {
+        add(RECURRENT_GATES, "recurrent gate rows", Scale.BATCH, gateStride(), null,
+            "Per running sequence of a step: W_hh_rz·h + gx_rz, then b_hn + W_hn·h at 3H (the batched recurrence).",
+            f, t);
+      }
       if (cell == CellKind.GRU_RESET_BEFORE) {
         add("resetHidden", "r * h scratch", Scale.ONE, hiddenStride().times(2), null,
             "r * h of the current step of two sequences, input of W_hn.", f, Pass.STEP, t);
