@@ -91,6 +91,21 @@ class StreamBankTest {
       training: {loss: cross_entropy}
       limits: {max_length: 5, max_batch: 2}
       """, """
+      model: GruAfterWide
+      package: t.bank
+      cell: gru
+      input: 16
+      hidden: 64
+      layers: 2
+      limits: {max_length: 5, max_batch: 2}
+      """, """
+      model: GruAfterWideTail
+      package: t.bank
+      cell: gru
+      input: 5
+      hidden: 60
+      limits: {max_length: 5, max_batch: 2}
+      """, """
       model: GruAfterTokens
       package: t.bank
       cell: gru
