@@ -52,6 +52,15 @@ interface CellEmitter {
   }
 
   /**
+   * The streaming step of a GRU ({@link dev.rnnc.compiler.plan.Blocking#fusedRzStep}), once {@code stepInput}
+   * holds [x; h] ({@code in} floats of x, then h) and {@code stepState} at {@code state} holds h: the r and z rows in
+   * one sweep of the packed [W_ih | W_hh], the n rows' products apart, then the update of h in place.
+   */
+  default void fusedRzStep(MethodSpec.Builder m, LayerRun run, String in, String state) {
+    throw new IllegalStateException(getClass().getSimpleName() + " has no r and z rows");
+  }
+
+  /**
    * Batched recurrence ({@link dev.rnnc.compiler.plan.Blocking#batchedRecurrence}): whether a step's input
    * projections are made in place in the rows that then receive the recurrent products (every gate adds both
    * products unscaled); otherwise they stay in {@code inputProjection} and the products go to gate rows of their own.

@@ -601,6 +601,11 @@ final class ForwardEmitter {
             .addStatement("matvec(w.$N, GATE_ROWS, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)",
                 run.name(Member.STEP_FUSED), run.inputWidth(), run.name(Member.IH_BIAS));
         cell.fusedUpdate(m, run, "gates", "0", "stepCell", cellState, "stepState", state);
+      } else if (plan.blocking().fusedRzStep()) {
+        m.addComment("layer $L: r and z = [W_ih | W_hh]·[x; h] + b in one sweep; n's two products apart", layer)
+            .addStatement("System.arraycopy($L, $L, stepInput, 0, $L)", src, srcOff, run.inputWidth())
+            .addStatement("System.arraycopy(stepState, $L, stepInput, $L, STATE)", state, run.inputWidth());
+        cell.fusedRzStep(m, run, run.inputWidth(), state);
       } else {
         m.addStatement("matvec(w.$N, GATE_ROWS, $L, $L, $L, w.$N, 0, stepProjection, 0)", run.name(Member.IH),
             run.inputWidth(), src, srcOff, run.name(Member.IH_BIAS));

@@ -95,6 +95,21 @@ final class GruResetAfterCellEmitter implements CellEmitter {
     }
   }
 
+  /**
+   * [r z] = b + [W_ih | W_hh]·[x; h] into the gates, x_n = b_in + W_in·x into the projection's n part and
+   * b_hn + W_hn·h at 3H: the chains of the unfused step (bias, then x's columns, then h's), one sweep fewer.
+   */
+  @Override
+  public void fusedRzStep(MethodSpec.Builder m, LayerRun run, String in, String state) {
+    m.addStatement("matvec(w.$N, 2 * HIDDEN, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)", run.name(Member.STEP_FUSED),
+            in, run.name(Member.IH_BIAS))
+        .addStatement("matvec(w.$N, HIDDEN, $L, stepInput, 0, w.$N, 2 * HIDDEN, stepProjection, 2 * HIDDEN)",
+            run.name(Member.IH_N), in, run.name(Member.IH_BIAS))
+        .addStatement("matvec(w.$N, HIDDEN, HIDDEN, stepInput, $L, w.$N, 0, gates, 3 * HIDDEN)", run.name(Member.HH_N),
+            in, run.name(Member.BHN))
+        .addStatement("gruCell(gates, 0, stepProjection, 0, stepState, $L)", state);
+  }
+
   /** n = tanh(x_n + r·(W_hn·h + b_hn)): the projections stay apart from the recurrent products, which r scales. */
   @Override
   public boolean projectsIntoGates() {

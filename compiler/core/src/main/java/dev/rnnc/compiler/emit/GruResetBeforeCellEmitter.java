@@ -105,6 +105,22 @@ final class GruResetBeforeCellEmitter implements CellEmitter {
     }
   }
 
+  /**
+   * [r z] = b + [W_ih | W_hh]·[x; h] into the gates, x_n = b_n + W_in·x into the projection's n part, then r·h
+   * and n's pre-activation x_n + W_hn·(r·h): the chains of the unfused step, one sweep fewer.
+   */
+  @Override
+  public void fusedRzStep(MethodSpec.Builder m, LayerRun run, String in, String state) {
+    m.addStatement("matvec(w.$N, 2 * HIDDEN, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)", run.name(Member.STEP_FUSED),
+            in, run.name(Member.IH_BIAS))
+        .addStatement("matvec(w.$N, HIDDEN, $L, stepInput, 0, w.$N, 2 * HIDDEN, stepProjection, 2 * HIDDEN)",
+            run.name(Member.IH_N), in, run.name(Member.IH_BIAS))
+        .addStatement("gruGates(gates, 0, stepState, $L, resetHidden, 0)", state)
+        .addStatement("matvec(w.$N, HIDDEN, HIDDEN, resetHidden, 0, stepProjection, 2 * HIDDEN, gates, 2 * HIDDEN)",
+            run.name(Member.HH_N))
+        .addStatement("gruCell(gates, 0, stepState, $L)", state);
+  }
+
   @Override
   public void inputBias(MethodSpec.Builder m) {
     RnnCellEmitter.foldBothBiases(m);

@@ -7,6 +7,9 @@ import java.util.List;
  *
  * @param fusedStep         the streaming step multiplies one packed [W_ih | W_hh] by [x; h] (cells whose every
  *                          gate adds both products unscaled: RNN and LSTM, not GRU)
+ * @param fusedRzStep       the GRU streaming step multiplies one packed [W_ih | W_hh] of the r and z rows by [x; h]
+ *                          (those rows add both products unscaled) and makes the n rows' two products apart: the
+ *                          same chains of fused multiply-adds as the unfused step, one sweep and one store fewer
  * @param quadSweeps        the backward pass's W_hh^T product also runs four sequences per sweep over the recurrent
  *                          weights (cells whose step is one matrix product: not GRU)
  * @param batchedRecurrence the forward recurrence multiplies the h of every sequence still running at a step by
@@ -19,7 +22,7 @@ import java.util.List;
  * @param productTile       the register tile of the blocked products over many rows (input projections of all
  *                          steps, the recurrence over a batch, a stream bank's step)
  */
-public record Blocking(boolean fusedStep, boolean quadSweeps, boolean batchedRecurrence, boolean fusedCrossEntropy,
+public record Blocking(boolean fusedStep, boolean fusedRzStep, boolean quadSweeps, boolean batchedRecurrence, boolean fusedCrossEntropy,
     List<Integer> groups, ProductTile productTile) {
   public Blocking {
     groups = List.copyOf(groups);

@@ -289,7 +289,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
       // feed 26 FMAs (Zen 4 splits each into 2 x 256)
       // batched recurrence: a GRU resetting before needs r before its n product (r * h is W_hn's input), so it
       // keeps its pair sweeps; resetting after, its two recurrent products are blocked like the others' one
-      this.blocking = new Blocking(streaming && !cell.isGru(), !cell.isGru(), cell != CellKind.GRU_RESET_BEFORE,
+      this.blocking = new Blocking(streaming && !cell.isGru(), streaming && cell.isGru(), !cell.isGru(), cell != CellKind.GRU_RESET_BEFORE,
           fusedCrossEntropy, List.of(8, 4, 2, 1), new Blocking.ProductTile(2, 16, 13, 6, List.of(8, 4)));
     }
 
@@ -361,6 +361,12 @@ public record ModelPlan(String packageName, String className, String sourceName,
           Layout.FOLDED_BIAS, run.parameter("bias_ih"), run.parameter("bias_hh"), "0", "GX_STRIDE", "1", false));
       switch (cell) {
         case GRU_RESET_AFTER, GRU_RESET_BEFORE -> {
+          if (blocking.fusedRzStep()) {
+            weights.add(new WeightArray(run.name(Member.STEP_FUSED), "[W_ih | W_hh] rows r and z of " + where
+                + ", packed for the streaming step", Layout.CONCAT_PANELS, wih, whh, "0", "2 * HIDDEN", in, false));
+            weights.add(new WeightArray(run.name(Member.IH_N), "W_in (the n rows of W_ih) of " + where
+                + ", for the streaming step", Layout.PANELS, wih, null, "2 * HIDDEN", "HIDDEN", in, false));
+          }
           weights.add(new WeightArray(run.name(Member.HH_RZ), "W_hr and W_hz of " + where, Layout.PANELS, whh, null,
               "0", "2 * HIDDEN", "HIDDEN", false));
           weights.add(new WeightArray(run.name(Member.HH_N), "W_hn of " + where, Layout.PANELS, whh, null,
@@ -547,10 +553,11 @@ public record ModelPlan(String packageName, String className, String sourceName,
         add("stepCell", "streaming cell state", Scale.ONE, layersTimesHidden, null,
             "Streaming cell state [LAYERS, HIDDEN].", s);
       }
-      if (blocking.fusedStep()) {
+      if (blocking.fusedStep() || blocking.fusedRzStep()) {
         add(STEP_INPUT, "streaming step input", Scale.ONE, inputSize().max(features()).plus(state()), null,
             "[x; h] of the current layer, the input of the fused step product.", s);
-      } else {
+      }
+      if (!blocking.fusedStep()) {
         add(STEP_PROJECTION, "streaming input projection", Scale.ONE, gxStride(), null,
             "Streaming input projection of the current layer.", s);
       }
