@@ -51,6 +51,7 @@ final class Measurement {
   private long allocatedBytes = -1;
   private long warmupCalls;
   private double warmupSeconds;
+  private double lastWindowNanos = -1;
   private boolean settled;
   private double measuredSeconds;
 
@@ -66,7 +67,9 @@ final class Measurement {
     com.sun.management.ThreadMXBean threads = threadBean();
     long threadId = Thread.currentThread().threadId();
     warmUp(call, minWarmupSeconds, maxWarmupSeconds, threads, threadId);
-    double nanosPerCall = warmupSeconds * 1e9 / warmupCalls;
+    // the last warm-up window's time per call (the whole warm-up's average counts the interpreter and the JIT's
+    // work too, and made groups of 2 calls where 4 were meant)
+    double nanosPerCall = lastWindowNanos > 0 ? lastWindowNanos : warmupSeconds * 1e9 / warmupCalls;
     group = (int) Math.max(1, Math.min(1000, Math.ceil(MIN_GROUP_NANOS / Math.max(nanosPerCall, 1))));
 
     long allocatedBefore = threads == null ? -1 : threads.getThreadAllocatedBytes(threadId);
@@ -124,6 +127,7 @@ final class Measurement {
           || Math.abs(bytes - previousBytes) < 1);
       stable = quietJit && same ? stable + 1 : 0;
       previousNanos = nanos;
+      lastWindowNanos = nanos;
       previousBytes = bytes;
       settled = stable >= STABLE_WINDOWS;
     } while (now < maxEnd && (now < minEnd || !settled));
