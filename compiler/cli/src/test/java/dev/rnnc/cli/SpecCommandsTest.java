@@ -85,9 +85,9 @@ class SpecCommandsTest {
     // B=4, T=10, R=40, 16-float vectors: lengths 4 + valid rows 40 + running 4 + projections 40·(16 + 16)
     // (15 gate rows padded to 16, plus a vector of slack) + gate scratch 4·(32 + 16) (4H = 20 rows) + layer-0 output
     // 40·10 + last output 40·10 + h_n 2·2·4·5 + features 4·10 + logits/prediction 2·4·2 + head scratch 2·(16 + 16)
-    // + running rows 4 + the blocked product's panel 13·(max(3, 10) + 5) (bidirectional: no streaming state)
+    // + running rows 4 + the blocked product's panel of a chunk, 104·(max(3, 10) + 5) (bidirectional: no streaming state)
     // + the batched recurrence's gate rows 4·48 (a GRU resetting after keeps its recurrent products apart)
-    long workspace = 4L * (4 + 40 + 4 + 4 + 40 * 32 + 4 * 48 + 13 * 15 + 400 + 400 + 80 + 40 + 16 + 64 + 4 * 48);
+    long workspace = 4L * (4 + 40 + 4 + 4 + 40 * 32 + 4 * 48 + 104 * 15 + 400 + 400 + 80 + 40 + 16 + 64 + 4 * 48);
     assertTrue(out.contains("workspace bytes:   " + String.format("%,d", workspace)), out);
   }
 

@@ -544,6 +544,13 @@ final class KernelEmitter {
     type.addField(FieldSpec.builder(int.class, "PANEL_BYTES", Modifier.STATIC, Modifier.FINAL)
         .addJavadoc("Bytes of one panel column (L weights): the stride between a group's panels in the aligned weights.\n")
         .initializer("L * WEIGHT_BYTES").build());
+    type.addField(FieldSpec.builder(int.class, "PRODUCT_CHUNK_ROWS", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Most rows of one chunk of rowsProduct: its tiles share each block of weights.\n")
+        .initializer("$L", plan.blocking().productTile().chunkRows()).build());
+    type.addField(FieldSpec.builder(int.class, "PRODUCT_BLOCK_BYTES", Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Weights per block of rowsProduct (whole packing groups, at least one): kept in the L2 cache while\n"
+            + "every tile of a chunk passes over them.\n")
+        .initializer("$L * 1024", plan.blocking().productTile().blockBytes() / 1024).build());
     if (bf16()) {
       type.addField(FieldSpec.builder(ParameterizedTypeName.get(VECTOR_SPECIES, ClassName.get(Short.class)), "HALF",
               Modifier.STATIC, Modifier.FINAL)

@@ -42,8 +42,8 @@ final class RowsProductEmitter {
   }
 
   private static List<ParameterSpec> tileParameters() {
-    return Params.of("%w", "cols", "tiled", "[]x", "#xRows", "xStride", "xBase", "[]init", "initStride", "initBase",
-        "[]y", "#yRows", "yStride", "yBase", "k", "[]panel");
+    return Params.of("%w", "cols", "from", "to", "[]panel", "at", "[]init", "initStride", "initBase", "[]y", "#yRows",
+        "yStride", "yBase", "t");
   }
 
   private static final String DOC =
@@ -76,25 +76,46 @@ final class RowsProductEmitter {
         .build();
   }
 
-  /** The vector form: the dispatcher over tiles and tails, then one kernel per tile height. */
+  /** The vector form: the dispatcher over chunks, weight blocks and tiles, then the kernels of each tile height. */
   List<MethodSpec> vector() {
     int group = plan.blocking().packingGroup();
     MethodSpec.Builder m = MethodSpec.methodBuilder("rowsProduct").addModifiers(KERNEL)
         .addJavadoc(DOC)
         .addJavadoc("Tiles of $L rows ($L on vectors narrower than $L lanes) × $L panels over the panels of whole packing\n"
-            + "groups; fewer rows than a tile in tiles of $L, then pairs and single rows through matvec2/matvec; the\n"
-            + "panels beyond the whole groups of the tiled rows through the group kernels, one row at a time.\n",
+            + "groups, fewer rows than a tile in tiles of $L, in chunks of at most PRODUCT_CHUNK_ROWS rows whose tiles all\n"
+            + "pass over one block of weights (PRODUCT_BLOCK_BYTES) before the next: the block stays in the L2 cache\n"
+            + "for the whole chunk, so weights beyond the caches are read from memory once per chunk, not once per tile.\n"
+            + "Rows left over (fewer than the smallest tile) go through matvec2/matvec; the panels beyond the whole\n"
+            + "groups of the tiled rows through the group kernels, one row at a time.\n",
             tile.wideRows(), tile.narrowRows(), tile.wideLanes(), tile.panels(), tile.tails())
         .addParameters(Params.vectorForm(parameters()))
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int tiled = panels - panels % $L", group)
         .addStatement("int k = 0")
         .beginControlFlow("if (tiled > 0)")
-        .beginControlFlow("if (L >= $L)", tile.wideLanes());
-    tiles(m, tile.wideRows());
-    m.nextControlFlow("else");
-    tiles(m, tile.narrowRows());
+        .addComment("whole groups of panels per weight block, at least one")
+        .addStatement("int block = Math.max(1, PRODUCT_BLOCK_BYTES / (cols * $L)) * $L", Fold.times(group, "PANEL_BYTES"),
+            group)
+        .beginControlFlow("while (tileRows(count - k) > 0)")
+        .addComment("a chunk of tiles: their x rows interleaved, one tile after the other")
+        .addStatement("int end = k")
+        .addStatement("int h = tileRows(count - end)")
+        .beginControlFlow("while (h > 0 && end + h - k <= PRODUCT_CHUNK_ROWS)");
+    List<Integer> heights = tile.heights();
+    dispatch(m, heights, "interleave", "x, xRows, xStride, xBase, end, cols, panel, (end - k) * cols");
+    m.addStatement("end += h")
+        .addStatement("h = tileRows(count - end)")
+        .endControlFlow()
+        .beginControlFlow("for (int from = 0; from < tiled; from += block)")
+        .addStatement("int to = Math.min(tiled, from + block)")
+        .beginControlFlow("for (int t = k; t < end; t += h)")
+        .addStatement("h = tileRows(count - t)")
+        .addStatement("int at = (t - k) * cols");
+    dispatch(m, heights, "rows", "w, cols, from, to, panel, at, init, initStride, initBase, y, yRows, yStride, yBase, t");
     m.endControlFlow()
+        .endControlFlow()
+        .addStatement("k = end")
+        .endControlFlow()
         .endControlFlow()
         .addStatement("int tiledRows = k")
         .beginControlFlow("for (; k + 2 <= count; k += 2)")
@@ -123,54 +144,78 @@ final class RowsProductEmitter {
     m.endControlFlow().endControlFlow();
     List<MethodSpec> methods = new ArrayList<>();
     methods.add(m.build());
-    for (int height : tile.heights()) {
+    methods.add(tileRows());
+    for (int height : heights) {
+      methods.add(interleave(height));
       methods.add(tileKernel(height));
     }
     return methods;
   }
 
-  /** The tile loop of one vector width: full tiles of {@code rows}, then each smaller tail tile at most once. */
-  private void tiles(MethodSpec.Builder m, int rows) {
-    String args = "w, cols, tiled, x, xRows, xStride, xBase, init, initStride, initBase, y, yRows, yStride, yBase, k, "
-        + "panel";
-    m.beginControlFlow("for (; k + $L <= count; k += $L)", rows, rows)
-        .addStatement("rows$L($L)", rows, args)
-        .endControlFlow();
-    for (int tail : tile.tails()) {
-      if (tail < rows) {
-        m.beginControlFlow("if (k + $L <= count)", tail)
-            .addStatement("rows$L($L)", tail, args)
-            .addStatement("k += $L", tail)
-            .endControlFlow();
+  /** {@code if (h == 13) name13(args); else if ...}: the kernel of each tile height (h is a tile height). */
+  private static void dispatch(MethodSpec.Builder m, List<Integer> heights, String name, String args) {
+    for (int i = 0; i < heights.size(); i++) {
+      int height = heights.get(i);
+      if (i == 0) {
+        m.beginControlFlow("if (h == $L)", height);
+      } else if (i < heights.size() - 1) {
+        m.nextControlFlow("else if (h == $L)", height);
+      } else {
+        m.nextControlFlow("else");
       }
+      m.addStatement("$L$L($L)", name, height, args);
     }
+    m.endControlFlow();
   }
 
-  /** One tile kernel: {@code rows} listed rows × {@code panels} panels per pass, over every panel of whole groups. */
+  /** The height of the next tile for {@code remaining} rows: the largest that fits, 0 when none does. */
+  private MethodSpec tileRows() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("tileRows").addModifiers(KERNEL).returns(int.class)
+        .addJavadoc("Rows of the next tile of rowsProduct for {@code remaining} rows: the largest tile that fits (full\n"
+            + "tiles, then each smaller tail at most once), 0 when fewer rows remain than the smallest tile.\n")
+        .addParameter(int.class, "remaining")
+        .addStatement("int full = L >= $L ? $L : $L", tile.wideLanes(), tile.wideRows(), tile.narrowRows())
+        .beginControlFlow("if (remaining >= full)")
+        .addStatement("return full")
+        .endControlFlow();
+    for (int tail : tile.tails()) {
+      m.beginControlFlow("if (remaining >= $L && $L < full)", tail, tail).addStatement("return $L", tail).endControlFlow();
+    }
+    return m.addStatement("return 0").build();
+  }
+
+  /** Interleaves a tile's x rows column by column into the panel scratch. */
+  private static MethodSpec interleave(int rows) {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("interleave" + rows).addModifiers(KERNEL)
+        .addJavadoc("panel[at + c * $L + s] = x[xRows[k + s] * xStride + xBase + c] for s < $L, c < cols: one pointer then\n"
+            + "reaches every row's x[c] of a tile.\n", rows, rows)
+        .addParameters(Params.of("[]x", "#xRows", "xStride", "xBase", "k", "cols", "[]panel", "at"));
+    for (int s = 0; s < rows; s++) {
+      m.addStatement("int x$L = $L", s, xOff(s == 0 ? "k" : "k + " + s));
+    }
+    m.beginControlFlow("for (int c = 0, pc = at; c < cols; c++, pc += $L)", rows);
+    for (int s = 0; s < rows; s++) {
+      m.addStatement("panel[pc$L] = x[x$L + c]", s == 0 ? "" : " + " + s, s);
+    }
+    return m.endControlFlow().build();
+  }
+
+  /** One tile kernel: {@code rows} listed rows × {@code panels} panels per pass, over panels [from, to). */
   private MethodSpec tileKernel(int rows) {
     int panels = tile.panels();
     int group = plan.blocking().packingGroup();
     MethodSpec.Builder m = MethodSpec.methodBuilder("rows" + rows).addModifiers(KERNEL)
-        .addJavadoc("Rows k .. k + $L of {@code rowsProduct} over panels [0, tiled): $L panels at a time, $L accumulators;\n"
-            + "per column $L weight loads and $L broadcasts feed $L fused multiply-adds.\n",
+        .addJavadoc("Rows t .. t + $L of {@code rowsProduct} over panels [from, to) (whole groups), their x interleaved at\n"
+            + "{@code panel[at]}: $L panels at a time, $L accumulators; per column $L weight loads and $L broadcasts feed\n"
+            + "$L fused multiply-adds.\n",
             rows - 1, panels, panels * rows, panels, rows, panels * rows)
         .addParameters(Params.vectorForm(tileParameters()));
-    m.addComment("the tile's x rows interleaved, column by column: one pointer reaches every row's x[c]");
     for (int s = 0; s < rows; s++) {
-      String k = s == 0 ? "k" : "k + " + s;
-      m.addStatement("int x$L = $L", s, xOff(k));
-    }
-    m.beginControlFlow("for (int c = 0, pc = 0; c < cols; c++, pc += $L)", rows);
-    for (int s = 0; s < rows; s++) {
-      m.addStatement("panel[pc$L] = x[x$L + c]", s == 0 ? "" : " + " + s, s);
-    }
-    m.endControlFlow();
-    for (int s = 0; s < rows; s++) {
-      String k = s == 0 ? "k" : "k + " + s;
+      String k = s == 0 ? "t" : "t + " + s;
       m.addStatement("int i$L = $L", s, initOff(k));
       m.addStatement("int y$L = $L", s, yOff(k));
     }
-    m.beginControlFlow("for (int p = 0; p < tiled; p += $L)", panels)
+    m.beginControlFlow("for (int p = from; p < to; p += $L)", panels)
         .addStatement("int wOff = (p / $L) * $L * L * cols + (p % $L) * L", group, group, group)
         .addStatement("int r = p * L")
         .addStatement("long wBase = (long) wOff * WEIGHT_BYTES");
@@ -182,7 +227,7 @@ final class RowsProductEmitter {
     m.beginControlFlow("for (int c = 0; c < cols; c++)")
         .addComment("a long offset linear in c: the JIT then checks the weights' bounds once, before the loop")
         .addStatement("long o = wBase + (long) c * $L", Fold.times(group, "PANEL_BYTES"))
-        .addStatement("int pc = c * $L", rows);
+        .addStatement("int pc = at + c * $L", rows);
     for (int q = 0; q < panels; q++) {
       m.addStatement("$T w$L = $L", FLOAT_VECTOR, q,
           KernelEmitter.weightLoad(plan, q == 0 ? "o" : "o + " + Fold.times(q, "PANEL_BYTES")));

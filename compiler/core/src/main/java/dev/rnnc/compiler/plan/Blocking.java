@@ -40,9 +40,13 @@ public record Blocking(boolean fusedStep, boolean fusedRzStep, boolean quadSweep
    * {@code panels × rows} fused multiply-adds. Vectors of at least {@code wideLanes} floats mean AVX-512 (or
    * wider), which has 32 vector registers: tiles of {@code wideRows} input rows; narrower vectors (AVX2, NEON) have
    * 16 and take {@code narrowRows}. Fewer rows than a tile run in the {@code tails} (then pairs and single rows
-   * through the matrix–vector kernels, whose accumulators cover a whole packing group).
+   * through the matrix–vector kernels, whose accumulators cover a whole packing group). Tiles run in chunks of at
+   * most {@code chunkRows} rows, and every tile of a chunk passes over a block of about {@code blockBytes} of
+   * weights (whole packing groups) before the chunk moves to the next block: the block stays in the L2 cache while
+   * the chunk's tiles reuse it, and the chunk's interleaved x rows ({@code chunkRows × cols} floats) stay there too.
    */
-  public record ProductTile(int panels, int wideLanes, int wideRows, int narrowRows, List<Integer> tails) {
+  public record ProductTile(int panels, int wideLanes, int wideRows, int narrowRows, List<Integer> tails,
+      int chunkRows, int blockBytes) {
     public ProductTile {
       tails = List.copyOf(tails);
     }

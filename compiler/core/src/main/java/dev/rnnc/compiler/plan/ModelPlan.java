@@ -286,11 +286,12 @@ public record ModelPlan(String packageName, String className, String sourceName,
       // 2 panels x 13 rows: 26 of AVX-512's 32 registers accumulate, 2 hold weights, 2 the broadcasts; at 14 rows
       // (28 accumulators) C2 spilled one accumulator to the stack on every column (seen in the disassembly) and the
       // tile ran ~10 % slower in isolation. 2 x 6 (15 of 16) on narrower vectors; per column 2 loads + 13 broadcasts
-      // feed 26 FMAs (Zen 4 splits each into 2 x 256)
+      // feed 26 FMAs (Zen 4 splits each into 2 x 256). Chunks of 8 tiles over blocks of 256 KiB of weights: both
+      // stay in an L2 of 1 MiB (Zen 4) or 2 MiB (Emerald Rapids) at 512 columns
       // batched recurrence: a GRU resetting before needs r before its n product (r * h is W_hn's input), so it
       // keeps its pair sweeps; resetting after, its two recurrent products are blocked like the others' one
       this.blocking = new Blocking(streaming && !cell.isGru(), streaming && cell.isGru(), !cell.isGru(), cell != CellKind.GRU_RESET_BEFORE,
-          fusedCrossEntropy, List.of(8, 4, 2, 1), new Blocking.ProductTile(2, 16, 13, 6, List.of(8, 4)));
+          fusedCrossEntropy, List.of(8, 4, 2, 1), new Blocking.ProductTile(2, 16, 13, 6, List.of(8, 4), 8 * 13, 256 * 1024));
     }
 
     ModelPlan plan(String packageName, String enclosingClass, String className, String sourceName, String sha256,
@@ -499,8 +500,9 @@ public record ModelPlan(String packageName, String className, String sourceName,
       add(GATES, "gate scratch", Scale.ONE, gateStride().times(4), null,
           "Gate workspaces of up to four sequences' steps.", f, Pass.STEP, t);
       add(PRODUCT_PANEL, "product panel", Scale.ONE,
-          inputSize().max(features()).plus(state()).times(blocking.productTile().heights().get(0)), null,
-          "A tile's x rows, interleaved, while rowsProduct multiplies them (widest product input × tile height).",
+          inputSize().max(features()).plus(state()).times(blocking.productTile().chunkRows()), null,
+          "A chunk's x rows, interleaved tile by tile, while rowsProduct multiplies them (widest product input × "
+              + "rows of a chunk).",
           f, Pass.STEP, t);
       if (cell == CellKind.GRU_RESET_AFTER) {
         add(RECURRENT_GATES, "recurrent gate rows", Scale.BATCH, gateStride(), null,

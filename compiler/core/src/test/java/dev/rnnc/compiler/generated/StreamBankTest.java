@@ -284,6 +284,53 @@ class StreamBankTest {
     return t;
   }
 
+  /**
+   * More streams in one call than a chunk of the blocked product holds (PRODUCT_CHUNK_ROWS, 104) over weights of
+   * several blocks (PRODUCT_BLOCK_BYTES, 256 KiB: [W_ih | W_hh] here is 640 × 224 floats, 560 KiB, three blocks
+   * at 16 lanes): every stream still gets the bits of its own single step.
+   */
+  @Test
+  void manyStreamsOverWeightsOfSeveralBlocks() {
+    String spec = """
+        model: LstmBlocks
+        package: t.bank
+        cell: lstm
+        input: 64
+        hidden: 160
+        limits: {max_length: 3, max_batch: 2}
+        """;
+    for (boolean vector : new boolean[] {true, false}) {
+      GeneratedCase c = GeneratedCase.compile(List.of(spec), vector, 43).get(0);
+      int capacity = 150;
+      StreamBank bank = generatedBank(c, capacity);
+      GenericStreamBank oracle = genericBank(c, capacity);
+      int[] ids = new int[capacity];
+      for (int i = 0; i < capacity; i++) {
+        assertEquals(oracle.open(), bank.open());
+      }
+      SplittableRandom random = new SplittableRandom(7);
+      for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < capacity; i++) {
+          ids[i] = i;
+        }
+        for (int i = capacity - 1; i > 0; i--) {
+          int j = random.nextInt(i + 1);
+          int t = ids[i];
+          ids[i] = ids[j];
+          ids[j] = t;
+        }
+        int count = step == 0 ? capacity : 105 + random.nextInt(capacity - 105);
+        float[] x = values(count * bank.inputSize(), random);
+        float[] outputs = new float[count * bank.outputSize()];
+        float[] expected = new float[count * bank.outputSize()];
+        bank.step(ids, count, x, outputs);
+        oracle.step(ids, count, x, expected);
+        assertArrayEquals(expected, outputs, (vector ? "vector" : "scalar") + " step " + step + " of " + count
+            + " streams");
+      }
+    }
+  }
+
   @Test
   void theBankIsTheGeneratedClassNotTheGenericOne() {
     GeneratedCase c = GeneratedCase.compile(SPECS.subList(0, 1), true, 1).get(0);
