@@ -126,6 +126,11 @@ public final class ClassEmitter {
       type.addField(derived("STATE_STRIDE", "Length of a scratch vector of STATE values, padded.",
           "$T.paddedRows(STATE, LANES) + LANES", Types.PACKING));
     }
+    if (plan.runs().stream().anyMatch(plan::projectsAhead)) {
+      type.addField(FieldSpec.builder(int.class, "PROJECT_AHEAD_BATCH", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Batches of at most this many sequences project every step's inputs ahead (W_ih beyond the L2 cache).\n")
+          .initializer("16").build());
+    }
     for (FieldSpec constant : KernelEmitter.activationConstants()) {
       type.addField(constant);
     }

@@ -302,6 +302,17 @@ final class ForwardEmitter {
           + "each sequence's update. Projecting step by step keeps a step's gate rows (batch × GX_STRIDE floats) in the\n"
           + "cache; projecting all steps ahead would write batch × steps rows to memory and read them back.\n",
           run.layer(), where);
+      if (plan.projectsAhead(run)) {
+        m.addJavadoc("A batch of at most PROJECT_AHEAD_BATCH sequences projects every valid step ahead instead, in one blocked\n"
+            + "product: W_ih is larger than the L2 cache, and step by step a small batch would stream all of it through\n"
+            + "the core at every step for a few rows.\n");
+        m.addStatement("boolean ahead = $Lbatch <= PROJECT_AHEAD_BATCH", plan.training() ? "!training && " : "")
+            .beginControlFlow("if (ahead)")
+            .addStatement("rowsProduct(w.$N, GATE_ROWS, $L, in, validRows, $L, 0, w.$N, 0, 0, inputProjection, validRows, "
+                + "GX_STRIDE, 0, validCount, productPanel)", run.name(Member.IH), run.inputWidth(), run.inputWidth(),
+                run.name(Member.IH_BIAS))
+            .endControlFlow();
+      }
       m.beginControlFlow("for (int s = 0; s < longest; s++)");
       batchedStep(m, run);
       m.endControlFlow();
@@ -363,8 +374,17 @@ final class ForwardEmitter {
         cell.batchedProducts(m, run, hBase, "gateStore", "runningRows", "GATE_STRIDE", storeBase);
         m.nextControlFlow("else");
       }
+      if (plan.projectsAhead(run)) {
+        m.beginControlFlow("if (ahead)")
+            .addComment("the projections were made ahead, in the rows of their steps");
+        cell.batchedProducts(m, run, hBase, "inputProjection", "runningRows", "GX_STRIDE", "0");
+        m.nextControlFlow("else");
+      }
       m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0");
       cell.batchedProducts(m, run, hBase, "inputProjection", "running", "GX_STRIDE", "0");
+      if (plan.projectsAhead(run)) {
+        m.endControlFlow();
+      }
       if (plan.training()) {
         m.endControlFlow();
       }
@@ -403,7 +423,8 @@ final class ForwardEmitter {
   /** The update of running sequence b outside training: its gate rows are row b of inputProjection or of the cell's own. */
   private void inferenceUpdate(MethodSpec.Builder m, LayerRun run, String c, String cOff) {
     if (cell.projectsIntoGates()) {
-      cell.batchedUpdate(m, run, "inputProjection", "b * GX_STRIDE", c, cOff, "hN", "state");
+      cell.batchedUpdate(m, run, "inputProjection", plan.projectsAhead(run) ? "(ahead ? row : b) * GX_STRIDE"
+          : "b * GX_STRIDE", c, cOff, "hN", "state");
     } else {
       cell.batchedUpdate(m, run, ModelPlan.RECURRENT_GATES, "b * GATE_STRIDE", c, cOff, "hN", "state");
     }

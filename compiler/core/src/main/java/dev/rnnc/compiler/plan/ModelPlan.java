@@ -210,6 +210,22 @@ public record ModelPlan(String packageName, String className, String sourceName,
     return loss().isPresent();
   }
 
+  /** W_ih bytes from which a small batch projects every step's inputs before its recurrence (see below). */
+  public static final long PROJECT_AHEAD_BYTES = 512 * 1024;
+
+  /**
+   * Whether the whole-sequence pass of {@code run} may project the inputs of every valid step in one blocked
+   * product before its recurrence (at run time: for batches of at most {@code PROJECT_AHEAD_BATCH} sequences, outside
+   * training). Step by step, a batch streams all of W_ih through the core at every step; once W_ih outgrows the
+   * L2 cache (beyond {@link #PROJECT_AHEAD_BYTES}) that costs a small batch more than writing its gate rows ahead
+   * and reading them back. Cells whose recurrent products add into the projected rows (RNN, LSTM) only: a GRU's
+   * products go to rows of their own beside the projections.
+   */
+  public boolean projectsAhead(LayerRun run) {
+    long bytes = (long) config.gateRows() * run.inputSize() * (weightPrecision == WeightPrecision.BF16 ? 2 : 4);
+    return blocking.batchedRecurrence() && !cell.isGru() && bytes >= PROJECT_AHEAD_BYTES;
+  }
+
   /** The public size constants of the generated class, in declaration order. */
   public List<Constant> constants() {
     List<Constant> constants = new ArrayList<>();
