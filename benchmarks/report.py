@@ -24,6 +24,10 @@ LABELS = {
     "LSTM_256_512": "LSTM 256→512",
     "GRU_64_128": "GRU 64→128",
     "RNN_64_128": "RNN (tanh) 64→128",
+    "LSTM_512_1024": "LSTM 512→1024",
+    "LSTM_64_128_BF16": "LSTM 64→128 (bf16 weights)",
+    "LSTM_256_512_BF16": "LSTM 256→512 (bf16 weights)",
+    "LSTM_512_1024_BF16": "LSTM 512→1024 (bf16 weights)",
 }
 IMPLS = ["rnnc", "reference", "scalar"]
 IMPL_LABELS = {"rnnc": "rnnc generated", "reference": "ReferenceModel (double)", "scalar": "scalar Java (hand-written)"}
@@ -187,7 +191,9 @@ def allocation_findings(scores):
     found = []
     for (bench, method, config), score in sorted(scores.items(), key=lambda kv: (kv[0][0], str(kv[0][2]))):
         if method == "rnnc" and score.alloc is not None and score.alloc >= 1:
-            found.append(f"{bench} {LABELS.get(config, 'training')}: {score.alloc:,.0f} B/op")
+            unit = score.unit.replace("us/op", "µs").replace("ms/op", "ms")
+            found.append(f"{bench} {LABELS.get(config, config or 'training')}: {score.alloc:,.0f} B/op "
+                         f"(one op: {score.value:,.3g} {unit})")
     return found
 
 
