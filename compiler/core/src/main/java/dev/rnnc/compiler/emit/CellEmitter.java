@@ -61,6 +61,14 @@ interface CellEmitter {
   }
 
   /**
+   * Whether {@link #fusedRzStep} makes its products in reverse order every other step, by the instance's boolean
+   * {@code stepReversed} (which the step flips after its last layer).
+   */
+  default boolean alternatesStepOrder() {
+    return false;
+  }
+
+  /**
    * Batched recurrence ({@link dev.rnnc.compiler.plan.Blocking#batchedRecurrence}): whether a step's input
    * projections are made in place in the rows that then receive the recurrent products (every gate adds both
    * products unscaled); otherwise they stay in {@code inputProjection} and the products go to gate rows of their own.

@@ -126,6 +126,12 @@ public final class ClassEmitter {
       type.addField(derived("STATE_STRIDE", "Length of a scratch vector of STATE values, padded.",
           "$T.paddedRows(STATE, LANES) + LANES", Types.PACKING));
     }
+    if (plan.blocking().fusedRzStep() && cell.alternatesStepOrder()) {
+      type.addField(FieldSpec.builder(boolean.class, "STEP_ORDER_FREE", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Whether the streaming step's products may run in either order: the last panel of [r z], padded to\n"
+              + "whole vectors, ends before W_hn·h's rows at 3H in the gate workspace (else it would overwrite their start).\n")
+          .initializer("$T.paddedRows(2 * HIDDEN, LANES) <= 3 * HIDDEN", Types.PACKING).build());
+    }
     if (plan.runs().stream().anyMatch(plan::projectsAhead)) {
       type.addField(FieldSpec.builder(int.class, "PROJECT_AHEAD_BATCH", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
           .addJavadoc("Batches of at most this many sequences project every step's inputs ahead (W_ih beyond the L2 cache).\n")
@@ -247,6 +253,11 @@ public final class ClassEmitter {
     type.addField(FieldSpec.builder(int.class, "validCount", Modifier.PRIVATE).addJavadoc("Valid steps of the current call.\n").build());
     for (Workspace workspace : plan.workspaces()) {
       type.addField(field(workspace.element() == Workspace.Element.INT ? INTS : FLOATS, workspace.name(), workspace.doc()));
+    }
+    if (plan.blocking().fusedRzStep() && cell.alternatesStepOrder()) {
+      type.addField(FieldSpec.builder(boolean.class, "stepReversed", Modifier.PRIVATE)
+          .addJavadoc("Whether the next streaming step makes its products in reverse order (they alternate, so a step\n"
+              + "starts on the weights the step before touched last, still in the L1 cache).\n").build());
     }
   }
 

@@ -634,6 +634,9 @@ final class ForwardEmitter {
             cell.hasCellState() ? "stepCell, " + cellState + ", " : "");
       }
     }
+    if (plan.blocking().fusedRzStep() && cell.alternatesStepOrder()) {
+      m.addStatement("stepReversed = STEP_ORDER_FREE && !stepReversed");
+    }
     m.addStatement("System.arraycopy(stepState, $L, stepOutput, 0, STATE)", Fold.times(plan.layers() - 1, "STATE"));
     if (plan.hasHead()) {
       m.addStatement("head(stepOutput, 0, stepLogits, 0, stepPrediction, 0)");

@@ -101,13 +101,25 @@ final class GruResetAfterCellEmitter implements CellEmitter {
    */
   @Override
   public void fusedRzStep(MethodSpec.Builder m, LayerRun run, String in, String state) {
-    m.addStatement("matvec(w.$N, 2 * HIDDEN, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)", run.name(Member.STEP_FUSED),
-            in, run.name(Member.IH_BIAS))
-        .addStatement("matvec(w.$N, HIDDEN, $L, stepInput, 0, w.$N, 2 * HIDDEN, stepProjection, 2 * HIDDEN)",
-            run.name(Member.IH_N), in, run.name(Member.IH_BIAS))
-        .addStatement("matvec(w.$N, HIDDEN, HIDDEN, stepInput, $L, w.$N, 0, gates, 3 * HIDDEN)", run.name(Member.HH_N),
-            in, run.name(Member.BHN))
+    CodeBlock rz = CodeBlock.of("matvec(w.$N, 2 * HIDDEN, $L + STATE, stepInput, 0, w.$N, 0, gates, 0);\n",
+        run.name(Member.STEP_FUSED), in, run.name(Member.IH_BIAS));
+    CodeBlock inputN = CodeBlock.of("matvec(w.$N, HIDDEN, $L, stepInput, 0, w.$N, 2 * HIDDEN, stepProjection, "
+        + "2 * HIDDEN);\n", run.name(Member.IH_N), in, run.name(Member.IH_BIAS));
+    CodeBlock hiddenN = CodeBlock.of("matvec(w.$N, HIDDEN, HIDDEN, stepInput, $L, w.$N, 0, gates, 3 * HIDDEN);\n",
+        run.name(Member.HH_N), in, run.name(Member.BHN));
+    m.addComment("every other step the three products run in reverse order: the weights the step before touched")
+        .addComment("last are then still in the L1 cache (the sums are the same in either order)")
+        .beginControlFlow("if (stepReversed)")
+        .addCode(hiddenN).addCode(inputN).addCode(rz)
+        .nextControlFlow("else")
+        .addCode(rz).addCode(inputN).addCode(hiddenN)
+        .endControlFlow()
         .addStatement("gruCell(gates, 0, stepProjection, 0, stepState, $L)", state);
+  }
+
+  @Override
+  public boolean alternatesStepOrder() {
+    return true;
   }
 
   /** n = tanh(x_n + r·(W_hn·h + b_hn)): the projections stay apart from the recurrent products, which r scales. */

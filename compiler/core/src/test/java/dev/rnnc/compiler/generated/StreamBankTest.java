@@ -106,6 +106,13 @@ class StreamBankTest {
       hidden: 60
       limits: {max_length: 5, max_batch: 2}
       """, """
+      model: GruAfterTiny
+      package: t.bank
+      cell: gru
+      input: 3
+      hidden: 5
+      limits: {max_length: 5, max_batch: 2}
+      """, """
       model: GruAfterTokens
       package: t.bank
       cell: gru
