@@ -198,6 +198,9 @@ public final class ClassEmitter {
    */
   private void addKernelDispatch(TypeSpec.Builder type) {
     type.addMethod(dispatch("matvec", KernelEmitter.matvecParameters()));
+    if (plan.blocking().fusedStep()) {
+      type.addMethod(dispatch("matvecReversed", KernelEmitter.matvecParameters()));
+    }
     type.addMethod(dispatch("matvec2", KernelEmitter.pairParameters()));
     if (KernelEmitter.quadKernels(plan)) {
       type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
@@ -254,7 +257,7 @@ public final class ClassEmitter {
     for (Workspace workspace : plan.workspaces()) {
       type.addField(field(workspace.element() == Workspace.Element.INT ? INTS : FLOATS, workspace.name(), workspace.doc()));
     }
-    if (plan.blocking().fusedRzStep() && cell.alternatesStepOrder()) {
+    if (ForwardEmitter.alternatesStepOrder(plan, cell)) {
       type.addField(FieldSpec.builder(boolean.class, "stepReversed", Modifier.PRIVATE)
           .addJavadoc("Whether the next streaming step makes its products in reverse order (they alternate, so a step\n"
               + "starts on the weights the step before touched last, still in the L1 cache).\n").build());

@@ -603,6 +603,14 @@ final class ForwardEmitter {
     type.addMethod(getter("cellState", cell.hasCellState() ? "stepCell" : "null"));
   }
 
+  /**
+   * Whether the streaming step alternates the order of its products (an instance field {@code stepReversed}): the
+   * fused step's panel groups, or a GRU's three products where their padded rows allow it.
+   */
+  static boolean alternatesStepOrder(ModelPlan plan, CellEmitter cell) {
+    return plan.blocking().fusedStep() || (plan.blocking().fusedRzStep() && cell.alternatesStepOrder());
+  }
+
   /** One timestep through every layer: one fused [W_ih | W_hh] product per layer when the plan fuses the step. */
   private MethodSpec stepLayers() {
     MethodSpec.Builder m = MethodSpec.methodBuilder("stepLayers").addModifiers(Modifier.PRIVATE)
@@ -619,8 +627,15 @@ final class ForwardEmitter {
         m.addComment("layer $L: gates = [W_ih | W_hh]·[x; h] + b in one sweep", layer)
             .addStatement("System.arraycopy($L, $L, stepInput, 0, $L)", src, srcOff, run.inputWidth())
             .addStatement("System.arraycopy(stepState, $L, stepInput, $L, STATE)", state, run.inputWidth())
+            .addComment("the panel groups in reverse order every other step: the step then starts on the weights the")
+            .addComment("step before touched last, still in the L1 cache when they fit it (the sums are the same)")
+            .beginControlFlow("if (stepReversed)")
+            .addStatement("matvecReversed(w.$N, GATE_ROWS, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)",
+                run.name(Member.STEP_FUSED), run.inputWidth(), run.name(Member.IH_BIAS))
+            .nextControlFlow("else")
             .addStatement("matvec(w.$N, GATE_ROWS, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)",
-                run.name(Member.STEP_FUSED), run.inputWidth(), run.name(Member.IH_BIAS));
+                run.name(Member.STEP_FUSED), run.inputWidth(), run.name(Member.IH_BIAS))
+            .endControlFlow();
         cell.fusedUpdate(m, run, "gates", "0", "stepCell", cellState, "stepState", state);
       } else if (plan.blocking().fusedRzStep()) {
         m.addComment("layer $L: r and z = [W_ih | W_hh]·[x; h] + b in one sweep; n's two products apart", layer)
@@ -636,6 +651,8 @@ final class ForwardEmitter {
     }
     if (plan.blocking().fusedRzStep() && cell.alternatesStepOrder()) {
       m.addStatement("stepReversed = STEP_ORDER_FREE && !stepReversed");
+    } else if (alternatesStepOrder(plan, cell)) {
+      m.addStatement("stepReversed = !stepReversed");
     }
     m.addStatement("System.arraycopy(stepState, $L, stepOutput, 0, STATE)", Fold.times(plan.layers() - 1, "STATE"));
     if (plan.hasHead()) {

@@ -86,6 +86,14 @@ final class KernelEmitter {
         .addStatement("y[yOff + r] = s")
         .endControlFlow()
         .build());
+    if (plan.blocking().fusedStep()) {
+      type.addMethod(MethodSpec.methodBuilder("matvecReversed")
+          .addModifiers(KERNEL)
+          .addJavadoc("{@code matvec}: one row at a time, so the order of the panel groups means nothing here.\n")
+          .addParameters(Params.scalarForm(matvecParameters()))
+          .addStatement("matvec(w, rows, cols, x, xOff, init, initOff, y, yOff)")
+          .build());
+    }
     type.addMethod(MethodSpec.methodBuilder("matvec2")
         .addModifiers(KERNEL)
         .addJavadoc("Two independent products with the same matrix (two sequences, or two steps).\n")
@@ -576,6 +584,9 @@ final class KernelEmitter {
         .addJavadoc("Hidden units covered by whole vectors; the rest run through the scalar unit kernels.\n")
         .initializer("S.loopBound(HIDDEN)").build());
     type.addMethod(matvecDispatch());
+    if (plan.blocking().fusedStep()) {
+      type.addMethod(matvecReversedDispatch());
+    }
     for (int group : plan.blocking().groups()) {
       type.addMethod(matvecGroup(group));
     }
@@ -709,6 +720,33 @@ final class KernelEmitter {
     }
     m.beginControlFlow("if (p < panels)")
         .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
+        .endControlFlow();
+    return m.build();
+  }
+
+  /** matvec over the same groups, the last first: the streaming step alternates the two (see ForwardEmitter). */
+  private MethodSpec matvecReversedDispatch() {
+    MethodSpec.Builder m = MethodSpec.methodBuilder("matvecReversed").addModifiers(KERNEL)
+        .addJavadoc("{@code matvec} with its panel groups in reverse order (the smaller groups at the end first, then the\n"
+            + "groups of $L from the last): the same sums, since each output is one group's own chain over the columns.\n",
+            largest())
+        .addParameters(Params.vectorForm(matvecParameters()))
+        .addStatement("int panels = (rows + L - 1) / L")
+        .addStatement("int whole = panels - panels % $L", largest())
+        .addStatement("int p = whole")
+        .addStatement("int o = whole * L * cols");
+    for (int group : middleGroups()) {
+      m.beginControlFlow("if (p + $L <= panels)", group)
+          .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", group)
+          .addStatement("p += $L", group)
+          .addStatement("o += $L * L * cols", group)
+          .endControlFlow();
+    }
+    m.beginControlFlow("if (p < panels)")
+        .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
+        .endControlFlow()
+        .beginControlFlow("for (int q = whole - $L; q >= 0; q -= $L)", largest(), largest())
+        .addStatement("mv$L(w, q * L * cols, cols, x, xOff, init, initOff + q * L, y, yOff + q * L)", largest())
         .endControlFlow();
     return m.build();
   }
