@@ -365,7 +365,13 @@ final class ForwardEmitter {
     if (!inPlace) {
       // training or not: projections in inputProjection, products in the cell's own rows (a row's products are
       // copied into the gate store before its update, when training)
+      if (plan.projectsAhead(run)) {
+        m.beginControlFlow("if (!ahead)");
+      }
       m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0");
+      if (plan.projectsAhead(run)) {
+        m.endControlFlow();
+      }
       cell.batchedProducts(m, run, hBase, ModelPlan.RECURRENT_GATES, "running", "GATE_STRIDE", "0");
     } else {
       if (plan.training()) {

@@ -135,9 +135,15 @@ final class GruResetAfterCellEmitter implements CellEmitter {
   @Override
   public void batchedProducts(MethodSpec.Builder m, LayerRun run, String hBase, String g, String gRows, String gStride,
       String gBase) {
-    // init rows are the y rows (gRows): the projections are row running[i] of inputProjection, so gRows is running
-    m.addStatement("rowsProduct(w.$N, 2 * HIDDEN, STATE, hN, running, STATE, $L, inputProjection, GX_STRIDE, 0, "
-            + "$L, $L, $L, $L, count, productPanel)", run.name(Member.HH_RZ), hBase, g, gRows, gStride, gBase)
+    // init rows are the y rows (gRows): the projections are row running[i] of inputProjection, so gRows is running;
+    // projected ahead (forward runs only), sequence b's row of step s is b * steps + s, so the init stride is
+    // steps rows and the base s rows
+    String init = "inputProjection, GX_STRIDE, 0";
+    if (run.projectsAhead()) {
+      init = "inputProjection, ahead ? steps * GX_STRIDE : GX_STRIDE, ahead ? s * GX_STRIDE : 0";
+    }
+    m.addStatement("rowsProduct(w.$N, 2 * HIDDEN, STATE, hN, running, STATE, $L, $L, $L, $L, $L, $L, count, "
+            + "productPanel)", run.name(Member.HH_RZ), hBase, init, g, gRows, gStride, gBase)
         .addStatement("rowsProduct(w.$N, HIDDEN, STATE, hN, running, STATE, $L, w.$N, 0, 0, $L, $L, $L, $L, count, "
             + "productPanel)", run.name(Member.HH_N), hBase, run.name(Member.BHN), g, gRows, gStride,
             Fold.plus(gBase, "3 * HIDDEN"));
@@ -146,7 +152,8 @@ final class GruResetAfterCellEmitter implements CellEmitter {
   @Override
   public void batchedUpdate(MethodSpec.Builder m, LayerRun run, String g, String gOff, String c, String cOff, String h,
       String hOff) {
-    m.addStatement("gruCell($L, $L, inputProjection, b * GX_STRIDE, $L, $L)", g, gOff, h, hOff);
+    m.addStatement("gruCell($L, $L, inputProjection, $L * GX_STRIDE, $L, $L)", g, gOff,
+        run.projectsAhead() ? "(ahead ? row : b)" : "b", h, hOff);
   }
 
   @Override

@@ -17,10 +17,12 @@ import java.util.Map;
  * @param stateSize  width of h: the projection size P of a projected LSTM, else H
  * @param peepholes  LSTM peephole connections
  * @param stateIndex index into {@code h_n}: {@code layer * directions + direction}
+ * @param projectsAhead whether the whole-sequence pass may project every valid step's inputs before the recurrence
+ *                   ({@link ModelPlan#projectsAhead})
  * @param names      the generated name of every {@link Member}
  */
 public record LayerRun(String module, int layer, int direction, CellKind cell, int inputSize, int hidden, int stateSize,
-    boolean peepholes, int stateIndex, Map<Member, String> names) implements Node {
+    boolean peepholes, int stateIndex, boolean projectsAhead, Map<Member, String> names) implements Node {
 
   public LayerRun {
     names = Map.copyOf(names);

@@ -218,12 +218,12 @@ public record ModelPlan(String packageName, String className, String sourceName,
    * product before its recurrence (at run time: for batches of at most {@code PROJECT_AHEAD_BATCH} sequences, outside
    * training). Step by step, a batch streams all of W_ih through the core at every step; once W_ih outgrows the
    * L2 cache (beyond {@link #PROJECT_AHEAD_BYTES}) that costs a small batch more than writing its gate rows ahead
-   * and reading them back. Cells whose recurrent products add into the projected rows (RNN, LSTM) only: a GRU's
-   * products go to rows of their own beside the projections.
+   * and reading them back. RNN and LSTM, whose recurrent products add into the projected rows; GRUs resetting after
+   * in forward runs, whose W_hh_rz product starts from row b·steps + s of the projections (a stride of whole
+   * sequences, which a backward run's rows, b·steps + length_b − 1 − s, do not have).
    */
   public boolean projectsAhead(LayerRun run) {
-    long bytes = (long) config.gateRows() * run.inputSize() * (weightPrecision == WeightPrecision.BF16 ? 2 : 4);
-    return blocking.batchedRecurrence() && !cell.isGru() && bytes >= PROJECT_AHEAD_BYTES;
+    return run.projectsAhead();
   }
 
   /** The public size constants of the generated class, in declaration order. */
@@ -322,7 +322,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
           graph.add(new Dropout(layer, (float) config.training().dropout(), "dropMask" + layer, "dropped" + layer));
         }
         for (int dir = 0; dir < config.directions(); dir++) {
-          graph.add(run(layer, dir));
+          graph.add(run(layer, dir, weightPrecision));
         }
       }
       boolean perStep = config.mode() == ModelConfig.Mode.MANY_TO_MANY;
@@ -352,13 +352,17 @@ public record ModelPlan(String packageName, String className, String sourceName,
           blocking, enclosingClass, weightPrecision);
     }
 
-    private LayerRun run(int layer, int direction) {
+    private LayerRun run(int layer, int direction, WeightPrecision weightPrecision) {
       Map<Member, String> allocated = new EnumMap<>(Member.class);
       for (Member member : Member.values()) {
         allocated.put(member, names.newName(member.prefix() + LayerRun.suffix(layer, direction)));
       }
+      long inputWeightBytes = (long) config.gateRows() * config.layerInputSize(layer)
+          * (weightPrecision == WeightPrecision.BF16 ? 2 : 4);
+      boolean projectionCell = !cell.isGru() || (cell == CellKind.GRU_RESET_AFTER && direction == 0);
+      boolean ahead = blocking.batchedRecurrence() && projectionCell && inputWeightBytes >= PROJECT_AHEAD_BYTES;
       return new LayerRun(ModelConfig.RNN_MODULE, layer, direction, cell, config.layerInputSize(layer),
-          config.hidden(), config.stateSize(), config.peepholes(), layer * config.directions() + direction,
+          config.hidden(), config.stateSize(), config.peepholes(), layer * config.directions() + direction, ahead,
           allocated);
     }
 

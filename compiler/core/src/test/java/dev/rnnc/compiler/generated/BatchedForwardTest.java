@@ -19,8 +19,9 @@ import org.junit.jupiter.api.TestFactory;
  * rows through smaller tiles and the matrix–vector kernels. Each row must be summed in the same order either way.
  * The specs have gate rows filling whole packing groups of 16-lane panels plus a tail group, sequences of mixed
  * lengths (so the running set shrinks step by step, and backward runs start at different rows), both kernel paths.
- * The last two have W_ih of 512 KiB and more, so a sequence alone projects all its steps ahead
- * ({@code ModelPlan.projectsAhead}) while the batch of 37 projects step by step: the same sums either way.
+ * The last three have W_ih of 512 KiB and more, so a sequence alone projects all its steps ahead
+ * ({@code ModelPlan.projectsAhead}; the GRU in its forward run only) while the batch of 37 projects step by step:
+ * the same sums either way.
  */
 class BatchedForwardTest {
   private static final int BATCH = 37;
@@ -81,6 +82,16 @@ class BatchedForwardTest {
       hidden: 128
       layers: 2
       bidirectional: true
+      limits: {max_length: 6, max_batch: 37}
+      """, """
+      model: GruBiAhead
+      package: t.batched
+      cell: gru
+      input: 600
+      hidden: 100
+      bidirectional: true
+      mode: many_to_many
+      head: {size: 3, activation: linear}
       limits: {max_length: 6, max_batch: 37}
       """, """
       model: RnnAheadTrain
