@@ -14,6 +14,7 @@ import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import dev.rnnc.compiler.plan.Constant;
+import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.ModelPlan;
 import dev.rnnc.compiler.plan.Workspace;
 import dev.rnnc.runtime.ModelConfig;
@@ -132,7 +133,7 @@ public final class ClassEmitter {
               + "whole vectors, ends before W_hn·h's rows at 3H in the gate workspace (else it would overwrite their start).\n")
           .initializer("$T.paddedRows(2 * HIDDEN, LANES) <= 3 * HIDDEN", Types.PACKING).build());
     }
-    if (plan.runs().stream().anyMatch(plan::projectsAhead)) {
+    if (plan.runs().stream().anyMatch(LayerRun::projectsAhead)) {
       type.addField(FieldSpec.builder(int.class, "PROJECT_AHEAD_BATCH", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
           .addJavadoc("Batches of at most this many sequences project every step's inputs ahead (W_ih beyond the L2 cache).\n")
           .initializer("16").build());

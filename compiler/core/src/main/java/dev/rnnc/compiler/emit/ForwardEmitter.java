@@ -302,7 +302,7 @@ final class ForwardEmitter {
           + "each sequence's update. Projecting step by step keeps a step's gate rows (batch × GX_STRIDE floats) in the\n"
           + "cache; projecting all steps ahead would write batch × steps rows to memory and read them back.\n",
           run.layer(), where);
-      if (plan.projectsAhead(run)) {
+      if (run.projectsAhead()) {
         m.addJavadoc("A batch of at most PROJECT_AHEAD_BATCH sequences projects every valid step ahead instead, in one blocked\n"
             + "product: W_ih is larger than the L2 cache, and step by step a small batch would stream all of it through\n"
             + "the core at every step for a few rows.\n");
@@ -365,11 +365,11 @@ final class ForwardEmitter {
     if (!inPlace) {
       // training or not: projections in inputProjection, products in the cell's own rows (a row's products are
       // copied into the gate store before its update, when training)
-      if (plan.projectsAhead(run)) {
+      if (run.projectsAhead()) {
         m.beginControlFlow("if (!ahead)");
       }
       m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0");
-      if (plan.projectsAhead(run)) {
+      if (run.projectsAhead()) {
         m.endControlFlow();
       }
       cell.batchedProducts(m, run, hBase, ModelPlan.RECURRENT_GATES, "running", "GATE_STRIDE", "0");
@@ -380,7 +380,7 @@ final class ForwardEmitter {
         cell.batchedProducts(m, run, hBase, "gateStore", "runningRows", "GATE_STRIDE", storeBase);
         m.nextControlFlow("else");
       }
-      if (plan.projectsAhead(run)) {
+      if (run.projectsAhead()) {
         m.beginControlFlow("if (ahead)")
             .addComment("the projections were made ahead, in the rows of their steps");
         cell.batchedProducts(m, run, hBase, "inputProjection", "runningRows", "GX_STRIDE", "0");
@@ -388,7 +388,7 @@ final class ForwardEmitter {
       }
       m.addStatement(projection, ih, in, in, bias, "inputProjection", "running", "GX_STRIDE", "0");
       cell.batchedProducts(m, run, hBase, "inputProjection", "running", "GX_STRIDE", "0");
-      if (plan.projectsAhead(run)) {
+      if (run.projectsAhead()) {
         m.endControlFlow();
       }
       if (plan.training()) {
@@ -429,7 +429,7 @@ final class ForwardEmitter {
   /** The update of running sequence b outside training: its gate rows are row b of inputProjection or of the cell's own. */
   private void inferenceUpdate(MethodSpec.Builder m, LayerRun run, String c, String cOff) {
     if (cell.projectsIntoGates()) {
-      cell.batchedUpdate(m, run, "inputProjection", plan.projectsAhead(run) ? "(ahead ? row : b) * GX_STRIDE"
+      cell.batchedUpdate(m, run, "inputProjection", run.projectsAhead() ? "(ahead ? row : b) * GX_STRIDE"
           : "b * GX_STRIDE", c, cOff, "hN", "state");
     } else {
       cell.batchedUpdate(m, run, ModelPlan.RECURRENT_GATES, "b * GATE_STRIDE", c, cOff, "hN", "state");

@@ -711,6 +711,12 @@ final class KernelEmitter {
         .beginControlFlow("for (; p + $L <= panels; p += $L, o += $L * L * cols)", largest(), largest(), largest())
         .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", largest())
         .endControlFlow();
+    tailGroups(m);
+    return m.build();
+  }
+
+  /** The panels past the whole largest groups, from panel p at offset o: one group each of 4, 2 and 1 as they fit. */
+  private void tailGroups(MethodSpec.Builder m) {
     for (int group : middleGroups()) {
       m.beginControlFlow("if (p + $L <= panels)", group)
           .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", group)
@@ -721,7 +727,6 @@ final class KernelEmitter {
     m.beginControlFlow("if (p < panels)")
         .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
         .endControlFlow();
-    return m.build();
   }
 
   /** matvec over the same groups, the last first: the streaming step alternates the two (see ForwardEmitter). */
@@ -735,17 +740,8 @@ final class KernelEmitter {
         .addStatement("int whole = panels - panels % $L", largest())
         .addStatement("int p = whole")
         .addStatement("int o = whole * L * cols");
-    for (int group : middleGroups()) {
-      m.beginControlFlow("if (p + $L <= panels)", group)
-          .addStatement("mv$L(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)", group)
-          .addStatement("p += $L", group)
-          .addStatement("o += $L * L * cols", group)
-          .endControlFlow();
-    }
-    m.beginControlFlow("if (p < panels)")
-        .addStatement("mv1(w, o, cols, x, xOff, init, initOff + p * L, y, yOff + p * L)")
-        .endControlFlow()
-        .beginControlFlow("for (int q = whole - $L; q >= 0; q -= $L)", largest(), largest())
+    tailGroups(m);
+    m.beginControlFlow("for (int q = whole - $L; q >= 0; q -= $L)", largest(), largest())
         .addStatement("mv$L(w, q * L * cols, cols, x, xOff, init, initOff + q * L, y, yOff + q * L)", largest())
         .endControlFlow();
     return m.build();

@@ -18,7 +18,7 @@ import java.util.Map;
  * @param peepholes  LSTM peephole connections
  * @param stateIndex index into {@code h_n}: {@code layer * directions + direction}
  * @param projectsAhead whether the whole-sequence pass may project every valid step's inputs before the recurrence
- *                   ({@link ModelPlan#projectsAhead})
+ *                   ({@link ModelPlan#PROJECT_AHEAD_BYTES})
  * @param names      the generated name of every {@link Member}
  */
 public record LayerRun(String module, int layer, int direction, CellKind cell, int inputSize, int hidden, int stateSize,

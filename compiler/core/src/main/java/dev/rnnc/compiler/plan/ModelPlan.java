@@ -210,21 +210,16 @@ public record ModelPlan(String packageName, String className, String sourceName,
     return loss().isPresent();
   }
 
-  /** W_ih bytes from which a small batch projects every step's inputs before its recurrence (see below). */
-  public static final long PROJECT_AHEAD_BYTES = 512 * 1024;
-
   /**
-   * Whether the whole-sequence pass of {@code run} may project the inputs of every valid step in one blocked
-   * product before its recurrence (at run time: for batches of at most {@code PROJECT_AHEAD_BATCH} sequences, outside
-   * training). Step by step, a batch streams all of W_ih through the core at every step; once W_ih outgrows the
-   * L2 cache (beyond {@link #PROJECT_AHEAD_BYTES}) that costs a small batch more than writing its gate rows ahead
-   * and reading them back. RNN and LSTM, whose recurrent products add into the projected rows; GRUs resetting after
-   * in forward runs, whose W_hh_rz product starts from row b·steps + s of the projections (a stride of whole
+   * W_ih bytes from which the whole-sequence pass of a run may project the inputs of every valid step in one blocked
+   * product before its recurrence ({@link LayerRun#projectsAhead}; at run time: for batches of at most
+   * {@code PROJECT_AHEAD_BATCH} sequences, outside training). Step by step, a batch streams all of W_ih through the
+   * core at every step; once W_ih outgrows the L2 cache that costs a small batch more than writing its gate rows
+   * ahead and reading them back. RNN and LSTM, whose recurrent products add into the projected rows; GRUs resetting
+   * after in forward runs, whose W_hh_rz product starts from row b·steps + s of the projections (a stride of whole
    * sequences, which a backward run's rows, b·steps + length_b − 1 − s, do not have).
    */
-  public boolean projectsAhead(LayerRun run) {
-    return run.projectsAhead();
-  }
+  public static final long PROJECT_AHEAD_BYTES = 512 * 1024;
 
   /** The public size constants of the generated class, in declaration order. */
   public List<Constant> constants() {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.TestFactory;
  * The specs have gate rows filling whole packing groups of 16-lane panels plus a tail group, sequences of mixed
  * lengths (so the running set shrinks step by step, and backward runs start at different rows), both kernel paths.
  * The last three have W_ih of 512 KiB and more, so a sequence alone projects all its steps ahead
- * ({@code ModelPlan.projectsAhead}; the GRU in its forward run only) while the batch of 37 projects step by step:
+ * ({@code LayerRun.projectsAhead}; the GRU in its forward run only) while the batch of 37 projects step by step:
  * the same sums either way.
  */
 class BatchedForwardTest {
