@@ -61,6 +61,80 @@ public final class Packing {
   }
 
   /**
+   * Hidden units in the unit-blocked layout's block at unit {@code u0} ({@link #packUnitsInto}): two vectors of units
+   * while that many are left (an LSTM's four gates of them make one group of eight panels), then single vectors, the
+   * last one partly padding.
+   */
+  public static int unitBlock(int u0, int hidden, int lanes) {
+    return Math.min(hidden - u0 >= 2 * lanes ? 2 * lanes : lanes, hidden - u0);
+  }
+
+  /**
+   * Rows of the unit-blocked layout of a {@code gates × hidden}-row matrix: {@code gates} rows per hidden unit, the
+   * units rounded up to whole vectors.
+   */
+  public static int unitRows(int gates, int hidden, int lanes) {
+    return Math.multiplyExact(gates, paddedRows(hidden, lanes));
+  }
+
+  /**
+   * Packs {@code [a | b]} ({@code gates × hidden} rows, gate-major as PyTorch stores them: gate 0's {@code hidden}
+   * rows, then gate 1's, ...) with the rows reordered unit-blocked: for each block of hidden units
+   * ({@link #unitBlock}), gate 0's rows of those units, then gate 1's, and so on (the last block padded with zero
+   * rows to a whole vector per gate), each block packed as one group of panels. A kernel accumulating one block then
+   * holds every gate of its units in registers and can update them at once. Allocates nothing (training repacks in
+   * place).
+   */
+  public static void packUnitsInto(float[] packed, float[] a, int aCols, float[] b, int bCols, int gates, int hidden,
+      int lanes) {
+    int cols = aCols + bCols;
+    if (packed.length < Math.multiplyExact(unitRows(gates, hidden, lanes), cols)) {
+      throw new IllegalArgumentException("packed array too small: " + packed.length);
+    }
+    int out = 0;
+    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes)) {
+      int units = unitBlock(u0, hidden, lanes);
+      int gateRows = paddedRows(units, lanes);
+      for (int c = 0; c < cols; c++) {
+        for (int q = 0; q < gates; q++) {
+          for (int u = 0; u < gateRows; u++) {
+            float value = 0f;
+            if (u < units) {
+              int row = q * hidden + u0 + u;
+              value = c < aCols ? a[row * aCols + c] : b[row * bCols + c - aCols];
+            }
+            packed[out++] = value;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * A vector of {@code gates × hidden} values (gate-major, such as folded biases) in the row order of
+   * {@link #packUnitsInto}, padding zero.
+   */
+  public static void unitsInto(float[] out, float[] values, int gates, int hidden, int lanes) {
+    int at = 0;
+    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes)) {
+      int units = unitBlock(u0, hidden, lanes);
+      int gateRows = paddedRows(units, lanes);
+      for (int q = 0; q < gates; q++) {
+        for (int u = 0; u < gateRows; u++) {
+          out[at++] = u < units ? values[q * hidden + u0 + u] : 0f;
+        }
+      }
+    }
+  }
+
+  /** Copies a row-major {@code rows × cols} matrix into rows of {@code stride} floats each, leaving the padding zero. */
+  public static void padRowsInto(float[] out, float[] values, int rows, int cols, int stride) {
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(values, r * cols, out, r * stride, cols);
+    }
+  }
+
+  /**
    * The one packing loop: writes the {@code outRows × outCols} matrix whose element (r, c) is
    * {@code a[(aRow0 + r) * aCols + c]} (or, {@code transposed}, {@code a[(aRow0 + c) * aCols + r]}), with
    * columns at and beyond {@code aCols} taken from {@code b} when it is given. Allocates nothing.

@@ -61,6 +61,23 @@ interface CellEmitter {
   }
 
   /**
+   * The vector kernels of the unit-blocked streaming step ({@link LayerRun#unitStep}), for the {@code Vec} class;
+   * none for cells without one.
+   */
+  default List<MethodSpec> unitStepKernels(ModelPlan plan) {
+    return List.of();
+  }
+
+  /**
+   * The unit-blocked streaming step of {@code run} with the vector kernels ({@link LayerRun#unitStep}), once
+   * {@code stepInput} holds [x; h] ({@code in} floats of x, then h): every block of hidden units' gates in one sweep,
+   * updated from the registers into c at {@code cellState} and h at {@code state} of the step's arrays.
+   */
+  default void unitStep(MethodSpec.Builder m, LayerRun run, String in, String state, String cellState) {
+    throw new IllegalStateException(getClass().getSimpleName() + " has no unit-blocked step");
+  }
+
+  /**
    * Whether {@link #fusedRzStep} makes its products in reverse order every other step, by the instance's boolean
    * {@code stepReversed} (which the step flips after its last layer).
    */

@@ -20,6 +20,7 @@ import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
+import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.ModelPlan;
 import dev.rnnc.compiler.plan.WeightPrecision;
 import java.util.ArrayList;
@@ -635,6 +636,9 @@ final class KernelEmitter {
       }
     }
     new RowsProductEmitter(plan).vector().forEach(type::addMethod);
+    if (plan.runs().stream().anyMatch(LayerRun::unitStep)) {
+      cell.unitStepKernels(plan).forEach(type::addMethod);
+    }
     for (String kind : new String[] {"sigmoid", "tanh"}) {
       VectorCode body = new VectorCode();
       if (kind.equals("sigmoid")) {

@@ -2,12 +2,18 @@ package dev.rnnc.compiler.emit;
 
 import static dev.rnnc.compiler.emit.BackwardKernels.v;
 
+import static dev.rnnc.compiler.emit.Types.FLOATS;
+import static dev.rnnc.compiler.emit.Types.FLOAT_VECTOR;
+import static dev.rnnc.compiler.emit.Types.MEMORY_SEGMENT;
+
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.Member;
+import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.ArrayList;
 import java.util.List;
+import javax.lang.model.element.Modifier;
 
 /**
  * LSTM (torch.nn.LSTM): gates i, f, g, o; c' = f*c + i*g, h' = o*tanh(c'). Two variants compose with it:
@@ -222,6 +228,161 @@ final class LstmCellEmitter implements CellEmitter {
     m.addStatement("matvec(weights.$N, STATE, HIDDEN, cellOutput, 0, zeroState, 0, projected, 0)", run.name(Member.HR))
         .addStatement("System.arraycopy(projected, 0, $L, $L, STATE)", h, hOff);
   }
+
+  @Override
+  public List<MethodSpec> unitStepKernels(ModelPlan plan) {
+    return List.of(unitStepSweep(), unitBlock(plan, 8), unitBlock(plan, 4), unitRest());
+  }
+
+  @Override
+  public void unitStep(MethodSpec.Builder m, LayerRun run, String in, String state, String cellState) {
+    m.addStatement("Vec.lstmStep(w.$N.segment(), $L + STATE, stepInput, w.$N, stepCell, $L, $L, $L$L, gates, "
+        + "stepReversed)",
+        run.name(Member.STEP_UNITS), in, run.name(Member.STEP_UNITS_BIAS), cellState,
+        projection ? "cellOutput" : "stepState", projection ? "0" : state,
+        peepholes ? ", w." + run.name(Member.STEP_UNITS_PEEP) : "");
+    if (projection) {
+      m.addStatement("matvec(w.$N, STATE, HIDDEN, cellOutput, 0, zeroState, 0, projected, 0)", run.name(Member.HR))
+          .addStatement("System.arraycopy(projected, 0, stepState, $L, STATE)", state);
+    }
+  }
+
+  /**
+   * The unit-blocked step's sweep over the blocks of hidden units ({@code Packing.unitBlock}): blocks of two vectors
+   * of units (eight panels: i, f, g and o of the block, two vectors each), then at most one of one vector (four
+   * panels) and the units left over (four panels, partly padding); in reverse order when asked (the step alternates,
+   * so it starts on the weights the step before touched last).
+   */
+  private MethodSpec unitStepSweep() {
+    String p = peepholes ? ", p" : "";
+    MethodSpec.Builder m = MethodSpec.methodBuilder("lstmStep").addModifiers(Modifier.STATIC)
+        .addJavadoc("One LSTM step from [x; h] in {@code x} ({@code cols} floats) through weights packed unit-blocked\n"
+            + "({@link $T#packUnitsInto}) and biases in their row order: each block's gates are accumulated, activated\n"
+            + "and turned into its c and h (written at {@code cOff} and {@code hOff}) while still in registers.\n"
+            + "Every output is the same chain of fused multiply-adds as {@code matvec} and the cell kernel's, so\n"
+            + "the results equal theirs. {@code scratch} (2 vectors) holds the c and h of the units past whole vectors.\n",
+            Types.PACKING)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "cols").addParameter(FLOATS, "x")
+        .addParameter(FLOATS, "bias").addParameter(FLOATS, "c").addParameter(int.class, "cOff")
+        .addParameter(FLOATS, "h").addParameter(int.class, "hOff");
+    if (peepholes) {
+      m.addParameter(FLOATS, "p");
+    }
+    m.addParameter(FLOATS, "scratch").addParameter(boolean.class, "reversed")
+        .addStatement("int pairs = HIDDEN / (2 * L)")
+        .addStatement("int singles = (HIDDEN - pairs * 2 * L) / L")
+        .addStatement("int rest = HIDDEN - pairs * 2 * L - singles * L")
+        .addStatement("long pairBytes = 8L * PANEL_BYTES * cols")
+        .addStatement("int u = pairs * 2 * L")
+        .addStatement("long o = pairs * pairBytes")
+        .addStatement("long restAt = o + singles * 4L * PANEL_BYTES * cols")
+        .beginControlFlow("if (reversed)")
+        .beginControlFlow("if (rest > 0)")
+        .addStatement("lstmUnitsRest(w, restAt, cols, x, bias, c, cOff, h, hOff$L, u + singles * L, rest, scratch)", p)
+        .endControlFlow()
+        .beginControlFlow("if (singles > 0)")
+        .addStatement("lstmUnits4(w, o, cols, x, bias, c, cOff, h, hOff$L, u)", p)
+        .endControlFlow()
+        .endControlFlow()
+        .beginControlFlow("for (int b = 0; b < pairs; b++)")
+        .addStatement("int at = reversed ? pairs - 1 - b : b")
+        .addStatement("lstmUnits8(w, at * pairBytes, cols, x, bias, c, cOff, h, hOff$L, at * 2 * L)", p)
+        .endControlFlow()
+        .beginControlFlow("if (!reversed)")
+        .beginControlFlow("if (singles > 0)")
+        .addStatement("lstmUnits4(w, o, cols, x, bias, c, cOff, h, hOff$L, u)", p)
+        .endControlFlow()
+        .beginControlFlow("if (rest > 0)")
+        .addStatement("lstmUnitsRest(w, restAt, cols, x, bias, c, cOff, h, hOff$L, u + singles * L, rest, scratch)", p)
+        .endControlFlow()
+        .endControlFlow();
+    return m.build();
+  }
+
+  /**
+   * Kernel for one whole block of {@code panels} panels (four gates of {@code panels / 4} vectors of units each)
+   * starting at unit {@code u}. No masks: C1, which compiles every method on its way to C2, runs out of virtual
+   * registers on the masked forms of these kernels, and the method then runs slowly (and allocates) until C2 gets to
+   * it; the units past the whole vectors go through {@code lstmUnitsRest}.
+   */
+  private MethodSpec unitBlock(ModelPlan plan, int panels) {
+    int per = panels / 4;
+    MethodSpec.Builder m = MethodSpec.methodBuilder("lstmUnits" + panels).addModifiers(Modifier.STATIC)
+        .addJavadoc("The units [u, u + $L) of a block of $L panels (gates i, f, g, o of $L vector(s) of units each)\n"
+            + "at byte offset {@code o}: accumulated over [x; h] from the biases, then activated and turned into c and\n"
+            + "h in registers.\n", per == 1 ? "L" : Fold.times(per, "L"), panels, per)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(FLOATS, "bias").addParameter(FLOATS, "c").addParameter(int.class, "cOff")
+        .addParameter(FLOATS, "h").addParameter(int.class, "hOff");
+    if (peepholes) {
+      m.addParameter(FLOATS, "p");
+    }
+    m.addParameter(int.class, "u");
+    m.addComment("the block's biases start at row 4·u: every block before it has 4 rows per unit");
+    for (int k = 0; k < panels; k++) {
+      m.addStatement("$T a$L = $T.fromArray(S, bias, 4 * u$L)", FLOAT_VECTOR, k, FLOAT_VECTOR,
+          k == 0 ? "" : " + " + Fold.times(k, "L"));
+    }
+    m.beginControlFlow("for (int col = 0; col < cols; col++, o += $L)", Fold.times(panels, "PANEL_BYTES"))
+        .addStatement("$T xc = $T.broadcast(S, x[col])", FLOAT_VECTOR, FLOAT_VECTOR);
+    for (int k = 0; k < panels; k++) {
+      m.addStatement("a$L = $L.fma(xc, a$L)", k,
+          KernelEmitter.weightLoad(plan, k == 0 ? "o" : "o + " + Fold.times(k, "PANEL_BYTES")), k);
+    }
+    m.endControlFlow();
+    for (int s = 0; s < per; s++) {
+      String at = s == 0 ? "u" : "u + " + Fold.times(s, "L");
+      VectorCode v = new VectorCode();
+      String cPrev = FLOAT_VECTOR_NAME + ".fromArray(S, c, cOff + " + at + ")";
+      String ai = "a" + s;
+      String af = "a" + (per + s);
+      if (peepholes) {
+        v.let("cp" + s, cPrev);
+        cPrev = "cp" + s;
+        ai = FLOAT_VECTOR_NAME + ".fromArray(S, p, " + at + ").fma(cp" + s + ", a" + s + ")";
+        af = FLOAT_VECTOR_NAME + ".fromArray(S, p, HIDDEN_STRIDE + " + at + ").fma(cp" + s + ", a" + (per + s) + ")";
+      }
+      v.sigmoid("i" + s, ai).sigmoid("f" + s, af).tanh("g" + s, "a" + (2 * per + s));
+      if (!peepholes) {
+        v.sigmoid("o" + s, "a" + (3 * per + s));
+      }
+      v.let("cn" + s, "f" + s + ".fma(" + cPrev + ", i" + s + ".mul(g" + s + "))")
+          .statement("cn" + s + ".intoArray(c, cOff + " + at + ")");
+      if (peepholes) {
+        v.sigmoid("o" + s, FLOAT_VECTOR_NAME + ".fromArray(S, p, 2 * HIDDEN_STRIDE + " + at + ").fma(cn" + s
+            + ", a" + (3 * per + s) + ")");
+      }
+      v.tanh("tc" + s, "cn" + s).statement("o" + s + ".mul(tc" + s + ").intoArray(h, hOff + " + at + ")");
+      m.addCode(v.build());
+    }
+    return m.build();
+  }
+
+  /**
+   * The units past the whole vectors, through {@code lstmUnits4} on copies: their c in {@code scratch[0, L)}, their
+   * new h in {@code scratch[L, 2L)}, so every vector the kernel loads and stores is in bounds (the lanes past the real
+   * units compute on padding and are not copied back). Copies instead of masks: C1 runs out of registers on masks.
+   */
+  private MethodSpec unitRest() {
+    String p = peepholes ? ", p" : "";
+    MethodSpec.Builder m = MethodSpec.methodBuilder("lstmUnitsRest").addModifiers(Modifier.STATIC)
+        .addJavadoc("The last {@code units} (fewer than L) hidden units from unit {@code u}, through {@code lstmUnits4}\n"
+            + "with their c and h in {@code scratch} (2 vectors).\n")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o").addParameter(int.class, "cols")
+        .addParameter(FLOATS, "x").addParameter(FLOATS, "bias").addParameter(FLOATS, "c").addParameter(int.class, "cOff")
+        .addParameter(FLOATS, "h").addParameter(int.class, "hOff");
+    if (peepholes) {
+      m.addParameter(FLOATS, "p");
+    }
+    return m.addParameter(int.class, "u").addParameter(int.class, "units").addParameter(FLOATS, "scratch")
+        .addStatement("System.arraycopy(c, cOff + u, scratch, 0, units)")
+        .addStatement("lstmUnits4(w, o, cols, x, bias, scratch, -u, scratch, L - u$L, u)", p)
+        .addStatement("System.arraycopy(scratch, 0, c, cOff + u, units)")
+        .addStatement("System.arraycopy(scratch, L, h, hOff + u, units)")
+        .build();
+  }
+
+  private static final String FLOAT_VECTOR_NAME = "FloatVector";
 
   @Override
   public void inputBias(MethodSpec.Builder m) {

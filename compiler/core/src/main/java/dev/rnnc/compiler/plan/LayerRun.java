@@ -19,10 +19,12 @@ import java.util.Map;
  * @param stateIndex index into {@code h_n}: {@code layer * directions + direction}
  * @param projectsAhead whether the whole-sequence pass may project every valid step's inputs before the recurrence
  *                   ({@link ModelPlan#PROJECT_AHEAD_BYTES})
+ * @param unitStep   whether the streaming step (with vector kernels) sweeps [W_ih | W_hh] packed unit-blocked
+ *                   ({@link ModelPlan#UNIT_STEP_BYTES}), each block of hidden units updated from its registers
  * @param names      the generated name of every {@link Member}
  */
 public record LayerRun(String module, int layer, int direction, CellKind cell, int inputSize, int hidden, int stateSize,
-    boolean peepholes, int stateIndex, boolean projectsAhead, Map<Member, String> names) implements Node {
+    boolean peepholes, int stateIndex, boolean projectsAhead, boolean unitStep, Map<Member, String> names) implements Node {
 
   public LayerRun {
     names = Map.copyOf(names);

@@ -13,7 +13,8 @@ public enum Member {
   BACK("back"), BACK_ONE("backOne"), BACK_PAIR("backPair"), BACK_QUAD("backQuad"),
   // packed weights (fields of the generated Weights class)
   IH("ih"), IH_N("ihN"), IH_ROWS("ihRows"), IH_BIAS("ihBias"), HH("hh"), HH_T("hhT"), HH_RZ("hhRz"), HH_RZ_T("hhRzT"),
-  HH_N("hhN"), HH_N_T("hhNT"), BHN("bhn"), STEP_FUSED("step"), HR("hr"), HR_T("hrT"), PEEP("peep"),
+  HH_N("hhN"), HH_N_T("hhNT"), BHN("bhn"), STEP_FUSED("step"), STEP_UNITS("stepUnits"),
+  STEP_UNITS_BIAS("stepUnitsBias"), STEP_UNITS_PEEP("stepUnitsPeep"), HR("hr"), HR_T("hrT"), PEEP("peep"),
   // gradient views of the gradients' ModelParameters
   GRAD_WIH("gradWih"), GRAD_WHH("gradWhh"), GRAD_BIH("gradBih"), GRAD_BHH("gradBhh"), GRAD_WHR("gradWhr"),
   GRAD_WPH("gradWph");

@@ -221,6 +221,16 @@ public record ModelPlan(String packageName, String className, String sourceName,
    */
   public static final long PROJECT_AHEAD_BYTES = 512 * 1024;
 
+  /**
+   * Most bytes of a layer's packed [W_ih | W_hh] for which its streaming step is unit-blocked
+   * ({@link LayerRun#unitStep}): LSTMs, whose every gate adds both products unscaled. The step then sweeps a copy of
+   * the weights whose rows are ordered by blocks of hidden units (every gate of a block in one group of panels) and
+   * updates each block's c and h from the accumulators still in registers, instead of storing all gates and
+   * activating them in separate passes; the next block's products overlap a block's activations. That pays where the
+   * activations are a large part of the step (small layers); beyond this size the copy costs memory for little.
+   */
+  public static final long UNIT_STEP_BYTES = 256 * 1024;
+
   /** The public size constants of the generated class, in declaration order. */
   public List<Constant> constants() {
     List<Constant> constants = new ArrayList<>();
@@ -356,9 +366,12 @@ public record ModelPlan(String packageName, String className, String sourceName,
           * (weightPrecision == WeightPrecision.BF16 ? 2 : 4);
       boolean projectionCell = !cell.isGru() || (cell == CellKind.GRU_RESET_AFTER && direction == 0);
       boolean ahead = blocking.batchedRecurrence() && projectionCell && inputWeightBytes >= PROJECT_AHEAD_BYTES;
+      long stepWeightBytes = (long) config.gateRows() * (config.layerInputSize(layer) + config.stateSize())
+          * (weightPrecision == WeightPrecision.BF16 ? 2 : 4);
+      boolean unitStep = blocking.fusedStep() && cell == CellKind.LSTM && stepWeightBytes <= UNIT_STEP_BYTES;
       return new LayerRun(ModelConfig.RNN_MODULE, layer, direction, cell, config.layerInputSize(layer),
           config.hidden(), config.stateSize(), config.peepholes(), layer * config.directions() + direction, ahead,
-          allocated);
+          unitStep, allocated);
     }
 
     // ------------------------------------------------------------------------------------------- weights
@@ -404,6 +417,19 @@ public record ModelPlan(String packageName, String className, String sourceName,
           if (blocking.fusedStep()) {
             weights.add(new WeightArray(run.name(Member.STEP_FUSED), "[W_ih | W_hh] of " + where
                 + ", packed for the streaming step", Layout.CONCAT_PANELS, wih, whh, "0", "GATE_ROWS", in, false));
+          }
+          if (run.unitStep()) {
+            weights.add(new WeightArray(run.name(Member.STEP_UNITS), "[W_ih | W_hh] of " + where
+                + ", unit-blocked for the streaming step's vector kernels", Layout.UNIT_PANELS, wih, whh, "0",
+                "GATE_ROWS", in, false));
+            weights.add(new WeightArray(run.name(Member.STEP_UNITS_BIAS), "the folded biases of " + where
+                + " in the row order of " + run.name(Member.STEP_UNITS), Layout.UNIT_BIAS, null,
+                run.name(Member.IH_BIAS), "0", "GATE_ROWS", "1", false));
+            if (run.peepholes()) {
+              weights.add(new WeightArray(run.name(Member.STEP_UNITS_PEEP), "peephole weights of " + where
+                  + " [3, HIDDEN_STRIDE], rows i, f, o, each padded (whole vectors of the last units in bounds)",
+                  Layout.PADDED_ROWS, run.parameter("weight_ph"), null, "0", "3", "HIDDEN", false));
+            }
           }
           weights.add(new WeightArray(run.name(Member.HH), "W_hh of " + where, Layout.PANELS, whh, null, "0",
               "GATE_ROWS", "STATE", false));

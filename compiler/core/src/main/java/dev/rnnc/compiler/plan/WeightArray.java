@@ -7,8 +7,9 @@ package dev.rnnc.compiler.plan;
  * @param doc       what it holds
  * @param layout    how it is laid out
  * @param parameter the PyTorch parameter it comes from
- * @param second    the second parameter of {@link Layout#FOLDED_BIAS} (b_hh) and {@link Layout#CONCAT_PANELS}
- *                  (W_hh), else {@code null}
+ * @param second    the second parameter of {@link Layout#FOLDED_BIAS} (b_hh), {@link Layout#CONCAT_PANELS} and
+ *                  {@link Layout#UNIT_PANELS} (W_hh); for {@link Layout#UNIT_BIAS} the folded bias array it reorders;
+ *                  else {@code null}
  * @param rowStart  first parameter row used (generated expression)
  * @param rows      rows used (generated expression)
  * @param cols      columns (generated expression; for {@link Layout#CONCAT_PANELS} the first matrix's)
@@ -30,7 +31,16 @@ public record WeightArray(String name, String doc, Layout layout, String paramet
     /** A slice of rows of a vector, padded to HIDDEN_STRIDE. */
     SLICE,
     /** [parameter | second] side by side, packed as panels. */
-    CONCAT_PANELS
+    CONCAT_PANELS,
+    /**
+     * [parameter | second] side by side, its rows unit-blocked ({@code Packing.packUnitsInto}): each block of hidden
+     * units' rows of every gate together, one group of panels per block.
+     */
+    UNIT_PANELS,
+    /** The folded bias array named by {@code second}, in the row order of {@link #UNIT_PANELS}. */
+    UNIT_BIAS,
+    /** Row-major, each of the {@code rows} rows padded to HIDDEN_STRIDE (whole vectors of every row in bounds). */
+    PADDED_ROWS
   }
 
   /**
@@ -39,8 +49,8 @@ public record WeightArray(String name, String doc, Layout layout, String paramet
    */
   public boolean packed() {
     return switch (layout) {
-      case PANELS, PANELS_TRANSPOSED, CONCAT_PANELS -> true;
-      case ROW_MAJOR, FOLDED_BIAS, SLICE -> false;
+      case PANELS, PANELS_TRANSPOSED, CONCAT_PANELS, UNIT_PANELS -> true;
+      case ROW_MAJOR, FOLDED_BIAS, SLICE, UNIT_BIAS, PADDED_ROWS -> false;
     };
   }
 }

@@ -35,6 +35,22 @@ class StreamBankTest {
   private static final int CAPACITY = 32;
 
   static final List<String> SPECS = List.of("""
+      model: LstmUnitBlocks
+      package: t.bank
+      cell: lstm
+      input: 4
+      hidden: 82
+      layers: 2
+      limits: {max_length: 5, max_batch: 2}
+      """, """
+      model: LstmPeepUnitBlocks
+      package: t.bank
+      cell: lstm
+      input: 3
+      hidden: 50
+      peepholes: true
+      limits: {max_length: 5, max_batch: 2}
+      """, """
       model: LstmWide
       package: t.bank
       cell: lstm
