@@ -247,56 +247,18 @@ final class LstmCellEmitter implements CellEmitter {
     }
   }
 
-  /**
-   * The unit-blocked step's sweep over the blocks of hidden units ({@code Packing.unitBlock}): blocks of two vectors
-   * of units (eight panels: i, f, g and o of the block, two vectors each), then at most one of one vector (four
-   * panels) and the units left over (four panels, partly padding); in reverse order when asked (the step alternates,
-   * so it starts on the weights the step before touched last).
-   */
+  /** The unit-blocked step's sweep ({@link UnitBlocks#sweep}) over this cell's kernels. */
   private MethodSpec unitStepSweep() {
-    String p = peepholes ? ", p" : "";
-    MethodSpec.Builder m = MethodSpec.methodBuilder("lstmStep").addModifiers(Modifier.STATIC)
-        .addJavadoc("One LSTM step from [x; h] in {@code x} ({@code cols} floats) through weights packed unit-blocked\n"
-            + "({@link $T#packUnitsInto}) and biases in their row order: each block's gates are accumulated, activated\n"
-            + "and turned into its c and h (written at {@code cOff} and {@code hOff}) while still in registers.\n"
-            + "Every output is the same chain of fused multiply-adds as {@code matvec} and the cell kernel's, so\n"
-            + "the results equal theirs. {@code scratch} (2 vectors) holds the c and h of the units past whole vectors.\n",
-            Types.PACKING)
-        .addParameter(MEMORY_SEGMENT, "w").addParameter(int.class, "cols").addParameter(FLOATS, "x")
-        .addParameter(FLOATS, "bias").addParameter(FLOATS, "c").addParameter(int.class, "cOff")
-        .addParameter(FLOATS, "h").addParameter(int.class, "hOff");
+    List<String> params = new ArrayList<>(List.of("cols", "[]x", "[]bias", "[]c", "cOff", "[]h", "hOff"));
     if (peepholes) {
-      m.addParameter(FLOATS, "p");
+      params.add("[]p");
     }
-    m.addParameter(FLOATS, "scratch").addParameter(boolean.class, "reversed")
-        .addStatement("int pairs = HIDDEN / (2 * L)")
-        .addStatement("int singles = (HIDDEN - pairs * 2 * L) / L")
-        .addStatement("int rest = HIDDEN - pairs * 2 * L - singles * L")
-        .addStatement("long pairBytes = 8L * PANEL_BYTES * cols")
-        .addStatement("int u = pairs * 2 * L")
-        .addStatement("long o = pairs * pairBytes")
-        .addStatement("long restAt = o + singles * 4L * PANEL_BYTES * cols")
-        .beginControlFlow("if (reversed)")
-        .beginControlFlow("if (rest > 0)")
-        .addStatement("lstmUnitsRest(w, restAt, cols, x, bias, c, cOff, h, hOff$L, u + singles * L, rest, scratch)", p)
-        .endControlFlow()
-        .beginControlFlow("if (singles > 0)")
-        .addStatement("lstmUnits4(w, o, cols, x, bias, c, cOff, h, hOff$L, u)", p)
-        .endControlFlow()
-        .endControlFlow()
-        .beginControlFlow("for (int b = 0; b < pairs; b++)")
-        .addStatement("int at = reversed ? pairs - 1 - b : b")
-        .addStatement("lstmUnits8(w, at * pairBytes, cols, x, bias, c, cOff, h, hOff$L, at * 2 * L)", p)
-        .endControlFlow()
-        .beginControlFlow("if (!reversed)")
-        .beginControlFlow("if (singles > 0)")
-        .addStatement("lstmUnits4(w, o, cols, x, bias, c, cOff, h, hOff$L, u)", p)
-        .endControlFlow()
-        .beginControlFlow("if (rest > 0)")
-        .addStatement("lstmUnitsRest(w, restAt, cols, x, bias, c, cOff, h, hOff$L, u + singles * L, rest, scratch)", p)
-        .endControlFlow()
-        .endControlFlow();
-    return m.build();
+    return UnitBlocks.sweep("lstmStep", CodeBlock.of("One LSTM step from [x; h] in {@code x} ({@code cols} floats) "
+        + "through weights packed unit-blocked\n({@link $T#packUnitsInto}) and biases in their row order: each block's "
+        + "gates are accumulated, activated\nand turned into its c and h (written at {@code cOff} and {@code hOff}) "
+        + "while still in registers.\nEvery output is the same chain of fused multiply-adds as {@code matvec} and the "
+        + "cell kernel's, so\nthe results equal theirs. {@code scratch} (2 vectors) holds the c and h of the units "
+        + "past whole vectors.\n", Types.PACKING), "lstmUnits", 4, Params.of(params.toArray(String[]::new)));
   }
 
   /**
