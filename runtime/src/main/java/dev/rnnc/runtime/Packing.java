@@ -61,12 +61,12 @@ public final class Packing {
   }
 
   /**
-   * Hidden units in the unit-blocked layout's block at unit {@code u0} ({@link #packUnitsInto}): two vectors of units
-   * while that many are left (an LSTM's four gates of them make one group of eight panels), then single vectors, the
-   * last one partly padding.
+   * Hidden units in the unit-blocked layout's block at unit {@code u0} ({@link #packUnitsInto}): {@code vectors}
+   * vectors of units while that many are left (enough accumulators to keep the FMA units busy: two for an LSTM's four
+   * gates, three for a GRU's three), then single vectors, the last one partly padding.
    */
-  public static int unitBlock(int u0, int hidden, int lanes) {
-    return Math.min(hidden - u0 >= 2 * lanes ? 2 * lanes : lanes, hidden - u0);
+  public static int unitBlock(int u0, int hidden, int lanes, int vectors) {
+    return Math.min(hidden - u0 >= vectors * lanes ? vectors * lanes : lanes, hidden - u0);
   }
 
   /**
@@ -86,14 +86,14 @@ public final class Packing {
    * place).
    */
   public static void packUnitsInto(float[] packed, float[] a, int aCols, float[] b, int bCols, int gates, int hidden,
-      int lanes) {
+      int lanes, int vectors) {
     int cols = aCols + bCols;
     if (packed.length < Math.multiplyExact(unitRows(gates, hidden, lanes), cols)) {
       throw new IllegalArgumentException("packed array too small: " + packed.length);
     }
     int out = 0;
-    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes)) {
-      int units = unitBlock(u0, hidden, lanes);
+    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes, vectors)) {
+      int units = unitBlock(u0, hidden, lanes, vectors);
       int gateRows = paddedRows(units, lanes);
       for (int c = 0; c < cols; c++) {
         for (int q = 0; q < gates; q++) {
@@ -114,14 +114,33 @@ public final class Packing {
    * A vector of {@code gates × hidden} values (gate-major, such as folded biases) in the row order of
    * {@link #packUnitsInto}, padding zero.
    */
-  public static void unitsInto(float[] out, float[] values, int gates, int hidden, int lanes) {
+  public static void unitsInto(float[] out, float[] values, int gates, int hidden, int lanes, int vectors) {
     int at = 0;
-    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes)) {
-      int units = unitBlock(u0, hidden, lanes);
+    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes, vectors)) {
+      int units = unitBlock(u0, hidden, lanes, vectors);
       int gateRows = paddedRows(units, lanes);
       for (int q = 0; q < gates; q++) {
         for (int u = 0; u < gateRows; u++) {
           out[at++] = u < units ? values[q * hidden + u0 + u] : 0f;
+        }
+      }
+    }
+  }
+
+  /**
+   * {@link #unitsInto} of {@code gates} slots where the last one comes from {@code last} ({@code hidden} values)
+   * and the others from {@code values}: a GRU's folded biases (r, z and the input side of n) with b_hn, which r
+   * scales, beside them.
+   */
+  public static void unitsInto(float[] out, float[] values, float[] last, int gates, int hidden, int lanes,
+      int vectors) {
+    int at = 0;
+    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes, vectors)) {
+      int units = unitBlock(u0, hidden, lanes, vectors);
+      int gateRows = paddedRows(units, lanes);
+      for (int q = 0; q < gates; q++) {
+        for (int u = 0; u < gateRows; u++) {
+          out[at++] = u >= units ? 0f : q == gates - 1 ? last[u0 + u] : values[q * hidden + u0 + u];
         }
       }
     }

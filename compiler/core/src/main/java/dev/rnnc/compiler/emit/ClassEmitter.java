@@ -133,6 +133,11 @@ public final class ClassEmitter {
               + "whole vectors, ends before W_hn·h's rows at 3H in the gate workspace (else it would overwrite their start).\n")
           .initializer("$T.paddedRows(2 * HIDDEN, LANES) <= 3 * HIDDEN", Types.PACKING).build());
     }
+    if (plan.runs().stream().anyMatch(LayerRun::unitStep)) {
+      type.addField(FieldSpec.builder(int.class, "UNIT_VECTORS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Vectors of hidden units per block of the unit-blocked streaming step ({@code Packing.unitBlock}).\n")
+          .initializer("$L", plan.blocking().unitVectors()).build());
+    }
     if (plan.runs().stream().anyMatch(LayerRun::projectsAhead)) {
       type.addField(FieldSpec.builder(int.class, "PROJECT_AHEAD_BATCH", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
           .addJavadoc("Batches of at most this many sequences project every step's inputs ahead (W_ih beyond the L2 cache).\n")

@@ -630,16 +630,20 @@ final class ForwardEmitter {
       String state = Fold.times(layer, "STATE");
       String cellState = Fold.times(layer, "HIDDEN");
       if (run.unitStep()) {
-        m.addComment("layer $L: gates = [W_ih | W_hh]·[x; h] + b in one sweep, block of hidden units by block, each", layer)
-            .addComment("block's c and h updated from its registers (the vector kernels; the scalar ones as below)")
+        m.addComment("layer $L: block of hidden units by block, the block's gates in one sweep of [W_ih | W_hh] over", layer)
+            .addComment("[x; h] and its state updated from the registers (the vector kernels; the scalar ones as below)")
             .addStatement("System.arraycopy($L, $L, stepInput, 0, $L)", src, srcOff, run.inputWidth())
             .addStatement("System.arraycopy(stepState, $L, stepInput, $L, STATE)", state, run.inputWidth())
             .beginControlFlow("if (VECTOR)");
         cell.unitStep(m, run, run.inputWidth(), state, cellState);
-        m.nextControlFlow("else")
-            .addStatement("matvec(w.$N, GATE_ROWS, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)",
-                run.name(Member.STEP_FUSED), run.inputWidth(), run.name(Member.IH_BIAS));
-        cell.fusedUpdate(m, run, "gates", "0", "stepCell", cellState, "stepState", state);
+        m.nextControlFlow("else");
+        if (plan.blocking().fusedRzStep()) {
+          cell.fusedRzStep(m, run, run.inputWidth(), state);
+        } else {
+          m.addStatement("matvec(w.$N, GATE_ROWS, $L + STATE, stepInput, 0, w.$N, 0, gates, 0)",
+              run.name(Member.STEP_FUSED), run.inputWidth(), run.name(Member.IH_BIAS));
+          cell.fusedUpdate(m, run, "gates", "0", "stepCell", cellState, "stepState", state);
+        }
         m.endControlFlow();
       } else if (plan.blocking().fusedStep()) {
         m.addComment("layer $L: gates = [W_ih | W_hh]·[x; h] + b in one sweep", layer)

@@ -1,13 +1,18 @@
 package dev.rnnc.compiler.emit;
 
 import static dev.rnnc.compiler.emit.BackwardKernels.v;
+import static dev.rnnc.compiler.emit.Types.FLOATS;
+import static dev.rnnc.compiler.emit.Types.FLOAT_VECTOR;
+import static dev.rnnc.compiler.emit.Types.MEMORY_SEGMENT;
 import static dev.rnnc.compiler.emit.Types.PACKING;
 
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.MethodSpec;
 import dev.rnnc.compiler.plan.LayerRun;
 import dev.rnnc.compiler.plan.Member;
+import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.List;
+import javax.lang.model.element.Modifier;
 
 /**
  * GRU as torch.nn.GRU (reset after): n = tanh(W_in·x + b_in + r*(W_hn·h + b_hn)), h' = (1-z)*n + z*h. The r and
@@ -115,6 +120,89 @@ final class GruResetAfterCellEmitter implements CellEmitter {
         .addCode(rz).addCode(inputN).addCode(hiddenN)
         .endControlFlow()
         .addStatement("gruCell(gates, 0, stepProjection, 0, stepState, $L)", state);
+  }
+
+  @Override
+  public List<MethodSpec> unitStepKernels(ModelPlan plan) {
+    CodeBlock doc = CodeBlock.of("One GRU step from [x; h] in {@code x} ({@code in} floats of x, {@code cols} in all) "
+        + "through weights\npacked unit-blocked ({@link $T#packUnitsInto}; the n rows hold W_in over x's columns and "
+        + "W_hn over h's)\nand biases in their row order: each block's r, z, W_in·x + b_in and W_hn·h + b_hn are "
+        + "accumulated and\nturned into its h (at {@code hOff}, in place) while still in registers. Every output is "
+        + "the same chain\nof fused multiply-adds as the three products and the cell kernel's, so the results equal "
+        + "theirs.\n{@code scratch} (1 vector) holds the h of the units past whole vectors.\n", PACKING);
+    return List.of(UnitBlocks.sweep("gruStep", doc, "gruUnits", 3, 2, Params.of("in", "cols", "[]x", "[]bias", "[]h",
+        "hOff")), unitBlock(plan, 2), unitBlock(plan, 1), unitRest());
+  }
+
+  @Override
+  public void unitStep(MethodSpec.Builder m, LayerRun run, String in, String state, String cellState) {
+    m.addStatement("Vec.gruStep(w.$N.segment(), $L, $L + STATE, stepInput, w.$N, stepState, $L, gates, stepReversed)",
+        run.name(Member.STEP_UNITS), in, in, run.name(Member.STEP_UNITS_BIAS), state);
+  }
+
+  /**
+   * Kernel for one whole block of {@code per} vectors of units starting at unit {@code u}: r, z and the input side of n
+   * over x's columns, then r, z and the recurrent side of n over h's ({@code 3 × per} panels per column).
+   */
+  private MethodSpec unitBlock(ModelPlan plan, int per) {
+    int panels = 3 * per;
+    MethodSpec.Builder m = MethodSpec.methodBuilder("gruUnits" + panels).addModifiers(Modifier.STATIC)
+        .addJavadoc("The units [u, u + $L) of a block of $L panels per column (r, z, n of $L vector(s) of units each) at\n"
+            + "byte offset {@code o}: accumulated from the biases, n's input and recurrent sides apart, then activated\n"
+            + "and turned into h in registers.\n", per == 1 ? "L" : Fold.times(per, "L"), panels, per)
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o").addParameter(int.class, "in")
+        .addParameter(int.class, "cols").addParameter(FLOATS, "x").addParameter(FLOATS, "bias")
+        .addParameter(FLOATS, "h").addParameter(int.class, "hOff").addParameter(int.class, "u")
+        .addComment("the block's biases start at 4·u (every block before it has 4 per unit): r, z, input n, recurrent n");
+    String[] slot = {"r", "z", "xn", "hn"};
+    for (int q = 0; q < 4; q++) {
+      for (int k = 0; k < per; k++) {
+        int at = q * per + k;
+        m.addStatement("$T $L$L = $T.fromArray(S, bias, 4 * u$L)", FLOAT_VECTOR, slot[q], k, FLOAT_VECTOR,
+            at == 0 ? "" : " + " + Fold.times(at, "L"));
+      }
+    }
+    m.addStatement("int col = 0");
+    for (String side : new String[] {"xn", "hn"}) {
+      m.beginControlFlow(side.equals("xn") ? "for (; col < in; col++, o += $L)" : "for (; col < cols; col++, o += $L)",
+              Fold.times(panels, "PANEL_BYTES"))
+          .addStatement("$T xc = $T.broadcast(S, x[col])", FLOAT_VECTOR, FLOAT_VECTOR);
+      String[] rows = {"r", "z", side};
+      for (int q = 0; q < 3; q++) {
+        for (int k = 0; k < per; k++) {
+          int panel = q * per + k;
+          m.addStatement("$L$L = $L.fma(xc, $L$L)", rows[q], k,
+              KernelEmitter.weightLoad(plan, panel == 0 ? "o" : "o + " + Fold.times(panel, "PANEL_BYTES")), rows[q], k);
+        }
+      }
+      m.endControlFlow();
+    }
+    for (int s = 0; s < per; s++) {
+      String at = s == 0 ? "u" : "u + " + Fold.times(s, "L");
+      m.addCode(new VectorCode()
+          .sigmoid("rs" + s, "r" + s)
+          .sigmoid("zs" + s, "z" + s)
+          .tanh("n" + s, "rs" + s + ".fma(hn" + s + ", xn" + s + ")")
+          .statement("zs" + s + ".fma(FloatVector.fromArray(S, h, hOff + " + at + ").sub(n" + s + "), n" + s
+              + ").intoArray(h, hOff + " + at + ")")
+          .build());
+    }
+    return m.build();
+  }
+
+  /** The units past the whole vectors through {@code gruUnits3} on a copy of their h in {@code scratch[0, L)}. */
+  private MethodSpec unitRest() {
+    return MethodSpec.methodBuilder("gruUnitsRest").addModifiers(Modifier.STATIC)
+        .addJavadoc("The last {@code units} (fewer than L) hidden units from unit {@code u}, through {@code gruUnits3}\n"
+            + "with their h in {@code scratch} (1 vector), so every vector it loads and stores is in bounds.\n")
+        .addParameter(MEMORY_SEGMENT, "w").addParameter(long.class, "o").addParameter(int.class, "in")
+        .addParameter(int.class, "cols").addParameter(FLOATS, "x").addParameter(FLOATS, "bias")
+        .addParameter(FLOATS, "h").addParameter(int.class, "hOff").addParameter(int.class, "u")
+        .addParameter(int.class, "units").addParameter(FLOATS, "scratch")
+        .addStatement("System.arraycopy(h, hOff + u, scratch, 0, units)")
+        .addStatement("gruUnits3(w, o, in, cols, x, bias, scratch, -u, u)")
+        .addStatement("System.arraycopy(scratch, 0, h, hOff + u, units)")
+        .build();
   }
 
   @Override

@@ -258,7 +258,7 @@ final class LstmCellEmitter implements CellEmitter {
         + "gates are accumulated, activated\nand turned into its c and h (written at {@code cOff} and {@code hOff}) "
         + "while still in registers.\nEvery output is the same chain of fused multiply-adds as {@code matvec} and the "
         + "cell kernel's, so\nthe results equal theirs. {@code scratch} (2 vectors) holds the c and h of the units "
-        + "past whole vectors.\n", Types.PACKING), "lstmUnits", 4, Params.of(params.toArray(String[]::new)));
+        + "past whole vectors.\n", Types.PACKING), "lstmUnits", 4, 2, Params.of(params.toArray(String[]::new)));
   }
 
   /**

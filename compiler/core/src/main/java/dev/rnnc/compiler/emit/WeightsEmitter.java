@@ -43,7 +43,7 @@ final class WeightsEmitter {
       case SLICE -> CodeBlock.of("$L", stride(array.rows()));
       case CONCAT_PANELS -> CodeBlock.of("$T.packedSize($L, $L + STATE, LANES)", PACKING, array.rows(), array.cols());
       case UNIT_PANELS -> CodeBlock.of("$T.unitRows(GATE_ROWS / HIDDEN, HIDDEN, LANES) * ($L + STATE)", PACKING, array.cols());
-      case UNIT_BIAS -> CodeBlock.of("$T.unitRows(GATE_ROWS / HIDDEN, HIDDEN, LANES)", PACKING);
+      case UNIT_BIAS -> CodeBlock.of("$T.unitRows($L, HIDDEN, LANES)", PACKING, array.rows());
       case PADDED_ROWS -> CodeBlock.of("$L * $L", array.rows(), stride(array.cols()));
     };
   }
@@ -73,8 +73,11 @@ final class WeightsEmitter {
       case CONCAT_PANELS -> CodeBlock.of("$T.packConcatInto($L, parameters.get($S), $L, parameters.get($S), STATE, "
           + "$L, LANES, GROUP)", PACKING, name, array.parameter(), array.cols(), array.second(), array.rows());
       case UNIT_PANELS -> CodeBlock.of("$T.packUnitsInto($L, parameters.get($S), $L, parameters.get($S), STATE, GATE_ROWS / HIDDEN, "
-          + "HIDDEN, LANES)", PACKING, name, array.parameter(), array.cols(), array.second());
-      case UNIT_BIAS -> CodeBlock.of("$T.unitsInto($N, $N, GATE_ROWS / HIDDEN, HIDDEN, LANES)", PACKING, name, array.second());
+          + "HIDDEN, LANES, UNIT_VECTORS)", PACKING, name, array.parameter(), array.cols(), array.second());
+      case UNIT_BIAS -> array.parameter() == null
+          ? CodeBlock.of("$T.unitsInto($N, $N, $L, HIDDEN, LANES, UNIT_VECTORS)", PACKING, name, array.second(), array.rows())
+          : CodeBlock.of("$T.unitsInto($N, $N, $N, $L, HIDDEN, LANES, UNIT_VECTORS)", PACKING, name, array.second(), array.parameter(),
+              array.rows());
       case PADDED_ROWS -> CodeBlock.of("$T.padRowsInto($N, parameters.get($S), $L, $L, $L)", PACKING, name,
           array.parameter(), array.rows(), array.cols(), stride(array.cols()));
     };

@@ -21,9 +21,13 @@ import java.util.List;
  *                          packing group
  * @param productTile       the register tile of the blocked products over many rows (input projections of all
  *                          steps, the recurrence over a batch, a stream bank's step)
+ * @param unitVectors       vectors of hidden units per block of the unit-blocked streaming step
+ *                          ({@link LayerRun#unitStep}): 2, so an LSTM block has 8 accumulators per column (enough to
+ *                          keep both FMA units busy through their latency) and a GRU block 6; 3 vectors of GRU units
+ *                          (9 accumulators) made a kernel C1 could not compile; 0 for cells without such a step
  */
 public record Blocking(boolean fusedStep, boolean fusedRzStep, boolean quadSweeps, boolean batchedRecurrence, boolean fusedCrossEntropy,
-    List<Integer> groups, ProductTile productTile) {
+    List<Integer> groups, ProductTile productTile, int unitVectors) {
   public Blocking {
     groups = List.copyOf(groups);
   }

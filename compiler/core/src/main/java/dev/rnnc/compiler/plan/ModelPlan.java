@@ -223,13 +223,22 @@ public record ModelPlan(String packageName, String className, String sourceName,
 
   /**
    * Most bytes of a layer's packed [W_ih | W_hh] for which its streaming step is unit-blocked
-   * ({@link LayerRun#unitStep}): LSTMs, whose every gate adds both products unscaled. The step then sweeps a copy of
+   * ({@link LayerRun#unitStep}): LSTMs, and GRUs resetting after (whose n rows keep W_in·x and W_hn·h in
+   * accumulators of their own, as r scales the second). The step then sweeps a copy of
    * the weights whose rows are ordered by blocks of hidden units (every gate of a block in one group of panels) and
    * updates each block's c and h from the accumulators still in registers, instead of storing all gates and
    * activating them in separate passes; the next block's products overlap a block's activations. That pays where the
    * activations are a large part of the step (small layers); beyond this size the copy costs memory for little.
    */
   public static final long UNIT_STEP_BYTES = 256 * 1024;
+
+  /**
+   * {@link #UNIT_STEP_BYTES} for GRUs resetting after: weights that fit the L1 cache of both machine kinds (32 KB on
+   * Zen 4). A GRU block has 6 accumulators per column, not the LSTM's 8; beyond L1 its step runs as fast with the
+   * three products apart (GRU 16→64, 61 KB: 433–457 ns unit-blocked against 407–432), below it the update from the
+   * registers pays (GRU 8→40, 23 KB: 297–318 → 234–240 ns).
+   */
+  public static final long GRU_UNIT_STEP_BYTES = 32 * 1024;
 
   /** The public size constants of the generated class, in declaration order. */
   public List<Constant> constants() {
@@ -312,7 +321,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
       // batched recurrence: a GRU resetting before needs r before its n product (r * h is W_hn's input), so it
       // keeps its pair sweeps; resetting after, its two recurrent products are blocked like the others' one
       this.blocking = new Blocking(streaming && !cell.isGru(), streaming && cell.isGru(), !cell.isGru(), cell != CellKind.GRU_RESET_BEFORE,
-          fusedCrossEntropy, List.of(8, 4, 2, 1), new Blocking.ProductTile(2, 16, 13, 6, List.of(8, 4), 8 * 13, 256 * 1024));
+          fusedCrossEntropy, List.of(8, 4, 2, 1), new Blocking.ProductTile(2, 16, 13, 6, List.of(8, 4), 8 * 13, 256 * 1024),
+          cell == CellKind.LSTM || cell == CellKind.GRU_RESET_AFTER ? 2 : 0);
     }
 
     ModelPlan plan(String packageName, String enclosingClass, String className, String sourceName, String sha256,
@@ -368,7 +378,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
       boolean ahead = blocking.batchedRecurrence() && projectionCell && inputWeightBytes >= PROJECT_AHEAD_BYTES;
       long stepWeightBytes = (long) config.gateRows() * (config.layerInputSize(layer) + config.stateSize())
           * (weightPrecision == WeightPrecision.BF16 ? 2 : 4);
-      boolean unitStep = blocking.fusedStep() && cell == CellKind.LSTM && stepWeightBytes <= UNIT_STEP_BYTES;
+      boolean unitStep = blocking.fusedStep() && cell == CellKind.LSTM && stepWeightBytes <= UNIT_STEP_BYTES
+          || blocking.fusedRzStep() && cell == CellKind.GRU_RESET_AFTER && stepWeightBytes <= GRU_UNIT_STEP_BYTES;
       return new LayerRun(ModelConfig.RNN_MODULE, layer, direction, cell, config.layerInputSize(layer),
           config.hidden(), config.stateSize(), config.peepholes(), layer * config.directions() + direction, ahead,
           unitStep, allocated);
@@ -412,6 +423,16 @@ public record ModelPlan(String packageName, String className, String sourceName,
             weights.add(new WeightArray(run.name(Member.HH_N_T), "W_hn^T of " + where, Layout.PANELS_TRANSPOSED, whh,
                 null, "2 * HIDDEN", "HIDDEN", "HIDDEN", true));
           }
+          // after b_hn, which the unit-blocked biases read
+          if (run.unitStep()) {
+            weights.add(new WeightArray(run.name(Member.STEP_UNITS), "[W_ih | W_hh] of " + where
+                + ", unit-blocked for the streaming step's vector kernels (the n rows: W_in over x, W_hn over h)",
+                Layout.UNIT_PANELS, wih, whh, "0", "GATE_ROWS", in, false));
+            weights.add(new WeightArray(run.name(Member.STEP_UNITS_BIAS), "the folded biases of " + where
+                + " and b_hn in the row order of " + run.name(Member.STEP_UNITS) + " (4 per unit: r, z, input n, "
+                + "recurrent n)", Layout.UNIT_BIAS, run.name(Member.BHN), run.name(Member.IH_BIAS), "0", "4", "1",
+                false));
+          }
         }
         case RNN_TANH, RNN_RELU, LSTM -> {
           if (blocking.fusedStep()) {
@@ -424,7 +445,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
                 "GATE_ROWS", in, false));
             weights.add(new WeightArray(run.name(Member.STEP_UNITS_BIAS), "the folded biases of " + where
                 + " in the row order of " + run.name(Member.STEP_UNITS), Layout.UNIT_BIAS, null,
-                run.name(Member.IH_BIAS), "0", "GATE_ROWS", "1", false));
+                run.name(Member.IH_BIAS), "0", "GATE_ROWS / HIDDEN", "1", false));
             if (run.peepholes()) {
               weights.add(new WeightArray(run.name(Member.STEP_UNITS_PEEP), "peephole weights of " + where
                   + " [3, HIDDEN_STRIDE], rows i, f, o, each padded (whole vectors of the last units in bounds)",

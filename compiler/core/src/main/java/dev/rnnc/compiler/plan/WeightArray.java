@@ -37,7 +37,10 @@ public record WeightArray(String name, String doc, Layout layout, String paramet
      * units' rows of every gate together, one group of panels per block.
      */
     UNIT_PANELS,
-    /** The folded bias array named by {@code second}, in the row order of {@link #UNIT_PANELS}. */
+    /**
+     * The folded bias array named by {@code second}, in the row order of {@link #UNIT_PANELS}: {@code rows} values per
+     * unit, the last of them from the array named by {@code parameter} when given (a GRU's b_hn).
+     */
     UNIT_BIAS,
     /** Row-major, each of the {@code rows} rows padded to HIDDEN_STRIDE (whole vectors of every row in bounds). */
     PADDED_ROWS

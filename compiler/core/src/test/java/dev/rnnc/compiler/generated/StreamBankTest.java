@@ -51,6 +51,14 @@ class StreamBankTest {
       peepholes: true
       limits: {max_length: 5, max_batch: 2}
       """, """
+      model: GruUnitBlocks
+      package: t.bank
+      cell: gru
+      input: 1
+      hidden: 50
+      layers: 2
+      limits: {max_length: 5, max_batch: 2}
+      """, """
       model: LstmWide
       package: t.bank
       cell: lstm
