@@ -115,22 +115,13 @@ public final class Packing {
    * {@link #packUnitsInto}, padding zero.
    */
   public static void unitsInto(float[] out, float[] values, int gates, int hidden, int lanes, int vectors) {
-    int at = 0;
-    for (int u0 = 0; u0 < hidden; u0 += unitBlock(u0, hidden, lanes, vectors)) {
-      int units = unitBlock(u0, hidden, lanes, vectors);
-      int gateRows = paddedRows(units, lanes);
-      for (int q = 0; q < gates; q++) {
-        for (int u = 0; u < gateRows; u++) {
-          out[at++] = u < units ? values[q * hidden + u0 + u] : 0f;
-        }
-      }
-    }
+    unitsInto(out, values, null, gates, hidden, lanes, vectors);
   }
 
   /**
-   * {@link #unitsInto} of {@code gates} slots where the last one comes from {@code last} ({@code hidden} values)
-   * and the others from {@code values}: a GRU's folded biases (r, z and the input side of n) with b_hn, which r
-   * scales, beside them.
+   * {@link #unitsInto} of {@code gates} slots where the last one comes from {@code last} ({@code hidden} values; from
+   * {@code values} too when {@code null}) and the others from {@code values}: a GRU's folded biases (r, z and the
+   * input side of n) with b_hn, which r scales, beside them.
    */
   public static void unitsInto(float[] out, float[] values, float[] last, int gates, int hidden, int lanes,
       int vectors) {
@@ -140,7 +131,7 @@ public final class Packing {
       int gateRows = paddedRows(units, lanes);
       for (int q = 0; q < gates; q++) {
         for (int u = 0; u < gateRows; u++) {
-          out[at++] = u >= units ? 0f : q == gates - 1 ? last[u0 + u] : values[q * hidden + u0 + u];
+          out[at++] = u >= units ? 0f : q == gates - 1 && last != null ? last[u0 + u] : values[q * hidden + u0 + u];
         }
       }
     }

@@ -183,7 +183,7 @@ final class GruResetAfterCellEmitter implements CellEmitter {
           .sigmoid("rs" + s, "r" + s)
           .sigmoid("zs" + s, "z" + s)
           .tanh("n" + s, "rs" + s + ".fma(hn" + s + ", xn" + s + ")")
-          .statement("zs" + s + ".fma(FloatVector.fromArray(S, h, hOff + " + at + ").sub(n" + s + "), n" + s
+          .statement("zs" + s + ".fma(" + v("h", "hOff + " + at) + ".sub(n" + s + "), n" + s
               + ").intoArray(h, hOff + " + at + ")")
           .build());
     }

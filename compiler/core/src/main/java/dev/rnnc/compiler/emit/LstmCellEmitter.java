@@ -295,14 +295,14 @@ final class LstmCellEmitter implements CellEmitter {
     for (int s = 0; s < per; s++) {
       String at = s == 0 ? "u" : "u + " + Fold.times(s, "L");
       VectorCode v = new VectorCode();
-      String cPrev = FLOAT_VECTOR_NAME + ".fromArray(S, c, cOff + " + at + ")";
+      String cPrev = v("c", "cOff + " + at);
       String ai = "a" + s;
       String af = "a" + (per + s);
       if (peepholes) {
         v.let("cp" + s, cPrev);
         cPrev = "cp" + s;
-        ai = FLOAT_VECTOR_NAME + ".fromArray(S, p, " + at + ").fma(cp" + s + ", a" + s + ")";
-        af = FLOAT_VECTOR_NAME + ".fromArray(S, p, HIDDEN_STRIDE + " + at + ").fma(cp" + s + ", a" + (per + s) + ")";
+        ai = v("p", at) + ".fma(cp" + s + ", a" + s + ")";
+        af = v("p", "HIDDEN_STRIDE + " + at) + ".fma(cp" + s + ", a" + (per + s) + ")";
       }
       v.sigmoid("i" + s, ai).sigmoid("f" + s, af).tanh("g" + s, "a" + (2 * per + s));
       if (!peepholes) {
@@ -311,7 +311,7 @@ final class LstmCellEmitter implements CellEmitter {
       v.let("cn" + s, "f" + s + ".fma(" + cPrev + ", i" + s + ".mul(g" + s + "))")
           .statement("cn" + s + ".intoArray(c, cOff + " + at + ")");
       if (peepholes) {
-        v.sigmoid("o" + s, FLOAT_VECTOR_NAME + ".fromArray(S, p, 2 * HIDDEN_STRIDE + " + at + ").fma(cn" + s
+        v.sigmoid("o" + s, v("p", "2 * HIDDEN_STRIDE + " + at) + ".fma(cn" + s
             + ", a" + (3 * per + s) + ")");
       }
       v.tanh("tc" + s, "cn" + s).statement("o" + s + ".mul(tc" + s + ").intoArray(h, hOff + " + at + ")");
@@ -343,8 +343,6 @@ final class LstmCellEmitter implements CellEmitter {
         .addStatement("System.arraycopy(scratch, L, h, hOff + u, units)")
         .build();
   }
-
-  private static final String FLOAT_VECTOR_NAME = "FloatVector";
 
   @Override
   public void inputBias(MethodSpec.Builder m) {
