@@ -8,6 +8,7 @@ import dev.rnnc.compiler.plan.Blocking.ProductTile;
 import dev.rnnc.compiler.plan.ModelPlan;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -39,6 +40,30 @@ final class RowsProductEmitter {
   static List<ParameterSpec> parameters() {
     return Params.of("%w", "rows", "cols", "[]x", "#xRows", "xStride", "xBase", "[]init", "initStride", "initBase",
         "[]y", "#yRows", "yStride", "yBase", "count", "[]panel");
+  }
+
+  /**
+   * The vector form's parameters: the weights' group mirror, which the rows and panels past the tiles read, then the
+   * copy the tiles read ({@code PackedWeights.tiles()}: whole groups regrouped by the tile's panels), then the rest.
+   */
+  private static List<ParameterSpec> vectorParameters() {
+    List<ParameterSpec> list = new ArrayList<>(Params.vectorForm(parameters()));
+    list.add(1, ParameterSpec.builder(Types.MEMORY_SEGMENT, "tiles").build());
+    return list;
+  }
+
+  /** {@code rowsProduct(PackedWeights w, ...)}: the vector kernel with both of the weights' mirrors, or the scalar one. */
+  static MethodSpec dispatcher() {
+    List<ParameterSpec> parameters = parameters();
+    String rest = parameters.stream().skip(1).map(ParameterSpec::name).collect(Collectors.joining(", "));
+    return MethodSpec.methodBuilder("rowsProduct").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .addParameters(parameters)
+        .beginControlFlow("if (VECTOR)")
+        .addStatement("Vec.rowsProduct(w.segment(), w.tiles(), $L)", rest)
+        .nextControlFlow("else")
+        .addStatement("Scalar.rowsProduct(w.array(), $L)", rest)
+        .endControlFlow()
+        .build();
   }
 
   private static List<ParameterSpec> tileParameters() {
@@ -86,9 +111,10 @@ final class RowsProductEmitter {
             + "pass over one block of weights (PRODUCT_BLOCK_BYTES) before the next: the block stays in the L2 cache\n"
             + "for the whole chunk, so weights beyond the caches are read from memory once per chunk, not once per tile.\n"
             + "Rows left over (fewer than the smallest tile) go through matvec2/matvec; the panels beyond the whole\n"
-            + "groups of the tiled rows through the group kernels, one row at a time.\n",
-            tile.wideRows(), tile.narrowRows(), tile.wideLanes(), tile.panels(), tile.tails())
-        .addParameters(Params.vectorForm(parameters()))
+            + "groups of the tiled rows through the group kernels, one row at a time. Those read {@code w}, the tiles\n"
+            + "{@code tiles}: the same weights with the panels of whole groups regrouped $L at a time.\n",
+            tile.wideRows(), tile.narrowRows(), tile.wideLanes(), tile.panels(), tile.tails(), tile.panels())
+        .addParameters(vectorParameters())
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int tiled = panels - panels % $L", group)
         .addStatement("int k = 0")
@@ -111,7 +137,7 @@ final class RowsProductEmitter {
         .beginControlFlow("for (int t = k; t < end; t += h)")
         .addStatement("h = tileRows(count - t)")
         .addStatement("int at = (t - k) * cols");
-    dispatch(m, heights, "rows", "w, cols, from, to, panel, at, init, initStride, initBase, y, yRows, yStride, yBase, t");
+    dispatch(m, heights, "rows", "tiles, cols, from, to, panel, at, init, initStride, initBase, y, yRows, yStride, yBase, t");
     m.endControlFlow()
         .endControlFlow()
         .addStatement("k = end")
@@ -203,12 +229,12 @@ final class RowsProductEmitter {
   /** One tile kernel: {@code rows} listed rows × {@code panels} panels per pass, over panels [from, to). */
   private MethodSpec tileKernel(int rows) {
     int panels = tile.panels();
-    int group = plan.blocking().packingGroup();
     MethodSpec.Builder m = MethodSpec.methodBuilder("rows" + rows).addModifiers(KERNEL)
         .addJavadoc("Rows t .. t + $L of {@code rowsProduct} over panels [from, to) (whole groups), their x interleaved at\n"
             + "{@code panel[at]}: $L panels at a time, $L accumulators; per column $L weight loads and $L broadcasts feed\n"
-            + "$L fused multiply-adds.\n",
-            rows - 1, panels, panels * rows, panels, rows, panels * rows)
+            + "$L fused multiply-adds. {@code w} is the weights' copy for the tiles, their panels in runs of $L, each run\n"
+            + "contiguous over the columns: the tile streams its weights without gaps.\n",
+            rows - 1, panels, panels * rows, panels, rows, panels * rows, panels)
         .addParameters(Params.vectorForm(tileParameters()));
     for (int s = 0; s < rows; s++) {
       String k = s == 0 ? "t" : "t + " + s;
@@ -216,9 +242,9 @@ final class RowsProductEmitter {
       m.addStatement("int y$L = $L", s, yOff(k));
     }
     m.beginControlFlow("for (int p = from; p < to; p += $L)", panels)
-        .addStatement("int wOff = (p / $L) * $L * L * cols + (p % $L) * L", group, group, group)
         .addStatement("int r = p * L")
-        .addStatement("long wBase = (long) wOff * WEIGHT_BYTES");
+        .addComment("the run of panels p .. p + $L starts after the p panels before it, all columns of each", panels - 1)
+        .addStatement("long wBase = (long) r * cols * WEIGHT_BYTES");
     for (int s = 0; s < rows; s++) {
       for (int q = 0; q < panels; q++) {
         m.addStatement("$T a$L_$L = $T.fromArray(S, init, i$L + r$L)", FLOAT_VECTOR, s, q, FLOAT_VECTOR, s, lanes(q));
@@ -226,7 +252,7 @@ final class RowsProductEmitter {
     }
     m.beginControlFlow("for (int c = 0; c < cols; c++)")
         .addComment("a long offset linear in c: the JIT then checks the weights' bounds once, before the loop")
-        .addStatement("long o = wBase + (long) c * $L", Fold.times(group, "PANEL_BYTES"))
+        .addStatement("long o = wBase + (long) c * $L", Fold.times(panels, "PANEL_BYTES"))
         .addStatement("int pc = at + c * $L", rows);
     for (int q = 0; q < panels; q++) {
       m.addStatement("$T w$L = $L", FLOAT_VECTOR, q,

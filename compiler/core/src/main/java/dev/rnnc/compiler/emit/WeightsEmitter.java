@@ -41,7 +41,7 @@ final class WeightsEmitter {
       case ROW_MAJOR -> CodeBlock.of("$L * $L", array.rows(), array.cols());
       case FOLDED_BIAS -> CodeBlock.of("GX_STRIDE");
       case SLICE -> CodeBlock.of("$L", stride(array.rows()));
-      case CONCAT_PANELS -> CodeBlock.of("$T.packedSize($L, $L + STATE, LANES)", PACKING, array.rows(), array.cols());
+      case CONCAT_PANELS -> CodeBlock.of("$T.packedSize($L, $L, LANES)", PACKING, array.rows(), array.packedCols());
       case UNIT_PANELS -> CodeBlock.of("$T.unitRows(GATE_ROWS / HIDDEN, HIDDEN, LANES) * ($L + STATE)", PACKING, array.cols());
       case UNIT_BIAS -> CodeBlock.of("$T.unitRows($L, HIDDEN, LANES)", PACKING, array.rows());
       case PADDED_ROWS -> CodeBlock.of("$L * $L", array.rows(), stride(array.cols()));
@@ -107,7 +107,13 @@ final class WeightsEmitter {
             .addJavadoc(array.doc() + (plan.weightPrecision() == WeightPrecision.BF16
                 ? " (stored as bfloat16, mirrored 64-byte aligned for the vector kernels).\n"
                 : " (mirrored 64-byte aligned for the vector kernels).\n")).build());
-        if (plan.weightPrecision() == WeightPrecision.BF16) {
+        boolean bf16 = plan.weightPrecision() == WeightPrecision.BF16;
+        if (array.tiled()) {
+          ctor.addStatement("$N = $T.allocate($L, VECTOR, $L, VECTOR ? new $T($L, $L, LANES, GROUP, TILE_PANELS) : null)",
+              array.name(),
+              PACKED_WEIGHTS, size(array), bf16, PACKED_WEIGHTS.nestedClass("TileLayout"), array.rows(),
+              array.packedCols());
+        } else if (bf16) {
           ctor.addStatement("$N = $T.allocate($L, VECTOR, true)", array.name(), PACKED_WEIGHTS, size(array));
         } else {
           ctor.addStatement("$N = $T.allocate($L, VECTOR)", array.name(), PACKED_WEIGHTS, size(array));

@@ -393,7 +393,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
       String where = run.where();
       String in = run.inputWidth();
       weights.add(new WeightArray(run.name(Member.IH), "W_ih of " + where, Layout.PANELS, wih, null, "0",
-          "GATE_ROWS", in, false));
+          "GATE_ROWS", in, false).readByRowsProduct());
       weights.add(new WeightArray(run.name(Member.IH_ROWS), "W_ih of " + where
           + ", row-major as in PyTorch, for dX = dGates · W_ih", Layout.ROW_MAJOR, wih, null, "0", "GATE_ROWS", in,
           true));
@@ -407,10 +407,14 @@ public record ModelPlan(String packageName, String className, String sourceName,
             weights.add(new WeightArray(run.name(Member.IH_N), "W_in (the n rows of W_ih) of " + where
                 + ", for the streaming step", Layout.PANELS, wih, null, "2 * HIDDEN", "HIDDEN", in, false));
           }
-          weights.add(new WeightArray(run.name(Member.HH_RZ), "W_hr and W_hz of " + where, Layout.PANELS, whh, null,
-              "0", "2 * HIDDEN", "HIDDEN", false));
-          weights.add(new WeightArray(run.name(Member.HH_N), "W_hn of " + where, Layout.PANELS, whh, null,
-              "2 * HIDDEN", "HIDDEN", "HIDDEN", false));
+          // resetting after, the batched recurrence multiplies every running sequence's h by both in blocked products
+          WeightArray hhRz = new WeightArray(run.name(Member.HH_RZ), "W_hr and W_hz of " + where, Layout.PANELS, whh,
+              null, "0", "2 * HIDDEN", "HIDDEN", false);
+          WeightArray hhN = new WeightArray(run.name(Member.HH_N), "W_hn of " + where, Layout.PANELS, whh, null,
+              "2 * HIDDEN", "HIDDEN", "HIDDEN", false);
+          boolean batched = cell == CellKind.GRU_RESET_AFTER;
+          weights.add(batched ? hhRz.readByRowsProduct() : hhRz);
+          weights.add(batched ? hhN.readByRowsProduct() : hhN);
           if (cell == CellKind.GRU_RESET_AFTER) {
             weights.add(new WeightArray(run.name(Member.BHN), "b_hn of " + where
                 + " (scaled by r, so it cannot be folded)", Layout.SLICE, run.parameter("bias_hh"), null,
@@ -437,7 +441,8 @@ public record ModelPlan(String packageName, String className, String sourceName,
         case RNN_TANH, RNN_RELU, LSTM -> {
           if (blocking.fusedStep()) {
             weights.add(new WeightArray(run.name(Member.STEP_FUSED), "[W_ih | W_hh] of " + where
-                + ", packed for the streaming step", Layout.CONCAT_PANELS, wih, whh, "0", "GATE_ROWS", in, false));
+                + ", packed for the streaming step and the stream bank's product", Layout.CONCAT_PANELS, wih, whh, "0",
+                "GATE_ROWS", in, false).readByRowsProduct());
           }
           if (run.unitStep()) {
             weights.add(new WeightArray(run.name(Member.STEP_UNITS), "[W_ih | W_hh] of " + where
@@ -453,7 +458,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
             }
           }
           weights.add(new WeightArray(run.name(Member.HH), "W_hh of " + where, Layout.PANELS, whh, null, "0",
-              "GATE_ROWS", "STATE", false));
+              "GATE_ROWS", "STATE", false).readByRowsProduct());
           weights.add(new WeightArray(run.name(Member.HH_T), "W_hh^T of " + where, Layout.PANELS_TRANSPOSED, whh,
               null, "0", "GATE_ROWS", "STATE", true));
         }

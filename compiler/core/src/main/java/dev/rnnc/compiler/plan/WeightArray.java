@@ -14,9 +14,33 @@ package dev.rnnc.compiler.plan;
  * @param rows      rows used (generated expression)
  * @param cols      columns (generated expression; for {@link Layout#CONCAT_PANELS} the first matrix's)
  * @param training  whether only trainable classes need it (backward products)
+ * @param tiled     whether the blocked product over many rows ({@code rowsProduct}) reads it: such a packed matrix
+ *                  also keeps the copy its tiles read ({@code PackedWeights.TileLayout})
  */
 public record WeightArray(String name, String doc, Layout layout, String parameter, String second, String rowStart,
-    String rows, String cols, boolean training) {
+    String rows, String cols, boolean training, boolean tiled) {
+
+  public WeightArray {
+    if (tiled && layout != Layout.PANELS && layout != Layout.CONCAT_PANELS) {
+      throw new IllegalArgumentException(name + ": only group-packed matrices have tiles, not " + layout);
+    }
+  }
+
+  /** An array the blocked product does not read. */
+  public WeightArray(String name, String doc, Layout layout, String parameter, String second, String rowStart,
+      String rows, String cols, boolean training) {
+    this(name, doc, layout, parameter, second, rowStart, rows, cols, training, false);
+  }
+
+  /** The same array, read by the blocked product over many rows as well. */
+  public WeightArray readByRowsProduct() {
+    return new WeightArray(name, doc, layout, parameter, second, rowStart, rows, cols, training, true);
+  }
+
+  /** Columns of the packed matrix (generated expression): for {@link Layout#CONCAT_PANELS} both matrices'. */
+  public String packedCols() {
+    return layout == Layout.CONCAT_PANELS ? cols + " + STATE" : cols;
+  }
 
   /** How an array is laid out. */
   public enum Layout {
