@@ -117,8 +117,10 @@ public final class ClassEmitter {
     type.addField(derived("LANES", "Floats per vector register (1 on the scalar path).", "VECTOR ? Vec.L : 1"));
     type.addField(derived("GROUP", "Panels per register-blocked matrix–vector group.", "VECTOR ? $L : 1",
         plan.blocking().packingGroup()));
-    type.addField(derived("TILE_PANELS", "Panels per tile of rowsProduct: the runs its weights are regrouped in.", "$L",
-        plan.blocking().productTile().panels()));
+    if (plan.tileCopies()) {
+      type.addField(derived("TILE_PANELS", "Panels per tile of rowsProduct: the runs its weights are regrouped in.", "$L",
+          plan.blocking().productTile().panels()));
+    }
     type.addField(derived("GX_STRIDE", "Row stride of input projections: gate rows rounded up to whole vectors, plus slack.",
         "$T.paddedRows(GATE_ROWS, LANES) + LANES", Types.PACKING));
     type.addField(derived("GATE_STRIDE", "Row stride of one step's gate workspace.",
@@ -213,7 +215,7 @@ public final class ClassEmitter {
     if (KernelEmitter.quadKernels(plan)) {
       type.addMethod(dispatch("matvec4", KernelEmitter.quadParameters()));
     }
-    type.addMethod(RowsProductEmitter.dispatcher());
+    type.addMethod(RowsProductEmitter.dispatcher(plan));
     if (plan.training()) {
       for (BackwardKernels.Kernel kernel : cell.backwardKernels()) {
         type.addMethod(dispatch(kernel.name(), kernel.parameters()));

@@ -52,14 +52,17 @@ final class RowsProductEmitter {
     return list;
   }
 
-  /** {@code rowsProduct(PackedWeights w, ...)}: the vector kernel with both of the weights' mirrors, or the scalar one. */
-  static MethodSpec dispatcher() {
+  /**
+   * {@code rowsProduct(PackedWeights w, ...)}: the vector kernel with the weights' mirror and the tiles' copy (the
+   * mirror itself where the plan keeps no copies), or the scalar one.
+   */
+  static MethodSpec dispatcher(ModelPlan plan) {
     List<ParameterSpec> parameters = parameters();
     String rest = parameters.stream().skip(1).map(ParameterSpec::name).collect(Collectors.joining(", "));
     return MethodSpec.methodBuilder("rowsProduct").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
         .addParameters(parameters)
         .beginControlFlow("if (VECTOR)")
-        .addStatement("Vec.rowsProduct(w.segment(), w.tiles(), $L)", rest)
+        .addStatement("Vec.rowsProduct(w.segment(), $L, $L)", plan.tileCopies() ? "w.tiles()" : "w.segment()", rest)
         .nextControlFlow("else")
         .addStatement("Scalar.rowsProduct(w.array(), $L)", rest)
         .endControlFlow()
@@ -112,8 +115,10 @@ final class RowsProductEmitter {
             + "for the whole chunk, so weights beyond the caches are read from memory once per chunk, not once per tile.\n"
             + "Rows left over (fewer than the smallest tile) go through matvec2/matvec; the panels beyond the whole\n"
             + "groups of the tiled rows through the group kernels, one row at a time. Those read {@code w}, the tiles\n"
-            + "{@code tiles}: the same weights with the panels of whole groups regrouped $L at a time.\n",
-            tile.wideRows(), tile.narrowRows(), tile.wideLanes(), tile.panels(), tile.tails(), tile.panels())
+            + "{@code tiles}: $L.\n",
+            tile.wideRows(), tile.narrowRows(), tile.wideLanes(), tile.panels(), tile.tails(), plan.tileCopies()
+                ? "the same weights with the panels of whole groups regrouped " + tile.panels() + " at a time"
+                : "the same weights (with bfloat16 weights the tiles read the group layout)")
         .addParameters(vectorParameters())
         .addStatement("int panels = (rows + L - 1) / L")
         .addStatement("int tiled = panels - panels % $L", group)
@@ -232,9 +237,11 @@ final class RowsProductEmitter {
     MethodSpec.Builder m = MethodSpec.methodBuilder("rows" + rows).addModifiers(KERNEL)
         .addJavadoc("Rows t .. t + $L of {@code rowsProduct} over panels [from, to) (whole groups), their x interleaved at\n"
             + "{@code panel[at]}: $L panels at a time, $L accumulators; per column $L weight loads and $L broadcasts feed\n"
-            + "$L fused multiply-adds. {@code w} is the weights' copy for the tiles, their panels in runs of $L, each run\n"
-            + "contiguous over the columns: the tile streams its weights without gaps.\n",
-            rows - 1, panels, panels * rows, panels, rows, panels * rows, panels)
+            + "$L fused multiply-adds. $L\n",
+            rows - 1, panels, panels * rows, panels, rows, panels * rows, plan.tileCopies()
+                ? "{@code w} is the weights' copy for the tiles, their panels in runs of " + panels + ", each run\n"
+                    + "contiguous over the columns: the tile streams its weights without gaps."
+                : "{@code w} is the group layout: the tile reads " + panels + " of each group's panels per column.")
         .addParameters(Params.vectorForm(tileParameters()));
     for (int s = 0; s < rows; s++) {
       String k = s == 0 ? "t" : "t + " + s;
@@ -242,9 +249,15 @@ final class RowsProductEmitter {
       m.addStatement("int y$L = $L", s, yOff(k));
     }
     m.beginControlFlow("for (int p = from; p < to; p += $L)", panels)
-        .addStatement("int r = p * L")
-        .addComment("the run of panels p .. p + $L starts after the p panels before it, all columns of each", panels - 1)
-        .addStatement("long wBase = (long) r * cols * WEIGHT_BYTES");
+        .addStatement("int r = p * L");
+    int stride = plan.tileCopies() ? panels : plan.blocking().packingGroup();
+    if (plan.tileCopies()) {
+      m.addComment("the run of panels p .. p + $L starts after the p panels before it, all columns of each", panels - 1)
+          .addStatement("long wBase = (long) r * cols * WEIGHT_BYTES");
+    } else {
+      int group = plan.blocking().packingGroup();
+      m.addStatement("long wBase = (long) ((p / $L) * $L * L * cols + (p % $L) * L) * WEIGHT_BYTES", group, group, group);
+    }
     for (int s = 0; s < rows; s++) {
       for (int q = 0; q < panels; q++) {
         m.addStatement("$T a$L_$L = $T.fromArray(S, init, i$L + r$L)", FLOAT_VECTOR, s, q, FLOAT_VECTOR, s, lanes(q));
@@ -252,7 +265,7 @@ final class RowsProductEmitter {
     }
     m.beginControlFlow("for (int c = 0; c < cols; c++)")
         .addComment("a long offset linear in c: the JIT then checks the weights' bounds once, before the loop")
-        .addStatement("long o = wBase + (long) c * $L", Fold.times(panels, "PANEL_BYTES"))
+        .addStatement("long o = wBase + (long) c * $L", Fold.times(stride, "PANEL_BYTES"))
         .addStatement("int pc = at + c * $L", rows);
     for (int q = 0; q < panels; q++) {
       m.addStatement("$T w$L = $L", FLOAT_VECTOR, q,

@@ -14,8 +14,8 @@ package dev.rnnc.compiler.plan;
  * @param rows      rows used (generated expression)
  * @param cols      columns (generated expression; for {@link Layout#CONCAT_PANELS} the first matrix's)
  * @param training  whether only trainable classes need it (backward products)
- * @param tiled     whether the blocked product over many rows ({@code rowsProduct}) reads it: such a packed matrix
- *                  also keeps the copy its tiles read ({@code PackedWeights.TileLayout})
+ * @param tiled     whether it keeps the copy the tiles of the blocked product over many rows ({@code rowsProduct})
+ *                  read ({@code PackedWeights.TileLayout}); without it the tiles read the group layout
  */
 public record WeightArray(String name, String doc, Layout layout, String parameter, String second, String rowStart,
     String rows, String cols, boolean training, boolean tiled) {
@@ -32,9 +32,12 @@ public record WeightArray(String name, String doc, Layout layout, String paramet
     this(name, doc, layout, parameter, second, rowStart, rows, cols, training, false);
   }
 
-  /** The same array, read by the blocked product over many rows as well. */
-  public WeightArray readByRowsProduct() {
-    return new WeightArray(name, doc, layout, parameter, second, rowStart, rows, cols, training, true);
+  /**
+   * The same array, read by the blocked product over many rows as well: with {@code tileCopies} (the plan's choice,
+   * {@code ModelPlan.tileCopies()}) it keeps the copy the product's tiles read.
+   */
+  public WeightArray readByRowsProduct(boolean tileCopies) {
+    return tileCopies ? new WeightArray(name, doc, layout, parameter, second, rowStart, rows, cols, training, true) : this;
   }
 
   /** Columns of the packed matrix (generated expression): for {@link Layout#CONCAT_PANELS} both matrices'. */
