@@ -214,20 +214,21 @@ public final class PackedWeights {
     }
   }
 
-  /** Copies the whole groups from the group mirror into the tiles' mirror, one panel column (lanes weights) at a time. */
+  /**
+   * Copies the whole groups from the group mirror into the tiles' mirror. A tile's panels sit side by side in every
+   * column of their group, so each column of a tile is one run of {@code tilePanels × lanes} weights in both layouts.
+   */
   private void regroupTiles() {
     TileLayout t = tileLayout;
     long weightBytes = bf16 ? Short.BYTES : Float.BYTES;
-    long run = t.lanes() * weightBytes;
+    long run = (long) t.tilePanels() * t.lanes() * weightBytes;
+    long fromStep = (long) t.group() * t.lanes() * weightBytes;
     int whole = t.wholeGroupPanels();
-    for (int p = 0; p < whole; p++) {
+    for (int p = 0; p < whole; p += t.tilePanels()) {
       long from = ((long) (p / t.group()) * t.group() * t.cols() * t.lanes() + (long) (p % t.group()) * t.lanes())
           * weightBytes;
-      long to = ((long) (p / t.tilePanels()) * t.tilePanels() * t.cols() * t.lanes()
-          + (long) (p % t.tilePanels()) * t.lanes()) * weightBytes;
-      long fromStep = t.group() * run;
-      long toStep = t.tilePanels() * run;
-      for (int c = 0; c < t.cols(); c++, from += fromStep, to += toStep) {
+      long to = (long) p * t.cols() * t.lanes() * weightBytes;
+      for (int c = 0; c < t.cols(); c++, from += fromStep, to += run) {
         MemorySegment.copy(segment, from, tiles, to, run);
       }
     }
