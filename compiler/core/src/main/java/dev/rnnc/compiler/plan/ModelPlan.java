@@ -103,12 +103,14 @@ public record ModelPlan(String packageName, String className, String sourceName,
         : com.palantir.javapoet.ClassName.get(packageName, enclosingClass, className);
   }
 
-  /** Whether the backward pass can start from an outside gradient of the final state. */
   /**
    * Whether the matrices the blocked product reads keep a copy regrouped for its tiles ({@code PackedWeights.tiles()},
    * {@link WeightArray#tiled()}); else the tiles read the group layout. float32 only: with bfloat16 weights the copy
    * made the batch-64 forward pass 1.4× slower (LSTM 64→128 and 256→512, Intel Xeon model 167), against 1.1–1.2×
-   * faster in float32 — not understood, so bfloat16 keeps what it had.
+   * faster in float32. The disassembly says why: the widening takes two more registers per column, and C2 then spilled
+   * 8 of the 13-row tile's 26 accumulators to the stack on every column of that kernel (none in the group-layout
+   * one, by the luck of its allocation). 8-row tiles over the copy ran without spills but no faster overall (LSTM
+   * 512→1024 +1–7 %, 64→128 −8–0 %, A/B), so bfloat16 keeps what it had.
    */
   public boolean tileCopies() {
     return tileCopies(weightPrecision);
@@ -118,6 +120,7 @@ public record ModelPlan(String packageName, String className, String sourceName,
     return precision == WeightPrecision.F32;
   }
 
+  /** Whether the backward pass can start from an outside gradient of the final state. */
   public boolean finalStateGradient() {
     return graph.stream().anyMatch(Node.FinalStateGradient.class::isInstance);
   }
